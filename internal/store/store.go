@@ -1,0 +1,68 @@
+// Package store defines where a vault's objects live: a small key/value
+// interface over immutable objects, implemented by a memory store, a folder
+// store and an S3 store, and wrapped by decorators (retry, bandwidth limits,
+// logging to the tamper-evident log) that all speak the same interface.
+//
+// The contract every implementation keeps, and that the conformance suite in
+// package storetest checks:
+//
+//   - Keys are slash-separated, relative, clean paths of printable ASCII
+//     ("blobs/ab/ab12…", "snapshots/…"). A store never sees "..", a leading
+//     slash or an empty segment; ValidKey reports whether a key is acceptable.
+//   - Put stores the whole object atomically: a reader sees either the old
+//     object, the new one, or none, never a prefix. Put of an existing key
+//     replaces it. Put is idempotent.
+//   - Get, Stat and Delete of a missing key: Get and Stat return an error for
+//     which errors.Is(err, fs.ErrNotExist) holds; Delete returns nil.
+//   - List yields every object whose key starts with prefix, in lexical key
+//     order, each exactly once. An error ends the sequence.
+//   - Errors are classified once, by the implementation that sees them: see
+//     IsTransient and IsPermanent in errors.go. Decorators decide on the
+//     class, never on the text.
+//   - All methods may be called from many goroutines at once.
+package store
+
+import (
+	"context"
+	"io"
+	"iter"
+	"time"
+)
+
+// Info describes one stored object.
+type Info struct {
+	Key     string
+	Size    int64
+	ModTime time.Time
+	// SHA256 is the provider's own SHA-256 of the stored bytes when the
+	// provider keeps one (S3 with x-amz-checksum-sha256); nil otherwise.
+	SHA256 []byte
+}
+
+// Store is the interface every backend implements and every decorator wraps.
+type Store interface {
+	// Put stores data under key. Implementations must not retain data after
+	// returning. The data slice is the whole object, so a retry can resend it.
+	Put(ctx context.Context, key string, data []byte) error
+	// Get returns length bytes of the object starting at offset; length < 0
+	// means to the end. Reading past the end returns what there is.
+	Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error)
+	// Stat returns the object's metadata.
+	Stat(ctx context.Context, key string) (Info, error)
+	// List yields the objects under prefix in lexical order.
+	List(ctx context.Context, prefix string) iter.Seq2[Info, error]
+	// Delete removes the object; a missing object is not an error.
+	Delete(ctx context.Context, key string) error
+	// String names the store for messages, e.g. "s3://bucket/prefix".
+	String() string
+}
+
+// ReadAll reads the whole object under key.
+func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
+	rc, err := s.Get(ctx, key, 0, -1)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return io.ReadAll(rc)
+}
