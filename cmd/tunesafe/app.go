@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// app holds what every command shares: standard streams and global flags.
+// There is no package-level state; commands get the app they run in.
+type app struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+
+	vaultFlag      string
+	passphraseFile string
+	endpoint       string
+	json           bool
+	verbose        bool
+	configPath     string
+	statePath      string
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "tunesafe",
+		Short: "Back up a music library to a vault you own (S3-compatible storage or a folder)",
+		Long: `Tunesafe keeps an exact, private, always-current copy of your music library
+in a vault you own: a bucket on any S3-compatible storage, or a folder on a USB
+disk or NAS. Tag edits upload only the new tag bytes; interrupted backups resume
+where they stopped; every object is encrypted on your computer.`,
+		Version:       version,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return usagef("see 'tunesafe "+c.Name()+" --help'", "%v", err)
+	})
+	pf := root.PersistentFlags()
+	pf.StringVar(&a.vaultFlag, "vault", "", "vault location: s3://bucket/prefix or a folder (default $TUNESAFE_VAULT, then the config file)")
+	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (default $TUNESAFE_PASSPHRASE, then a prompt)")
+	pf.StringVar(&a.endpoint, "endpoint", "", "S3 endpoint URL (default $AWS_ENDPOINT_URL_S3, $AWS_ENDPOINT_URL, then AWS)")
+	pf.BoolVar(&a.json, "json", false, "print machine-readable JSON")
+	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log more detail to stderr")
+	pf.StringVar(&a.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tunesafe/config.json)")
+	pf.StringVar(&a.statePath, "cache", "", "local cache database (default $XDG_STATE_HOME/tunesafe/cache.db)")
+
+	root.AddCommand(
+		a.initCommand(),
+		a.backupCommand(),
+		a.snapshotsCommand(),
+		a.lsCommand(),
+		a.restoreCommand(),
+		a.passwdCommand(),
+	)
+	return root
+}
+
+func (a *app) logger() *slog.Logger {
+	level := slog.LevelWarn
+	if a.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// printJSON writes v as indented JSON to stdout.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (a *app) printf(format string, args ...any) {
+	fmt.Fprintf(a.stdout, format, args...)
+}
+
+// stderrIsTerminal reports whether progress can be drawn.
+func (a *app) stderrIsTerminal() bool {
+	f, ok := a.stderr.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+type backupOptions struct {
+	tags            []string
+	host            string
+	maxTime         time.Duration
+	maxUpload       string
+	checkpointEvery time.Duration
+	uploaders       int
+	readers         int
+	noProgress      bool
+}
+
+func (a *app) backupCommand() *cobra.Command {
+	var o backupOptions
+	c := &cobra.Command{
+		Use:   "backup [PATH...]",
+		Short: "Back up folders (default: the configured paths) into the vault",
+		Long: `Back up folders into the vault. Unchanged files are not read again; only blobs
+the vault lacks are uploaded; tags and pictures go up before audio. An
+interrupted backup continues where it stopped when run again.
+
+A folder vault that does not exist yet is created (unencrypted, unless a
+passphrase is given with $TUNESAFE_PASSPHRASE or --passphrase-file).
+
+Exit code 3 means the backup completed but some files were skipped (listed).`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runBackup(cmd.Context(), args, o)
+		},
+	}
+	f := c.Flags()
+	f.StringSliceVar(&o.tags, "tag", nil, "add a tag to the snapshot (repeatable)")
+	f.StringVar(&o.host, "host", "", "host name recorded in the snapshot (default: this computer's)")
+	f.DurationVar(&o.maxTime, "max-time", 0, "stop cleanly after this long (e.g. 2h), saving a checkpoint")
+	f.StringVar(&o.maxUpload, "max-upload", "", "stop cleanly after uploading this much (e.g. 500MB), saving a checkpoint")
+	f.DurationVar(&o.checkpointEvery, "checkpoint-every", 10*time.Minute, "commit a restorable checkpoint this often during a long backup")
+	f.IntVar(&o.uploaders, "uploaders", 8, "parallel uploads")
+	f.IntVar(&o.readers, "readers", 2, "files read at once")
+	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
+	return c
+}
+
+func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) error {
+	var maxUpload int64
+	if o.maxUpload != "" {
+		n, err := bytesize.Parse(o.maxUpload)
+		if err != nil {
+			return usagef("", "--max-upload: %v", err)
+		}
+		maxUpload = n
+	}
+	if o.uploaders < 1 || o.readers < 1 {
+		return usagef("", "--uploaders and --readers must be at least 1")
+	}
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	if len(paths) == 0 {
+		paths = cfg.Paths
+	}
+	if len(paths) == 0 {
+		return usagef("for example: tunesafe backup ~/Music", "no paths to back up (give them as arguments or set \"paths\" in %s)", a.configFile())
+	}
+	for _, p := range paths {
+		if _, err := os.Lstat(p); err != nil {
+			return usagef("check the path", "cannot back up %s: %v", p, errors.Unwrap(err))
+		}
+	}
+	s, err := a.openOrCreate(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	prog := &backup.Progress{}
+	opts := backup.Options{
+		Paths: paths, Host: o.host, Tags: o.tags,
+		Uploaders: o.uploaders, Readers: o.readers,
+		CheckpointEvery: o.checkpointEvery, MaxTime: o.maxTime, MaxUpload: maxUpload,
+		Progress: prog, Logger: a.logger(), Program: "tunesafe " + version,
+	}
+	a.configureSplitting(&opts)
+	stop := a.showBackupProgress(prog, o.noProgress)
+	res, err := backup.Run(ctx, s.vault, s.cache, opts)
+	stop()
+	if err != nil {
+		return err
+	}
+	return a.reportBackup(res)
+}
+
+// openOrCreate opens the vault, creating a folder vault that does not
+// exist yet.
+func (a *app) openOrCreate(ctx context.Context) (*session, error) {
+	loc, err := a.vaultLocation()
+	if err != nil {
+		return nil, err
+	}
+	if !isS3(loc) {
+		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); errors.Is(err, os.ErrNotExist) {
+			if empty, _ := isEmptyOrMissing(loc); empty {
+				encrypt := a.passphraseFile != "" || os.Getenv("TUNESAFE_PASSPHRASE") != ""
+				v, err := a.createVault(ctx, loc, encrypt, 0)
+				if err != nil {
+					return nil, err
+				}
+				kind := "an unencrypted"
+				if encrypt {
+					kind = "an encrypted"
+				}
+				fmt.Fprintf(a.stderr, "tunesafe: created %s vault at %s\n", kind, loc)
+				return a.newSession(loc, v)
+			}
+		}
+	}
+	return a.openVault(ctx)
+}
+
+func isEmptyOrMissing(dir string) (bool, error) {
+	des, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return true, nil
+	}
+	return len(des) == 0, err
+}
+
+func (a *app) reportBackup(res *backup.Result) error {
+	if a.json {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		what := "snapshot"
+		if res.Partial {
+			what = "checkpoint"
+		}
+		a.printf("%s %s saved\n", what, short(res.SnapshotID))
+		a.printf("files: %d new, %d changed, %d unchanged; %d folders\n", res.FilesNew, res.FilesChanged, res.FilesUnchanged, res.Dirs)
+		a.printf("read %s, uploaded %s in %d blobs and %d trees, in %s\n",
+			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), res.BlobsUploaded, res.TreesUploaded, res.Duration.Round(time.Millisecond))
+		if res.Partial {
+			a.printf("stopped: %s; %d files (%s) remain: run backup again to continue\n", res.StopReason, res.FilesRemaining, bytesize.Format(res.BytesRemaining))
+		}
+		for _, w := range res.Warnings {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %s\n", w.Path, w.Err)
+		}
+	}
+	if n := len(res.Warnings); n > 0 {
+		fmt.Fprintf(a.stderr, "tunesafe: backup completed with %d warnings\n", n)
+		return &warningsError{n: n}
+	}
+	return nil
+}
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+func (a *app) lsCommand() *cobra.Command {
+	var recursive bool
+	c := &cobra.Command{
+		Use:   "ls [SNAPSHOT] [PATH]",
+		Short: "List files in a snapshot (default: the latest)",
+		Long: `List the files in a snapshot. SNAPSHOT is an ID prefix or "latest" (the
+default); PATH is a folder inside the snapshot, as shown by ls. With -r, list
+everything below it.`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			which, p := "latest", ""
+			if len(args) > 0 {
+				which = args[0]
+			}
+			if len(args) > 1 {
+				p = args[1]
+			}
+			return a.runLs(cmd.Context(), which, p, recursive)
+		},
+	}
+	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "list everything below PATH")
+	return c
+}
+
+type lsEntry struct {
+	Path   string    `json:"path"`
+	Type   string    `json:"type"`
+	Size   int64     `json:"size,omitempty"`
+	Mode   string    `json:"mode"`
+	MTime  time.Time `json:"mtime"`
+	SHA256 string    `json:"sha256,omitempty"`
+	Target string    `json:"target,omitempty"`
+}
+
+func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) error {
+	s, err := a.openVault(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	snap, err := s.vault.FindSnapshot(ctx, which)
+	if err != nil {
+		return err
+	}
+	treeID, err := findDir(ctx, s.vault, snap.Tree, dir)
+	if err != nil {
+		return err
+	}
+	var out []lsEntry
+	var walk func(id vault.ID, prefix string) error
+	walk = func(id vault.ID, prefix string) error {
+		t, err := s.vault.GetTree(ctx, id)
+		if err != nil {
+			return err
+		}
+		for _, n := range t.Nodes {
+			p := path.Join(prefix, n.FileName())
+			out = append(out, lsEntry{Path: p, Type: n.Type, Size: n.Size, Mode: n.FileMode().String(), MTime: n.MTime, SHA256: n.SHA256, Target: n.LinkTarget()})
+			if recursive && n.Type == vault.TypeDir {
+				if err := walk(*n.Subtree, p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if err := walk(treeID, strings.Trim(dir, "/")); err != nil {
+		return err
+	}
+	if a.json {
+		if out == nil {
+			out = []lsEntry{}
+		}
+		return a.printJSON(out)
+	}
+	for _, e := range out {
+		name := e.Path
+		if e.Type == vault.TypeDir {
+			name += "/"
+		}
+		if e.Type == vault.TypeSymlink {
+			name += " -> " + e.Target
+		}
+		fmt.Fprintf(a.stdout, "%s %12d %s %s\n", e.Mode, e.Size, e.MTime.Local().Format("2006-01-02 15:04"), name)
+	}
+	return nil
+}
+
+// findDir walks from the root tree to the folder named by p.
+func findDir(ctx context.Context, v *vault.Vault, root vault.ID, p string) (vault.ID, error) {
+	id := root
+	p = strings.Trim(p, "/")
+	if p == "" {
+		return id, nil
+	}
+	for _, name := range strings.Split(p, "/") {
+		t, err := v.GetTree(ctx, id)
+		if err != nil {
+			return vault.ID{}, err
+		}
+		n := t.Find(name)
+		if n == nil {
+			return vault.ID{}, usagef("list the snapshot with 'tunesafe ls' to see what it holds", "%s: not in the snapshot", p)
+		}
+		if n.Type != vault.TypeDir {
+			return vault.ID{}, usagef("", "%s is not a folder", p)
+		}
+		id = *n.Subtree
+	}
+	return id, nil
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/tunesafe/tunesafe/internal/restore"
+	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// Exit codes, documented in README.md. Scripts may rely on them.
+const (
+	exitOK          = 0
+	exitFailure     = 1  // any other error
+	exitUsage       = 2  // bad command line or configuration
+	exitWarnings    = 3  // backup completed, but some files were skipped
+	exitIntegrity   = 4  // data lost, corrupted or tampered with
+	exitNoVault     = 10 // no vault at the location, or an unreadable one
+	exitPassphrase  = 11 // wrong or missing passphrase
+	exitCredentials = 12 // missing or rejected storage credentials
+	exitUnreachable = 13 // the storage could not be reached
+	exitNoBucket    = 14 // the bucket does not exist
+	exitInterrupted = 130
+)
+
+// usageError marks a bad command line.
+type usageError struct{ msg, hint string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(hint, format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+}
+
+// warningsError: the command completed with warnings already reported.
+type warningsError struct{ n int }
+
+func (e *warningsError) Error() string { return fmt.Sprintf("completed with %d warnings", e.n) }
+
+// integrityError: a check found lost, corrupted or tampered data.
+type integrityError struct{ msg string }
+
+func (e *integrityError) Error() string { return e.msg }
+
+// hinted attaches a hint to an error.
+type hinted struct {
+	err  error
+	hint string
+}
+
+func (h *hinted) Error() string { return h.err.Error() }
+func (h *hinted) Unwrap() error { return h.err }
+
+func withHint(err error, hint string) error {
+	if err == nil {
+		return nil
+	}
+	return &hinted{err, hint}
+}
+
+// classify maps an error to its exit code, message and hint: the one place
+// where errors meet the user.
+func classify(err error) (code int, msg, hint string) {
+	msg = err.Error()
+	var h *hinted
+	if errors.As(err, &h) {
+		hint = h.hint
+	}
+	var ue *usageError
+	var we *warningsError
+	var ie *integrityError
+	var fe *vault.FormatError
+	var ce *vault.CorruptError
+	var rf *restore.FailedError
+	switch {
+	case errors.As(err, &we):
+		return exitWarnings, msg, ""
+	case errors.As(err, &ue):
+		if hint == "" {
+			hint = ue.hint
+		}
+		if hint == "" {
+			hint = "see 'tunesafe help'"
+		}
+		return exitUsage, msg, hint
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted, "interrupted; run the same command again to continue where it stopped", ""
+	case errors.Is(err, vault.ErrNoVault):
+		return exitNoVault, msg, or(hint, "check --vault (or TUNESAFE_VAULT), or create a vault with 'tunesafe init LOCATION'")
+	case errors.As(err, &fe):
+		return exitNoVault, msg, or(hint, "the vault's tunesafe.json is unreadable by this version; nothing was changed")
+	case errors.Is(err, vault.ErrWrongPassphrase):
+		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE or --passphrase-file; nothing was changed")
+	case errors.Is(err, vault.ErrNeedPassphrase):
+		return exitPassphrase, msg, or(hint, "set TUNESAFE_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal to be asked")
+	case errors.As(err, &ie), errors.As(err, &ce):
+		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
+	case errors.As(err, &rf):
+		return exitFailure, msg, or(hint, "files already restored correctly are skipped when you run restore again")
+	}
+	switch store.KindOf(err) {
+	case store.KindCredentials, store.KindAccessDenied:
+		return exitCredentials, msg, or(hint, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, and check that the key may use this bucket")
+	case store.KindNoBucket:
+		return exitNoBucket, msg, or(hint, "create the bucket with your provider's console or CLI first, then run the command again")
+	case store.KindUnreachable, store.KindServer:
+		return exitUnreachable, msg, or(hint, "check the network and the endpoint (--endpoint or AWS_ENDPOINT_URL_S3); nothing was lost, run the command again later")
+	case store.KindDiskFull:
+		return exitFailure, msg, or(hint, "free some space on the vault's disk; nothing was lost")
+	}
+	if errors.Is(err, fs.ErrNotExist) {
+		return exitFailure, msg, hint
+	}
+	return exitFailure, msg, hint
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,41 @@
+// Command tunesafe keeps an exact, private, always-current copy of a music
+// library in a vault the user owns: a bucket on any S3-compatible storage or
+// a local folder. This package is wiring only: flags, building the parts from
+// internal/, and mapping errors to exit codes (see exitcode.go).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run executes the command line and returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	app := newApp(stdin, stdout, stderr)
+	cmd := app.rootCommand()
+	cmd.SetArgs(args)
+	err := cmd.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	code, msg, hint := classify(err)
+	if code == exitWarnings {
+		// The summary already said it; nothing more to add.
+		return code
+	}
+	fmt.Fprintf(stderr, "tunesafe: error: %s\n", msg)
+	if hint != "" {
+		fmt.Fprintf(stderr, "tunesafe: hint: %s\n", hint)
+	}
+	return code
+}

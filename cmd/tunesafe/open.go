@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/store/folder"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// isS3 reports whether a vault location names S3 storage.
+func isS3(loc string) bool { return strings.HasPrefix(loc, "s3://") }
+
+// openBackend returns the raw store for a location. create allows a
+// missing folder to be created (init, and backup's auto-creation).
+func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.Store, error) {
+	switch {
+	case isS3(loc):
+		u, err := url.Parse(loc)
+		if err != nil || u.Host == "" {
+			return nil, usagef("write it as s3://bucket or s3://bucket/prefix", "invalid vault location %q", loc)
+		}
+		return a.openS3(ctx, u)
+	case strings.Contains(loc, "://"):
+		return nil, usagef("use s3://bucket/prefix for S3-compatible storage, or a folder path", "unsupported vault location %q", loc)
+	}
+	if !create {
+		fi, err := os.Stat(loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, withHint(fmt.Errorf("%s: %w", loc, vault.ErrNoVault), "the folder does not exist: is the disk mounted? Create a vault with 'tunesafe init "+loc+"'")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			return nil, usagef("", "%s is not a folder", loc)
+		}
+	}
+	return folder.New(loc)
+}
+
+// decorate stacks the cross-cutting behaviour every PUT and DELETE goes
+// through. This is the one place where the chain is assembled.
+func (a *app) decorate(s store.Store) store.Store {
+	return s
+}
+
+// passphrase returns the vault passphrase from $TUNESAFE_PASSPHRASE,
+// --passphrase-file, or a terminal prompt, in that order.
+func (a *app) passphrase(confirm bool) func() (string, error) {
+	return func() (string, error) {
+		if a.passphraseFile != "" {
+			b, err := os.ReadFile(a.passphraseFile)
+			if err != nil {
+				return "", usagef("", "passphrase file: %v", err)
+			}
+			p := strings.TrimRight(string(b), "\r\n")
+			if p == "" {
+				return "", usagef("", "passphrase file %s is empty", a.passphraseFile)
+			}
+			return p, nil
+		}
+		if p := os.Getenv("TUNESAFE_PASSPHRASE"); p != "" {
+			return p, nil
+		}
+		return a.promptPassphrase(confirm)
+	}
+}
+
+func (a *app) promptPassphrase(confirm bool) (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil || !term.IsTerminal(int(tty.Fd())) {
+		if tty != nil {
+			tty.Close()
+		}
+		return "", vault.ErrNeedPassphrase
+	}
+	defer tty.Close()
+	read := func(prompt string) (string, error) {
+		fmt.Fprint(tty, prompt)
+		b, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		return string(b), err
+	}
+	p, err := read("Vault passphrase: ")
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		if len(p) < 8 {
+			return "", usagef("a long phrase of several words is best", "the passphrase is too short (at least 8 characters)")
+		}
+		q, err := read("Repeat passphrase: ")
+		if err != nil {
+			return "", err
+		}
+		if p != q {
+			return "", usagef("", "the passphrases differ")
+		}
+	}
+	return p, nil
+}
+
+// session is an open vault with its cache.
+type session struct {
+	loc   string
+	vault *vault.Vault
+	db    *state.DB
+	cache *state.Cache
+}
+
+func (s *session) Close() {
+	if s.db != nil {
+		s.db.Close()
+	}
+}
+
+// openVault opens the vault named by the flags, and the local cache.
+func (a *app) openVault(ctx context.Context) (*session, error) {
+	loc, err := a.vaultLocation()
+	if err != nil {
+		return nil, err
+	}
+	backend, err := a.openBackend(ctx, loc, false)
+	if err != nil {
+		return nil, err
+	}
+	v, err := vault.Open(ctx, a.decorate(backend), a.passphrase(false))
+	if err != nil {
+		return nil, fmt.Errorf("open vault %s: %w", loc, err)
+	}
+	return a.newSession(loc, v)
+}
+
+func (a *app) newSession(loc string, v *vault.Vault) (*session, error) {
+	db, err := state.Open(a.cacheFile())
+	if err != nil {
+		return nil, withHint(err, "remove the cache file "+a.cacheFile()+" if it is damaged: it is only a cache")
+	}
+	return &session{loc: loc, vault: v, db: db, cache: db.Vault(v.Config().ID)}, nil
+}
+
+// readLine reads one line from stdin (for confirmations).
+func (a *app) readLine() string {
+	s, _ := bufio.NewReader(a.stdin).ReadString('\n')
+	return strings.TrimSpace(s)
+}

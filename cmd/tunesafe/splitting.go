@@ -1,0 +1,16 @@
+package main
+
+import (
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/split"
+)
+
+// configureSplitting installs the music-aware splitter.
+func (a *app) configureSplitting(o *backup.Options) {
+	o.Rebuilders = rebuilders()
+}
+
+// rebuilders are the stored-stream layouts this program can restore.
+func rebuilders() map[string]split.Rebuilder {
+	return map[string]split.Rebuilder{}
+}

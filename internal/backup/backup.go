@@ -1,0 +1,213 @@
+// Package backup is the engine that turns folders into a snapshot in a vault.
+//
+// A pass runs in four steps:
+//
+//  1. Scan: walk the source paths and stat everything. Files whose size,
+//     modification and change times match the local cache reuse their cached
+//     tree node without being read.
+//  2. Metadata first: for each changed file, upload only the regions the
+//     splitter marks as tags, pictures or library database. An interrupted
+//     first backup has then saved the irreplaceable human work before bulk
+//     audio.
+//  3. Data: read each changed file once, split it into regions, chunk each
+//     region by content, and upload the blobs the vault lacks, in parallel.
+//     A file is recorded in the cache only after all its blobs are stored,
+//     so a kill at any instant loses at most the blobs in flight.
+//  4. Trees and snapshot, bottom-up; unchanged directories produce identical
+//     trees and cost nothing.
+//
+// While a long pass runs, a checkpoint (a partial snapshot of what is
+// already stored) is committed periodically and when a limit stops the pass.
+package backup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// Options configure a backup pass.
+type Options struct {
+	Paths []string
+	Host  string
+	Tags  []string
+	// Splitter describes files as regions; nil means plain chunking.
+	Splitter split.Splitter
+	// Rebuilders verify plans whose Layout is not "", by layout name.
+	Rebuilders map[string]split.Rebuilder
+	// Uploaders is the number of parallel uploads (default 8); Readers the
+	// number of files read at once (default 2).
+	Uploaders, Readers int
+	// CheckpointEvery commits a partial snapshot this often (0: 10 min;
+	// negative: never).
+	CheckpointEvery time.Duration
+	// MaxTime and MaxUpload stop the pass cleanly with a checkpoint once
+	// reached (0: no limit).
+	MaxTime   time.Duration
+	MaxUpload int64
+	// Progress, if not nil, is updated as the pass runs.
+	Progress *Progress
+	// Extra, if not nil, is called before the snapshot is committed and may
+	// add to it (for example the library view).
+	Extra  func(ctx context.Context, s *vault.Snapshot) error
+	Logger *slog.Logger
+	// Program names the writer in the snapshot.
+	Program string
+}
+
+// Progress counts a running pass; all fields are updated atomically and
+// may be read at any time.
+type Progress struct {
+	Phase         atomic.Value // string: "scan", "metadata", "data", "trees"
+	FilesTotal    atomic.Int64
+	BytesTotal    atomic.Int64
+	FilesToRead   atomic.Int64
+	BytesToRead   atomic.Int64
+	FilesDone     atomic.Int64
+	BytesRead     atomic.Int64
+	BytesUploaded atomic.Int64
+	BlobsUploaded atomic.Int64
+	Warnings      atomic.Int64
+}
+
+// PhaseName returns the current phase.
+func (p *Progress) PhaseName() string {
+	s, _ := p.Phase.Load().(string)
+	return s
+}
+
+// Warning is a problem with one path that did not stop the pass.
+type Warning struct {
+	Path string `json:"path"`
+	Err  string `json:"error"`
+}
+
+// Result summarises a pass.
+type Result struct {
+	SnapshotID     string        `json:"snapshot_id"`
+	Partial        bool          `json:"partial"`
+	StopReason     string        `json:"stop_reason,omitempty"`
+	FilesNew       int64         `json:"files_new"`
+	FilesChanged   int64         `json:"files_changed"`
+	FilesUnchanged int64         `json:"files_unchanged"`
+	Dirs           int64         `json:"dirs"`
+	BytesTotal     int64         `json:"bytes_total"`
+	BytesRead      int64         `json:"bytes_read"`
+	BytesUploaded  int64         `json:"bytes_uploaded"`
+	BlobsUploaded  int64         `json:"blobs_uploaded"`
+	TreesUploaded  int64         `json:"trees_uploaded"`
+	FilesRemaining int64         `json:"files_remaining"`
+	BytesRemaining int64         `json:"bytes_remaining"`
+	Duration       time.Duration `json:"duration_ns"`
+	Warnings       []Warning     `json:"warnings"`
+}
+
+// ErrLimit is returned inside the engine when MaxTime or MaxUpload is hit.
+var errLimit = errors.New("limit reached")
+
+// Run performs one backup pass of o.Paths into v, using cache c.
+func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, error) {
+	if len(o.Paths) == 0 {
+		return nil, errors.New("nothing to back up: give at least one path")
+	}
+	if o.Uploaders <= 0 {
+		o.Uploaders = 8
+	}
+	if o.Readers <= 0 {
+		o.Readers = 2
+	}
+	if o.CheckpointEvery == 0 {
+		o.CheckpointEvery = 10 * time.Minute
+	}
+	if o.Progress == nil {
+		o.Progress = &Progress{}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	start := time.Now()
+	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start}
+	if err := r.ensureKnown(ctx); err != nil {
+		return nil, err
+	}
+	r.p.Phase.Store("scan")
+	roots, err := r.scan(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r.roots = roots
+
+	up := newUploader(ctx, r)
+	r.up = up
+	workErr := r.processAll(up.ctx)
+	if errors.Is(workErr, errLimit) {
+		r.res.Partial = true
+		workErr = nil
+	}
+	var id vault.ID
+	if workErr == nil {
+		r.p.Phase.Store("trees")
+		id, workErr = r.commit(ctx, r.res.Partial)
+	}
+	if upErr := up.close(); workErr == nil {
+		workErr = upErr
+	}
+	r.res.Duration = time.Since(start)
+	r.res.TreesUploaded = r.treesUploaded.Load()
+	if workErr != nil {
+		return r.res, workErr
+	}
+	r.res.SnapshotID = id.String()
+	r.res.BytesRead = r.p.BytesRead.Load()
+	r.res.BytesUploaded = r.p.BytesUploaded.Load()
+	r.res.BlobsUploaded = r.p.BlobsUploaded.Load()
+	r.res.FilesRemaining, r.res.BytesRemaining = r.remaining()
+	return r.res, nil
+}
+
+// run is the state of one pass.
+type run struct {
+	v     *vault.Vault
+	c     *state.Cache
+	o     Options
+	p     *Progress
+	res   *Result
+	start time.Time
+	roots []*entry
+	up    *uploader
+	warnM sync.Mutex
+	// commitM serialises checkpoints and the final commit.
+	commitM sync.Mutex
+	// checkpoint is the partial snapshot this pass wrote last, if any.
+	checkpoint    *vault.ID
+	treesUploaded atomic.Int64
+}
+
+func (r *run) warn(path string, err error) {
+	r.p.Warnings.Add(1)
+	r.warnM.Lock()
+	r.res.Warnings = append(r.res.Warnings, Warning{Path: path, Err: err.Error()})
+	r.warnM.Unlock()
+	r.o.Logger.Warn("skipped", "path", path, "err", err)
+}
+
+// limitReached reports whether MaxTime or MaxUpload stops the pass.
+func (r *run) limitReached() bool {
+	if r.o.MaxTime > 0 && time.Since(r.start) >= r.o.MaxTime {
+		r.res.StopReason = fmt.Sprintf("--max-time %s reached", r.o.MaxTime)
+		return true
+	}
+	if r.o.MaxUpload > 0 && r.p.BytesUploaded.Load() >= r.o.MaxUpload {
+		r.res.StopReason = fmt.Sprintf("--max-upload %d bytes reached", r.o.MaxUpload)
+		return true
+	}
+	return false
+}

@@ -1,0 +1,198 @@
+package backup
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// ensureKnown fills the cache's set of stored objects from the vault once,
+// when the cache is new (deleted, or a new computer).
+func (r *run) ensureKnown(ctx context.Context) error {
+	done, err := r.c.Meta(ctx, "objects-listed")
+	if err != nil {
+		return fmt.Errorf("read cache: %w", err)
+	}
+	if done == "1" {
+		return nil
+	}
+	b := r.c.Batch()
+	for _, prefix := range []string{"blobs/", "trees/"} {
+		err := r.v.ListIDs(ctx, prefix, func(id vault.ID, _ int64) error {
+			b.AddObject(append([]byte(nil), id[:]...))
+			if b.Len() >= 10000 {
+				return b.Commit(ctx)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("list vault objects: %w", err)
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		return err
+	}
+	return r.c.SetMeta(ctx, "objects-listed", "1")
+}
+
+// startCheckpoints commits a partial snapshot every CheckpointEvery until
+// the returned function is called.
+func (r *run) startCheckpoints(ctx context.Context) func() {
+	if r.o.CheckpointEvery < 0 {
+		return func() {}
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(r.o.CheckpointEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, err := r.commit(ctx, true); err != nil {
+					r.o.Logger.Warn("checkpoint failed", "err", err)
+				} else {
+					r.o.Logger.Info("checkpoint committed")
+				}
+			}
+		}
+	}()
+	return func() { close(stop); <-done }
+}
+
+// commit builds the trees of everything stored so far and writes a
+// snapshot. A partial commit leaves out files not yet stored. The previous
+// checkpoint of this pass is removed once the new snapshot is stored.
+func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
+	r.commitM.Lock()
+	defer r.commitM.Unlock()
+	g := &group{}
+	root := &vault.Tree{}
+	var stats vault.Stats
+	for _, e := range r.roots {
+		n, err := r.nodeOf(e, partial, g, &stats)
+		if err != nil {
+			g.wg.Wait()
+			return vault.ID{}, err
+		}
+		if n != nil {
+			root.Nodes = append(root.Nodes, *n)
+		}
+	}
+	rootID, err := r.putTree(root, g)
+	g.wg.Wait()
+	if err != nil {
+		return vault.ID{}, err
+	}
+	if err := r.up.ctx.Err(); err != nil {
+		return vault.ID{}, context.Cause(r.up.ctx)
+	}
+	paths := make([]string, len(r.roots))
+	for i, e := range r.roots {
+		paths[i] = e.path
+	}
+	s := &vault.Snapshot{
+		Time: r.start.UTC(), Host: r.o.Host, Paths: paths, Tree: rootID, Tags: r.o.Tags,
+		Partial: partial, Stats: stats, Program: r.o.Program,
+	}
+	if u, err := user.Current(); err == nil {
+		s.Username = u.Username
+	}
+	if s.Host == "" {
+		s.Host, _ = os.Hostname()
+	}
+	if r.o.Extra != nil {
+		if err := r.o.Extra(ctx, s); err != nil {
+			return vault.ID{}, err
+		}
+	}
+	id, err := r.v.PutSnapshot(ctx, s)
+	if err != nil {
+		return vault.ID{}, err
+	}
+	if r.checkpoint != nil && *r.checkpoint != id {
+		if err := r.v.DeleteSnapshot(ctx, *r.checkpoint); err != nil {
+			r.o.Logger.Warn("remove superseded checkpoint", "err", err)
+		}
+	}
+	if partial {
+		r.checkpoint = &id
+	} else {
+		r.checkpoint = nil
+	}
+	return id, nil
+}
+
+// nodeOf returns the node of e for a commit, storing directory trees; nil
+// when a partial commit has nothing of e yet.
+func (r *run) nodeOf(e *entry, partial bool, g *group, stats *vault.Stats) (*vault.Node, error) {
+	if !e.isDir() {
+		n := e.node.Load()
+		if n == nil {
+			return nil, nil
+		}
+		if n.Type == vault.TypeFile {
+			stats.Files++
+			stats.Bytes += n.Size
+		}
+		return n, nil
+	}
+	t := &vault.Tree{}
+	for _, c := range e.children {
+		n, err := r.nodeOf(c, partial, g, stats)
+		if err != nil {
+			return nil, err
+		}
+		if n != nil {
+			t.Nodes = append(t.Nodes, *n)
+		}
+	}
+	if partial && len(t.Nodes) == 0 && len(e.children) > 0 {
+		return nil, nil
+	}
+	id, err := r.putTree(t, g)
+	if err != nil {
+		return nil, err
+	}
+	stats.Dirs++
+	n := &vault.Node{Type: vault.TypeDir, Mode: vault.UnixMode(e.fi.Mode()), MTime: e.fi.ModTime(), Subtree: &id}
+	n.SetName(e.name)
+	return n, nil
+}
+
+func (r *run) putTree(t *vault.Tree, g *group) (vault.ID, error) {
+	enc, err := r.v.EncodeTree(t)
+	if err != nil {
+		return vault.ID{}, err
+	}
+	return enc.ID, r.up.put(enc.ID, enc.Plain, true, g)
+}
+
+// anyDone reports whether any file has been stored in this pass.
+func (r *run) anyDone() bool { return r.p.FilesDone.Load() > 0 }
+
+// remaining counts the files and bytes not stored by this pass.
+func (r *run) remaining() (files, bytes int64) {
+	var walk func([]*entry)
+	walk = func(es []*entry) {
+		for _, e := range es {
+			if e.isDir() {
+				walk(e.children)
+			} else if e.node.Load() == nil && e.fi.Mode().IsRegular() {
+				files++
+				bytes += e.fi.Size()
+			}
+		}
+	}
+	walk(r.roots)
+	return files, bytes
+}

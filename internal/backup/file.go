@@ -1,0 +1,310 @@
+package backup
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/chunker"
+	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// localError marks a problem with a local file: warn and go on.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return e.err.Error() }
+func (e *localError) Unwrap() error { return e.err }
+
+func local(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &localError{err}
+}
+
+// errChanged: the file changed while it was read.
+var errChanged = errors.New("file changed while it was being read")
+
+// processAll runs the metadata and data phases over the changed files.
+func (r *run) processAll(ctx context.Context) error {
+	var files []*entry
+	walkFiles(r.roots, func(e *entry) { files = append(files, e) })
+
+	stopCheckpoints := r.startCheckpoints(ctx)
+	defer stopCheckpoints()
+
+	r.p.Phase.Store("metadata")
+	if err := r.pool(ctx, files, r.uploadMetadata); err != nil {
+		return err
+	}
+	r.p.Phase.Store("data")
+	return r.pool(ctx, files, r.processFile)
+}
+
+// pool runs fn over files with o.Readers goroutines. Local errors become
+// warnings; any other error, or a limit, stops the pool.
+func (r *run) pool(ctx context.Context, files []*entry, fn func(context.Context, *entry) error) error {
+	var (
+		mu    sync.Mutex
+		first error
+		next  int
+		wg    sync.WaitGroup
+	)
+	take := func() *entry {
+		mu.Lock()
+		defer mu.Unlock()
+		if first != nil || next >= len(files) {
+			return nil
+		}
+		if r.limitReached() {
+			first = errLimit
+			return nil
+		}
+		e := files[next]
+		next++
+		return e
+	}
+	for range r.o.Readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for e := take(); e != nil; e = take() {
+				err := fn(ctx, e)
+				var le *localError
+				if errors.As(err, &le) {
+					r.warn(e.path, le.err)
+					continue
+				}
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return first
+}
+
+// plan asks the splitter for a plan and falls back to plain chunking when
+// it has none or returns an invalid one.
+func (r *run) plan(e *entry, f *os.File, size int64) split.Plan {
+	if r.o.Splitter != nil && size > 0 {
+		p, err := r.o.Splitter.Split(e.name, f, size)
+		if err == nil && p.Check() == nil {
+			if p.Layout == "" && p.Size != size {
+				return split.Whole(size, split.Data)
+			}
+			if p.Layout == "" || r.o.Rebuilders[p.Layout] != nil {
+				return p
+			}
+		}
+	}
+	return split.Whole(size, split.Data)
+}
+
+// uploadMetadata stores the metadata regions of a changed file ahead of its
+// audio. Failures here are not reported: the data phase redoes everything.
+func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
+	if r.o.Splitter == nil {
+		return nil
+	}
+	f, err := os.Open(e.path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil
+	}
+	p := r.plan(e, f, fi.Size())
+	src := p.Stream
+	if src == nil {
+		src = f
+	}
+	g := &group{}
+	ch := chunker.New(nil, r.v.Config().Chunker)
+	for _, reg := range p.Regions {
+		if !reg.Kind.Metadata() {
+			continue
+		}
+		if _, err := r.chunkRegion(ch, io.NewSectionReader(src, reg.Offset, reg.Length), g); err != nil {
+			if ctx.Err() != nil || r.up.ctx.Err() != nil {
+				return err
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
+// chunkRegion chunks one region and queues its blobs.
+func (r *run) chunkRegion(ch *chunker.Chunker, src io.Reader, g *group) ([]vault.ID, error) {
+	var ids []vault.ID
+	ch.Reset(src)
+	h := r.v.Hasher()
+	for {
+		data, err := ch.Next()
+		if err == io.EOF {
+			return ids, nil
+		}
+		if err != nil {
+			return nil, local(err)
+		}
+		id := h.Sum(data)
+		if err := r.up.put(id, data, false, g); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+		if r.limitReached() {
+			return nil, errLimit
+		}
+	}
+}
+
+// processFile stores one changed file, retrying when it changes while read.
+func (r *run) processFile(ctx context.Context, e *entry) error {
+	f, err := os.Open(e.path)
+	if err != nil {
+		return local(err)
+	}
+	defer f.Close()
+	for attempt := 0; attempt < 3; attempt++ {
+		fi, err := f.Stat()
+		if err != nil {
+			return local(err)
+		}
+		if !fi.Mode().IsRegular() {
+			return local(fmt.Errorf("no longer a regular file"))
+		}
+		before := statOf(fi)
+		node, err := r.storeFile(e, f, fi.Size())
+		if errors.Is(err, errChanged) {
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		fi2, err := f.Stat()
+		if err != nil {
+			return local(err)
+		}
+		after := statOf(fi2)
+		if after.Size != before.Size || after.MTime != before.MTime || after.CTime != before.CTime {
+			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
+			continue
+		}
+		node.SetName(e.name)
+		node.Mode = vault.UnixMode(fi.Mode())
+		node.MTime = fi.ModTime()
+		e.node.Store(node)
+		r.p.FilesDone.Add(1)
+		nodeJSON, err := json.Marshal(node)
+		if err != nil {
+			return err
+		}
+		r.up.recordFile(e.dir, e.name, state.FileEntry{Stat: before, Node: nodeJSON})
+		return nil
+	}
+	return local(fmt.Errorf("%w, three times; skipped this time", errChanged))
+}
+
+// storeFile reads f once, uploads what the vault lacks and returns its
+// node once every blob is stored.
+func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
+	p := r.plan(e, f, size)
+	fileHash := sha256.New()
+	counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
+	g := &group{}
+	ch := chunker.New(nil, r.v.Config().Chunker)
+	var blobs []vault.ID
+	layout := ""
+	if p.Layout != "" {
+		// Hash the file, then check that the stored stream rebuilds it.
+		if _, err := io.Copy(fileHash, counted); err != nil {
+			return nil, local(err)
+		}
+		if counted.n != size {
+			return nil, errChanged
+		}
+		rb := sha256.New()
+		err := r.o.Rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
+		if err == nil && string(rb.Sum(nil)) == string(fileHash.Sum(nil)) {
+			for _, reg := range p.Regions {
+				ids, err := r.chunkRegion(ch, io.NewSectionReader(p.Stream, reg.Offset, reg.Length), g)
+				if err != nil {
+					g.wg.Wait()
+					return nil, err
+				}
+				blobs = append(blobs, ids...)
+			}
+			layout = p.Layout
+		} else {
+			r.o.Logger.Debug("split rebuild differs; plain chunking", "path", e.path, "layout", p.Layout)
+			fileHash.Reset()
+			counted = &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
+			p = split.Whole(size, split.Data)
+		}
+	}
+	if layout == "" {
+		src := io.TeeReader(counted, fileHash)
+		for _, reg := range p.Regions {
+			ids, err := r.chunkRegion(ch, io.LimitReader(src, reg.Length), g)
+			if err != nil {
+				g.wg.Wait()
+				return nil, err
+			}
+			blobs = append(blobs, ids...)
+		}
+		if counted.n != size {
+			g.wg.Wait()
+			return nil, errChanged
+		}
+		// A file that grew while read: the extra bytes are not in the plan.
+		var one [1]byte
+		if n, _ := f.ReadAt(one[:], size); n > 0 {
+			g.wg.Wait()
+			return nil, errChanged
+		}
+	}
+	g.wg.Wait()
+	if err := r.up.ctx.Err(); err != nil {
+		return nil, context.Cause(r.up.ctx)
+	}
+	return &vault.Node{
+		Type: vault.TypeFile, Size: size,
+		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
+		Layout: layout, Blobs: blobs,
+	}, nil
+}
+
+// countingReader counts bytes read from local files.
+type countingReader struct {
+	r io.Reader
+	n int64
+	p *Progress
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	c.p.BytesRead.Add(int64(n))
+	return n, err
+}

@@ -1,0 +1,212 @@
+package backup
+
+import (
+	"context"
+	"sync"
+
+	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// group tracks the uploads one file (or one commit) waits for.
+type group struct {
+	wg sync.WaitGroup
+}
+
+// uploader stores blobs and trees in parallel, each object at most once per
+// pass, and records every stored object in the cache as soon as it is
+// stored, in small group commits, so that progress survives a kill.
+type uploader struct {
+	r      *run
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+	jobs   chan job
+	rec    chan record
+	wg     sync.WaitGroup
+	recWG  sync.WaitGroup
+
+	mu       sync.Mutex
+	known    map[vault.ID]struct{}
+	inflight map[vault.ID]chan struct{}
+}
+
+type job struct {
+	id   vault.ID
+	data []byte
+	tree bool
+	g    *group
+	done chan struct{}
+}
+
+// record is one write to the cache: an object ID or a finished file.
+type record struct {
+	id   *vault.ID
+	dir  string
+	name string
+	file *state.FileEntry
+}
+
+func newUploader(ctx context.Context, r *run) *uploader {
+	ctx, cancel := context.WithCancelCause(ctx)
+	u := &uploader{
+		r: r, ctx: ctx, cancel: cancel,
+		jobs:     make(chan job, r.o.Uploaders),
+		rec:      make(chan record, 1024),
+		known:    map[vault.ID]struct{}{},
+		inflight: map[vault.ID]chan struct{}{},
+	}
+	for range r.o.Uploaders {
+		u.wg.Add(1)
+		go u.worker()
+	}
+	u.recWG.Add(1)
+	go u.recorder()
+	return u
+}
+
+// put stores data under its ID unless the vault already has it. data may
+// be reused by the caller after put returns. g waits for the upload.
+func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
+	if err := u.ctx.Err(); err != nil {
+		return context.Cause(u.ctx)
+	}
+	u.mu.Lock()
+	if _, ok := u.known[id]; ok {
+		u.mu.Unlock()
+		return nil
+	}
+	if ch, ok := u.inflight[id]; ok {
+		u.mu.Unlock()
+		g.wg.Add(1)
+		go func() {
+			defer g.wg.Done()
+			select {
+			case <-ch:
+			case <-u.ctx.Done():
+			}
+		}()
+		return nil
+	}
+	done := make(chan struct{})
+	u.inflight[id] = done
+	u.mu.Unlock()
+
+	has, err := u.r.c.HasObject(u.ctx, id[:])
+	if err != nil {
+		u.finish(id, done, false)
+		return err
+	}
+	if has {
+		u.finish(id, done, true)
+		return nil
+	}
+	g.wg.Add(1)
+	select {
+	case u.jobs <- job{id: id, data: append([]byte(nil), data...), tree: tree, g: g, done: done}:
+		return nil
+	case <-u.ctx.Done():
+		g.wg.Done()
+		u.finish(id, done, false)
+		return context.Cause(u.ctx)
+	}
+}
+
+func (u *uploader) finish(id vault.ID, done chan struct{}, ok bool) {
+	u.mu.Lock()
+	delete(u.inflight, id)
+	if ok {
+		u.known[id] = struct{}{}
+	}
+	u.mu.Unlock()
+	close(done)
+}
+
+func (u *uploader) worker() {
+	defer u.wg.Done()
+	for j := range u.jobs {
+		u.upload(j)
+	}
+}
+
+func (u *uploader) upload(j job) {
+	defer j.g.wg.Done()
+	if u.ctx.Err() != nil {
+		u.finish(j.id, j.done, false)
+		return
+	}
+	var n int
+	var err error
+	if j.tree {
+		n, err = u.r.v.PutTree(u.ctx, vault.EncodedTree{ID: j.id, Plain: j.data})
+	} else {
+		n, err = u.r.v.PutBlob(u.ctx, j.id, j.data)
+	}
+	if err != nil {
+		u.cancel(err)
+		u.finish(j.id, j.done, false)
+		return
+	}
+	if j.tree {
+		u.r.treesUploaded.Add(1)
+	} else {
+		u.r.p.BlobsUploaded.Add(1)
+	}
+	u.r.p.BytesUploaded.Add(int64(n))
+	id := j.id
+	u.rec <- record{id: &id}
+	u.finish(j.id, j.done, true)
+}
+
+// recordFile queues a finished file for the cache.
+func (u *uploader) recordFile(dir, name string, fe state.FileEntry) {
+	u.rec <- record{dir: dir, name: name, file: &fe}
+}
+
+// recorder writes records to the cache in group commits: whatever has
+// arrived while the previous commit ran goes into the next one.
+func (u *uploader) recorder() {
+	defer u.recWG.Done()
+	b := u.r.c.Batch()
+	add := func(rec record) {
+		if rec.id != nil {
+			b.AddObject(rec.id[:])
+		} else {
+			b.PutFile(rec.dir, rec.name, *rec.file)
+		}
+	}
+	for rec := range u.rec {
+		add(rec)
+	drain:
+		for b.Len() < 512 {
+			select {
+			case more, ok := <-u.rec:
+				if !ok {
+					break drain
+				}
+				add(more)
+			default:
+				break drain
+			}
+		}
+		// The cache must not fail silently: a failed commit only costs a
+		// re-upload next time, but the pass reports it.
+		if err := b.Commit(context.WithoutCancel(u.ctx)); err != nil {
+			u.cancel(err)
+		}
+	}
+	if err := b.Commit(context.WithoutCancel(u.ctx)); err != nil {
+		u.cancel(err)
+	}
+}
+
+// close waits for all uploads and cache writes and returns the first error.
+func (u *uploader) close() error {
+	close(u.jobs)
+	u.wg.Wait()
+	close(u.rec)
+	u.recWG.Wait()
+	// nil unless an upload or the cache failed, or the parent was cancelled.
+	err := context.Cause(u.ctx)
+	u.cancel(nil)
+	return err
+}

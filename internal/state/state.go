@@ -1,0 +1,240 @@
+// Package state is Tunesafe's local cache: what it knows about the files it
+// has backed up (so unchanged files are not read again) and which blobs and
+// trees a vault already holds (so they are not uploaded again).
+//
+// It is only a cache. Deleted, or on a new computer, everything still works:
+// the first backup lists the vault's objects once to learn what is stored,
+// re-reads the files, and uploads nothing the vault already has. The cache is
+// a single SQLite database (modernc.org/sqlite, pure Go) shared by all
+// vaults, every row keyed by vault ID.
+//
+// A file is "unchanged" when its size, modification time and change time
+// (and, where available, device and inode) all match; never by inode alone.
+package state
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+)
+
+const schema = `
+CREATE TABLE IF NOT EXISTS files (
+	vault TEXT NOT NULL, dir BLOB NOT NULL, name BLOB NOT NULL,
+	size INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,
+	dev INTEGER NOT NULL, ino INTEGER NOT NULL, node BLOB NOT NULL,
+	PRIMARY KEY (vault, dir, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS objects (
+	vault TEXT NOT NULL, id BLOB NOT NULL,
+	PRIMARY KEY (vault, id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+	vault TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+	PRIMARY KEY (vault, key)) WITHOUT ROWID;
+`
+
+// DB is the open cache database.
+type DB struct {
+	db *sql.DB
+	mu sync.Mutex // serialises writers
+}
+
+// Open opens (creating if needed) the cache at path.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=busy_timeout(10000)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	db.SetMaxOpenConns(4)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	return &DB{db: db}, nil
+}
+
+// Close closes the database.
+func (d *DB) Close() error { return d.db.Close() }
+
+// Stat is what decides whether a file changed.
+type Stat struct {
+	Size  int64
+	MTime int64 // nanoseconds since the epoch
+	CTime int64 // nanoseconds; 0 where the OS has none
+	Dev   uint64
+	Ino   uint64
+}
+
+// Cache is the part of the database that belongs to one vault.
+type Cache struct {
+	d     *DB
+	vault string
+}
+
+// Vault returns the cache of one vault.
+func (d *DB) Vault(id string) *Cache { return &Cache{d: d, vault: id} }
+
+// FileEntry is a cached file: its stat and its tree node (JSON, as stored
+// in the vault's trees).
+type FileEntry struct {
+	Stat
+	Node []byte
+}
+
+// Dir returns the cached entries of one directory, by name.
+func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, error) {
+	rows, err := c.d.db.QueryContext(ctx, `SELECT name,size,mtime,ctime,dev,ino,node FROM files WHERE vault=? AND dir=?`, c.vault, []byte(dir))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]FileEntry{}
+	for rows.Next() {
+		var name []byte
+		var e FileEntry
+		var dev, ino int64
+		if err := rows.Scan(&name, &e.Size, &e.MTime, &e.CTime, &dev, &ino, &e.Node); err != nil {
+			return nil, err
+		}
+		e.Dev, e.Ino = uint64(dev), uint64(ino)
+		out[string(name)] = e
+	}
+	return out, rows.Err()
+}
+
+// Batch collects writes and commits them together.
+type Batch struct {
+	c     *Cache
+	files []fileRow
+	ids   [][]byte
+}
+
+type fileRow struct {
+	dir, name string
+	e         FileEntry
+}
+
+// Batch starts a batch of writes.
+func (c *Cache) Batch() *Batch { return &Batch{c: c} }
+
+// PutFile records a file's stat and node.
+func (b *Batch) PutFile(dir, name string, e FileEntry) {
+	b.files = append(b.files, fileRow{dir, name, e})
+}
+
+// AddObject records that the vault holds an object (blob or tree) by ID.
+func (b *Batch) AddObject(id []byte) { b.ids = append(b.ids, id) }
+
+// Len is the number of pending writes.
+func (b *Batch) Len() int { return len(b.files) + len(b.ids) }
+
+// Commit writes the batch in one transaction and empties it.
+func (b *Batch) Commit(ctx context.Context) error {
+	if b.Len() == 0 {
+		return nil
+	}
+	c := b.c
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	tx, err := c.d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if len(b.files) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO files(vault,dir,name,size,mtime,ctime,dev,ino,node) VALUES(?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		for _, f := range b.files {
+			if _, err := st.ExecContext(ctx, c.vault, []byte(f.dir), []byte(f.name), f.e.Size, f.e.MTime, f.e.CTime, int64(f.e.Dev), int64(f.e.Ino), f.e.Node); err != nil {
+				return err
+			}
+		}
+		st.Close()
+	}
+	if len(b.ids) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO objects(vault,id) VALUES(?,?)`)
+		if err != nil {
+			return err
+		}
+		for _, id := range b.ids {
+			if _, err := st.ExecContext(ctx, c.vault, id); err != nil {
+				return err
+			}
+		}
+		st.Close()
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	b.files, b.ids = b.files[:0], b.ids[:0]
+	return nil
+}
+
+// HasObject reports whether the vault is known to hold the object.
+func (c *Cache) HasObject(ctx context.Context, id []byte) (bool, error) {
+	var one int
+	err := c.d.db.QueryRowContext(ctx, `SELECT 1 FROM objects WHERE vault=? AND id=?`, c.vault, id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// ForgetObjects drops the given IDs from the known set (after a prune or
+// when an object was found missing).
+func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	tx, err := c.d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE vault=? AND id=?`, c.vault, id); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}
+
+// Reset forgets everything about this vault (objects and files).
+func (c *Cache) Reset(ctx context.Context) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	for _, t := range []string{"files", "objects", "meta"} {
+		if _, err := c.d.db.ExecContext(ctx, `DELETE FROM `+t+` WHERE vault=?`, c.vault); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Meta returns a value stored with SetMeta, or "".
+func (c *Cache) Meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := c.d.db.QueryRowContext(ctx, `SELECT value FROM meta WHERE vault=? AND key=?`, c.vault, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	return v, err
+}
+
+// SetMeta stores a small value for this vault.
+func (c *Cache) SetMeta(ctx context.Context, key, value string) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	_, err := c.d.db.ExecContext(ctx, `INSERT OR REPLACE INTO meta(vault,key,value) VALUES(?,?,?)`, c.vault, key, value)
+	return err
+}

@@ -1,0 +1,34 @@
+package vault
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNoVault: the location holds no vault (no tunesafe.json).
+var ErrNoVault = errors.New("no vault at this location")
+
+// ErrWrongPassphrase: no key file opens with the given passphrase.
+var ErrWrongPassphrase = errors.New("wrong passphrase")
+
+// ErrNeedPassphrase: the vault is encrypted and no passphrase was given.
+var ErrNeedPassphrase = errors.New("the vault is encrypted and needs a passphrase")
+
+// ErrExists: init found a vault already there.
+var ErrExists = errors.New("a vault already exists at this location")
+
+// FormatError reports a vault this program cannot read: an unknown major
+// version, or a damaged tunesafe.json.
+type FormatError struct{ Msg string }
+
+func (e *FormatError) Error() string { return e.Msg }
+
+// CorruptError reports an object whose content does not match its name or
+// that cannot be decrypted or decoded: damaged in storage or in transit.
+type CorruptError struct {
+	Key string
+	Err error
+}
+
+func (e *CorruptError) Error() string { return fmt.Sprintf("%s is damaged: %v", e.Key, e.Err) }
+func (e *CorruptError) Unwrap() error { return e.Err }

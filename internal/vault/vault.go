@@ -1,0 +1,431 @@
+// Package vault reads and writes the Tunesafe vault format (version 1),
+// specified in docs/FORMAT.md, a copy of which every vault holds.
+//
+// Glossary:
+//   - blob: a chunk of file content, named by its content ID, stored under
+//     blobs/<2 hex>/<id>; the unit of deduplication and of resume.
+//   - tree: one directory as canonical JSON (trees/<2 hex>/<id>), naming
+//     its entries and, for files, the blobs whose concatenation is the file.
+//   - snapshot: one backup (snapshots/<id>), naming the root tree.
+//   - keys: the secrets of an encrypted vault (keys/<name>), each key file
+//     encrypted with a passphrase; changing the passphrase rewrites keys/.
+//
+// In an encrypted vault every object except tunesafe.json and FORMAT.md is
+// a standard age file, so the stock age CLI can decrypt it. The package knows
+// nothing of music, scanning or restoring: engines build on it.
+package vault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/chunker"
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// Vault is an open vault.
+type Vault struct {
+	store  store.Store
+	cfg    *Config
+	keys   *Keys
+	hasher Hasher
+	codec  codec
+}
+
+// InitOptions configure a new vault.
+type InitOptions struct {
+	Encrypt    bool
+	Passphrase string
+	// ScryptLogN is the passphrase KDF work factor (log2 N); 0 means age's
+	// default of 18 (about a second).
+	ScryptLogN int
+	Chunker    chunker.Params
+	// FormatDoc is written to FORMAT.md.
+	FormatDoc []byte
+	// LogKey, if set, is stored with the keys (signer of the log).
+	LogKey       string
+	LogPublicKey string
+}
+
+// Init creates a vault in s, which must not hold one already.
+func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
+	if _, err := s.Stat(ctx, ConfigKey); err == nil {
+		return nil, ErrExists
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if o.Chunker == (chunker.Params{}) {
+		o.Chunker = chunker.DefaultParams
+	}
+	if err := o.Chunker.Validate(); err != nil {
+		return nil, err
+	}
+	idb := make([]byte, 16)
+	if _, err := rand.Read(idb); err != nil {
+		return nil, err
+	}
+	cfg := &Config{
+		Format: FormatName, Version: MajorFormat, Minor: MinorFormat,
+		ID: hex.EncodeToString(idb), Created: time.Now().UTC().Truncate(time.Second),
+		Encryption: EncryptionNone, IDHash: "sha256", Chunker: o.Chunker,
+		LogPublicKey: o.LogPublicKey,
+		Doc:          "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe.",
+	}
+	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil)}
+	if o.Encrypt {
+		if o.Passphrase == "" {
+			return nil, ErrNeedPassphrase
+		}
+		k, err := newKeys(cfg.ID)
+		if err != nil {
+			return nil, err
+		}
+		k.LogKey = o.LogKey
+		cfg.Encryption, cfg.IDHash, cfg.Recipient = EncryptionAge, "hmac-sha256", k.Identity.Recipient().String()
+		sealed, err := sealKeys(k, o.Passphrase, o.ScryptLogN)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Put(ctx, KeysPrefix+newKeyName(), sealed); err != nil {
+			return nil, fmt.Errorf("write key file: %w", err)
+		}
+		v.useKeys(k)
+	}
+	if len(o.FormatDoc) > 0 {
+		if err := s.Put(ctx, FormatKey, o.FormatDoc); err != nil {
+			return nil, fmt.Errorf("write %s: %w", FormatKey, err)
+		}
+	}
+	b, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// The config goes last: a vault exists once it is written.
+	if err := s.Put(ctx, ConfigKey, append(b, '\n')); err != nil {
+		return nil, fmt.Errorf("write %s: %w", ConfigKey, err)
+	}
+	return v, nil
+}
+
+func newKeyName() string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (v *Vault) useKeys(k *Keys) {
+	v.keys = k
+	v.hasher = NewHasher(k.IDKey)
+	v.codec = codec{recipient: k.Identity.Recipient(), identity: k.Identity}
+}
+
+// Open opens the vault in s. passphrase is called only when the vault is
+// encrypted; it may prompt the user.
+func Open(ctx context.Context, s store.Store, passphrase func() (string, error)) (*Vault, error) {
+	b, err := store.ReadAll(ctx, s, ConfigKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, ErrNoVault
+	}
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := parseConfig(b)
+	if err != nil {
+		return nil, err
+	}
+	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil)}
+	if !cfg.encrypted() {
+		return v, nil
+	}
+	if passphrase == nil {
+		return nil, ErrNeedPassphrase
+	}
+	pass, err := passphrase()
+	if err != nil {
+		return nil, err
+	}
+	if pass == "" {
+		return nil, ErrNeedPassphrase
+	}
+	k, err := v.unlock(ctx, pass)
+	if err != nil {
+		return nil, err
+	}
+	if k.Identity.Recipient().String() != cfg.Recipient {
+		return nil, &FormatError{Msg: "the key file does not match the vault's recipient in " + ConfigKey}
+	}
+	v.useKeys(k)
+	return v, nil
+}
+
+// unlock tries every key file with the passphrase.
+func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
+	found := false
+	for info, err := range v.store.List(ctx, KeysPrefix) {
+		if err != nil {
+			return nil, err
+		}
+		found = true
+		sealed, err := store.ReadAll(ctx, v.store, info.Key)
+		if err != nil {
+			return nil, err
+		}
+		k, err := openKeys(sealed, pass)
+		if errors.Is(err, ErrWrongPassphrase) {
+			continue
+		}
+		if err != nil {
+			return nil, &CorruptError{Key: info.Key, Err: err}
+		}
+		return k, nil
+	}
+	if !found {
+		return nil, &FormatError{Msg: "the vault is encrypted but keys/ holds no key file"}
+	}
+	return nil, ErrWrongPassphrase
+}
+
+// ChangePassphrase writes a new key file sealed with newPass and removes
+// the others. Only keys/ changes.
+func (v *Vault) ChangePassphrase(ctx context.Context, newPass string, scryptLogN int) error {
+	if v.keys == nil {
+		return errors.New("the vault is not encrypted: there is no passphrase to change")
+	}
+	if newPass == "" {
+		return errors.New("the new passphrase is empty")
+	}
+	var old []string
+	for info, err := range v.store.List(ctx, KeysPrefix) {
+		if err != nil {
+			return err
+		}
+		old = append(old, info.Key)
+	}
+	sealed, err := sealKeys(v.keys, newPass, scryptLogN)
+	if err != nil {
+		return err
+	}
+	if err := v.store.Put(ctx, KeysPrefix+newKeyName(), sealed); err != nil {
+		return err
+	}
+	for _, k := range old {
+		if err := v.store.Delete(ctx, k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Config returns the vault's configuration.
+func (v *Vault) Config() *Config { return v.cfg }
+
+// Keys returns the vault's secrets, or nil for a plain vault.
+func (v *Vault) Keys() *Keys { return v.keys }
+
+// Store returns the store the vault writes to.
+func (v *Vault) Store() store.Store { return v.store }
+
+// Encrypted reports whether the vault encrypts its objects.
+func (v *Vault) Encrypted() bool { return v.cfg.encrypted() }
+
+// Hasher returns the content-ID function of this vault.
+func (v *Vault) Hasher() Hasher { return v.hasher }
+
+// Seal encodes plaintext for storage (encrypting in an encrypted vault).
+func (v *Vault) Seal(plain []byte, compress bool) ([]byte, error) {
+	return v.codec.seal(plain, compress)
+}
+
+// PutBlob stores the blob with the given ID and returns the stored size.
+func (v *Vault) PutBlob(ctx context.Context, id ID, plain []byte) (int, error) {
+	sealed, err := v.codec.seal(plain, false)
+	if err != nil {
+		return 0, err
+	}
+	if err := v.store.Put(ctx, BlobKey(id), sealed); err != nil {
+		return 0, err
+	}
+	return len(sealed), nil
+}
+
+// GetBlob reads a blob and checks that its content matches its ID.
+func (v *Vault) GetBlob(ctx context.Context, id ID) ([]byte, error) {
+	return v.getVerified(ctx, BlobKey(id), id, false)
+}
+
+func (v *Vault) getVerified(ctx context.Context, key string, id ID, compressed bool) ([]byte, error) {
+	stored, err := store.ReadAll(ctx, v.store, key)
+	if err != nil {
+		return nil, err
+	}
+	plain, err := v.codec.open(stored, compressed)
+	if err != nil {
+		return nil, &CorruptError{Key: key, Err: err}
+	}
+	if got := v.hasher.Sum(plain); got != id {
+		return nil, &CorruptError{Key: key, Err: errors.New("content does not match its id")}
+	}
+	return plain, nil
+}
+
+// EncodedTree is a tree ready to store.
+type EncodedTree struct {
+	ID    ID
+	Plain []byte
+}
+
+// EncodeTree computes a tree's canonical bytes and ID.
+func (v *Vault) EncodeTree(t *Tree) (EncodedTree, error) {
+	b, err := EncodeTree(t)
+	if err != nil {
+		return EncodedTree{}, err
+	}
+	return EncodedTree{ID: v.hasher.Sum(b), Plain: b}, nil
+}
+
+// PutTree stores an encoded tree and returns the stored size.
+func (v *Vault) PutTree(ctx context.Context, t EncodedTree) (int, error) {
+	sealed, err := v.codec.seal(t.Plain, true)
+	if err != nil {
+		return 0, err
+	}
+	return len(sealed), v.store.Put(ctx, TreeKey(t.ID), sealed)
+}
+
+// GetTree reads and checks a tree.
+func (v *Vault) GetTree(ctx context.Context, id ID) (*Tree, error) {
+	key := TreeKey(id)
+	plain, err := v.getVerified(ctx, key, id, true)
+	if err != nil {
+		return nil, err
+	}
+	t, err := DecodeTree(plain)
+	if err != nil {
+		return nil, &CorruptError{Key: key, Err: err}
+	}
+	return t, nil
+}
+
+// PutSnapshot stores a snapshot and returns its ID.
+func (v *Vault) PutSnapshot(ctx context.Context, s *Snapshot) (ID, error) {
+	plain, err := encodeSnapshot(s)
+	if err != nil {
+		return ID{}, err
+	}
+	id := v.hasher.Sum(plain)
+	sealed, err := v.codec.seal(plain, true)
+	if err != nil {
+		return ID{}, err
+	}
+	return id, v.store.Put(ctx, SnapshotKey(id), sealed)
+}
+
+// GetSnapshot reads one snapshot.
+func (v *Vault) GetSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
+	key := SnapshotKey(id)
+	plain, err := v.getVerified(ctx, key, id, true)
+	if err != nil {
+		return nil, err
+	}
+	s, err := decodeSnapshot(plain)
+	if err != nil {
+		return nil, &CorruptError{Key: key, Err: err}
+	}
+	return s, nil
+}
+
+// DeleteSnapshot removes a snapshot (its data stays until pruned).
+func (v *Vault) DeleteSnapshot(ctx context.Context, id ID) error {
+	return v.store.Delete(ctx, SnapshotKey(id))
+}
+
+// Snapshots lists all snapshots, oldest first. A damaged snapshot is an
+// error naming it.
+func (v *Vault) Snapshots(ctx context.Context) ([]SnapshotRef, error) {
+	var out []SnapshotRef
+	for info, err := range v.store.List(ctx, "snapshots/") {
+		if err != nil {
+			return nil, err
+		}
+		id, err := ParseID(strings.TrimPrefix(info.Key, "snapshots/"))
+		if err != nil {
+			continue
+		}
+		s, err := v.GetSnapshot(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, SnapshotRef{ID: id, Snapshot: s})
+	}
+	sortSnapshots(out)
+	return out, nil
+}
+
+// FindSnapshot resolves "latest" (the newest complete snapshot, else the
+// newest checkpoint) or a unique prefix of a snapshot ID.
+func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, error) {
+	all, err := v.Snapshots(ctx)
+	if err != nil {
+		return SnapshotRef{}, err
+	}
+	if len(all) == 0 {
+		return SnapshotRef{}, errors.New("the vault has no snapshots yet")
+	}
+	if which == "" || which == "latest" {
+		for i := len(all) - 1; i >= 0; i-- {
+			if !all[i].Partial {
+				return all[i], nil
+			}
+		}
+		return all[len(all)-1], nil
+	}
+	var found []SnapshotRef
+	for _, s := range all {
+		if strings.HasPrefix(s.ID.String(), strings.ToLower(which)) {
+			found = append(found, s)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return SnapshotRef{}, fmt.Errorf("no snapshot %q", which)
+	case 1:
+		return found[0], nil
+	}
+	return SnapshotRef{}, fmt.Errorf("snapshot prefix %q is ambiguous", which)
+}
+
+// ListIDs yields the IDs of stored objects under a prefix ("blobs/" or
+// "trees/") with their stored size.
+func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) error) error {
+	for info, err := range v.store.List(ctx, prefix) {
+		if err != nil {
+			return err
+		}
+		i := strings.LastIndexByte(info.Key, '/')
+		id, err := ParseID(info.Key[i+1:])
+		if err != nil {
+			continue
+		}
+		if err := fn(id, info.Size); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// IsVaultObject reports whether a key belongs to the vault format.
+func IsVaultObject(key string) bool {
+	for _, p := range []string{"blobs/", "trees/", "snapshots/", KeysPrefix, "log/", "locks/"} {
+		if strings.HasPrefix(key, p) {
+			return true
+		}
+	}
+	return key == ConfigKey || key == FormatKey
+}
