@@ -148,11 +148,14 @@ func EncodeTree(t *Tree) ([]byte, error) {
 			b.WriteByte(',')
 		}
 		b.WriteByte('\n')
-		line, err := json.Marshal(&t.Nodes[i])
-		if err != nil {
+		// No HTML escaping: names such as "Simon & Garfunkel" stay greppable.
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(&t.Nodes[i]); err != nil {
 			return nil, err
 		}
-		b.Write(line)
+		b.Truncate(b.Len() - 1) // Encode's newline
+
 	}
 	b.WriteString("\n]}\n")
 	return b.Bytes(), nil

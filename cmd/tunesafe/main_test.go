@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/tunesafe/tunesafe/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"tunesafe": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+	})
+}
+
+// TestScripts runs the end-to-end CLI scripts in testdata/script: the real
+// command, asserting stdout, stderr and exit codes.
+func TestScripts(t *testing.T) {
+	shared := testenv.Shared(t)
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Setup: func(e *testscript.Env) error {
+			e.Setenv("SHARED", shared)
+			e.Setenv("XDG_CONFIG_HOME", filepath.Join(e.WorkDir, ".config"))
+			e.Setenv("XDG_STATE_HOME", filepath.Join(e.WorkDir, ".state"))
+			e.Setenv("HOME", e.WorkDir)
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"cmpdir": cmpdir,
+			"mkfifo": func(ts *testscript.TestScript, neg bool, args []string) {
+				ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
+			},
+			"corpus": copyCorpus,
+		},
+		RequireExplicitExec: false,
+	})
+}
+
+// cmpdir a b: the two trees hold the same names, types, contents, modes and
+// symlink targets.
+func cmpdir(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: cmpdir dir1 dir2")
+	}
+	a, b := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	diff := compareTrees(a, b)
+	if neg && diff == "" {
+		ts.Fatalf("%s and %s are the same", a, b)
+	}
+	if !neg && diff != "" {
+		ts.Fatalf("%s", diff)
+	}
+}
+
+func compareTrees(a, b string) string {
+	seen := map[string]bool{}
+	var diff bytes.Buffer
+	filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			fmt.Fprintf(&diff, "%v\n", err)
+			return nil
+		}
+		rel, _ := filepath.Rel(a, p)
+		seen[rel] = true
+		q := filepath.Join(b, rel)
+		fa, _ := os.Lstat(p)
+		fb, err := os.Lstat(q)
+		if err != nil {
+			fmt.Fprintf(&diff, "%s: missing in %s\n", rel, b)
+			return nil
+		}
+		if fa.Mode() != fb.Mode() {
+			fmt.Fprintf(&diff, "%s: mode %v != %v\n", rel, fa.Mode(), fb.Mode())
+		}
+		switch {
+		case fa.Mode().IsRegular():
+			x, _ := os.ReadFile(p)
+			y, _ := os.ReadFile(q)
+			if !bytes.Equal(x, y) {
+				fmt.Fprintf(&diff, "%s: content differs\n", rel)
+			}
+			if !fa.ModTime().Equal(fb.ModTime()) {
+				fmt.Fprintf(&diff, "%s: mtime %v != %v\n", rel, fa.ModTime(), fb.ModTime())
+			}
+		case fa.Mode()&fs.ModeSymlink != 0:
+			x, _ := os.Readlink(p)
+			y, _ := os.Readlink(q)
+			if x != y {
+				fmt.Fprintf(&diff, "%s: link %q != %q\n", rel, x, y)
+			}
+		}
+		return nil
+	})
+	filepath.WalkDir(b, func(p string, d fs.DirEntry, err error) error {
+		if err == nil {
+			rel, _ := filepath.Rel(b, p)
+			if !seen[rel] {
+				fmt.Fprintf(&diff, "%s: only in %s\n", rel, b)
+			}
+		}
+		return nil
+	})
+	return diff.String()
+}
+
+// corpus NAME DIR [GLOB]: copy files of shared/corpus/NAME into DIR.
+func copyCorpus(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: corpus name dir [glob]")
+	}
+	glob := "*"
+	if len(args) > 2 {
+		glob = args[2]
+	}
+	src := filepath.Join(ts.Getenv("SHARED"), "corpus", args[0])
+	matches, err := filepath.Glob(filepath.Join(src, glob))
+	ts.Check(err)
+	dst := ts.MkAbs(args[1])
+	ts.Check(os.MkdirAll(dst, 0o755))
+	for _, m := range matches {
+		fi, err := os.Stat(m)
+		ts.Check(err)
+		if !fi.Mode().IsRegular() {
+			continue
+		}
+		b, err := os.ReadFile(m)
+		ts.Check(err)
+		ts.Check(os.WriteFile(filepath.Join(dst, filepath.Base(m)), b, 0o644))
+	}
+}
