@@ -1,0 +1,211 @@
+package backup
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/split"
+)
+
+func TestBackupRestoreExact(t *testing.T) {
+	for _, encrypt := range []bool{false, true} {
+		f := newFixture(t, encrypt)
+		src := filepath.Join(f.dir, "Music")
+		writeFile(t, filepath.Join(src, "Artist", "Album", "01.flac"), randomBytes(1, 300<<10))
+		writeFile(t, filepath.Join(src, "Artist", "Album", "02.flac"), randomBytes(2, 100<<10))
+		writeFile(t, filepath.Join(src, "empty.mp3"), nil)
+		writeFile(t, filepath.Join(src, "name-\xff\xfe-latin1.mp3"), []byte("non-UTF-8 name"))
+		os.MkdirAll(filepath.Join(src, "Empty Folder"), 0o750)
+		os.Symlink("Artist/Album/01.flac", filepath.Join(src, "favourite"))
+		os.Symlink("dangling-\xff", filepath.Join(src, "dangling"))
+		os.Chmod(filepath.Join(src, "Artist", "Album", "02.flac"), 0o600)
+		old := time.Date(2001, 2, 3, 4, 5, 6, 789, time.UTC)
+		os.Chtimes(filepath.Join(src, "Artist", "Album", "01.flac"), old, old)
+
+		res := f.backup(Options{Paths: []string{src}})
+		if res.FilesNew != 4 || res.FilesUnchanged != 0 || len(res.Warnings) != 0 {
+			t.Fatalf("first backup: %+v", res)
+		}
+		out := filepath.Join(f.dir, "out")
+		rr := f.restore(res.SnapshotID, out)
+		if rr.Restored != 4 || rr.Symlinks != 2 {
+			t.Fatalf("restore: %+v", rr)
+		}
+		sameTree(t, src, filepath.Join(out, "Music"))
+	}
+}
+
+func TestUnchangedFilesAreNotRead(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 20 {
+		writeFile(t, filepath.Join(src, "a", string(rune('a'+i))+".mp3"), randomBytes(uint64(i), 50<<10))
+	}
+	f.backup(Options{Paths: []string{src}})
+	res := f.backup(Options{Paths: []string{src}})
+	if res.BytesRead != 0 || res.BytesUploaded != 0 || res.FilesUnchanged != 20 {
+		t.Fatalf("no-change backup read %d and uploaded %d bytes: %+v", res.BytesRead, res.BytesUploaded, res)
+	}
+	// A touched file (same content, new mtime) is read but uploads nothing.
+	later := time.Now().Add(time.Hour)
+	os.Chtimes(filepath.Join(src, "a", "c.mp3"), later, later)
+	res = f.backup(Options{Paths: []string{src}})
+	if res.FilesChanged != 1 || res.BytesRead != 50<<10 || res.BlobsUploaded != 0 {
+		t.Fatalf("touched file: %+v", res)
+	}
+}
+
+// The cache is only a cache: without it, nothing already stored is uploaded.
+func TestLostCacheUploadsNothingStored(t *testing.T) {
+	f := newFixture(t, true)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 10 {
+		writeFile(t, filepath.Join(src, string(rune('a'+i))+".flac"), randomBytes(uint64(i), 200<<10))
+	}
+	first := f.backup(Options{Paths: []string{src}})
+	f.dropCache()
+	res := f.backup(Options{Paths: []string{src}})
+	if res.BlobsUploaded != 0 || res.TreesUploaded != 0 {
+		t.Fatalf("after losing the cache: %d blobs, %d trees uploaded", res.BlobsUploaded, res.TreesUploaded)
+	}
+	if res.FilesNew != 10 {
+		t.Fatalf("files should be read again: %+v", res)
+	}
+	if first.BlobsUploaded == 0 {
+		t.Fatal("first backup uploaded nothing")
+	}
+}
+
+func TestIdenticalContentStoredOnce(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	data := randomBytes(5, 256<<10)
+	writeFile(t, filepath.Join(src, "a.mp3"), data)
+	writeFile(t, filepath.Join(src, "copy", "a.mp3"), data)
+	res := f.backup(Options{Paths: []string{src}, Uploaders: 4, Readers: 2})
+	single := newFixture(t, false)
+	writeFile(t, filepath.Join(single.dir, "x", "a.mp3"), data)
+	one := single.backup(Options{Paths: []string{filepath.Join(single.dir, "x")}})
+	if res.BlobsUploaded != one.BlobsUploaded {
+		t.Fatalf("two copies uploaded %d blobs, one copy %d", res.BlobsUploaded, one.BlobsUploaded)
+	}
+}
+
+// growingSplitter appends to the file the first time it is asked, as a
+// tagger saving at the wrong moment would.
+type growingSplitter struct {
+	path string
+	done bool
+}
+
+func (g *growingSplitter) Split(name string, r io.ReaderAt, size int64) (split.Plan, error) {
+	if !g.done && name == filepath.Base(g.path) {
+		g.done = true
+		f, _ := os.OpenFile(g.path, os.O_APPEND|os.O_WRONLY, 0)
+		f.Write([]byte("appended while the backup was reading"))
+		f.Close()
+	}
+	return split.Whole(size, split.Audio), nil
+}
+
+func TestFileChangedWhileReadIsReadAgain(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	p := filepath.Join(src, "track.mp3")
+	writeFile(t, p, randomBytes(9, 100<<10))
+	res := f.backup(Options{Paths: []string{src}, Splitter: &growingSplitter{path: p}, Readers: 1})
+	if len(res.Warnings) != 0 {
+		t.Fatalf("warnings: %v", res.Warnings)
+	}
+	out := filepath.Join(f.dir, "out")
+	f.restore(res.SnapshotID, out)
+	sameTree(t, src, filepath.Join(out, "Music"))
+}
+
+func TestMaxUploadStopsWithRestorableCheckpoint(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 12 {
+		writeFile(t, filepath.Join(src, string(rune('a'+i))+".flac"), randomBytes(uint64(100+i), 200<<10))
+	}
+	res := f.backup(Options{Paths: []string{src}, MaxUpload: 500 << 10, Readers: 1, Uploaders: 1})
+	if !res.Partial || res.FilesRemaining == 0 || res.StopReason == "" {
+		t.Fatalf("want a partial pass: %+v", res)
+	}
+	snaps, err := f.vault.Snapshots(context.Background())
+	if err != nil || len(snaps) != 1 || !snaps[0].Partial {
+		t.Fatalf("want one checkpoint snapshot, have %v (%v)", snaps, err)
+	}
+	out := filepath.Join(f.dir, "partial")
+	rr := f.restore(res.SnapshotID, out)
+	if rr.Restored == 0 || rr.Restored >= 12 {
+		t.Fatalf("checkpoint restored %d files", rr.Restored)
+	}
+	// Files in the checkpoint are exact.
+	for _, e := range mustReadDir(t, filepath.Join(out, "Music")) {
+		if hashOf(t, filepath.Join(out, "Music", e)) != hashOf(t, filepath.Join(src, e)) {
+			t.Fatalf("%s differs", e)
+		}
+	}
+	uploaded := res.BytesUploaded
+	full := f.backup(Options{Paths: []string{src}})
+	if full.Partial || full.FilesUnchanged != rr.Restored {
+		t.Fatalf("resumed pass: %+v", full)
+	}
+	if total := uploaded + full.BytesUploaded; total > 12*200<<10*103/100+64<<10 {
+		t.Fatalf("uploaded %d bytes in all for %d bytes of files", total, 12*200<<10)
+	}
+	final := filepath.Join(f.dir, "final")
+	f.restore(full.SnapshotID, final)
+	sameTree(t, src, filepath.Join(final, "Music"))
+	snaps, _ = f.vault.Snapshots(context.Background())
+	if len(snaps) != 2 {
+		t.Fatalf("want the checkpoint and the full snapshot, have %d", len(snaps))
+	}
+}
+
+func mustReadDir(t *testing.T, dir string) []string {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, d := range des {
+		names = append(names, d.Name())
+	}
+	return names
+}
+
+// Files over 4 GiB are stored and restored faithfully (sparse, so cheap on
+// disk; still reads and writes every byte).
+func TestFileOver4GiB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("reads and writes 4 GiB")
+	}
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	os.MkdirAll(src, 0o755)
+	p := filepath.Join(src, "long.wav")
+	fh, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const size = 4<<30 + 12345
+	if err := fh.Truncate(size); err != nil {
+		t.Fatal(err)
+	}
+	fh.WriteAt([]byte("RIFF at the start"), 0)
+	fh.WriteAt([]byte("and something past the 4 GiB mark"), 4<<30+100)
+	fh.Close()
+	res := f.backup(Options{Paths: []string{src}})
+	if res.BytesRead != size {
+		t.Fatalf("read %d bytes, want %d", res.BytesRead, size)
+	}
+	out := filepath.Join(f.dir, "out")
+	f.restore(res.SnapshotID, out)
+	sameTree(t, src, filepath.Join(out, "Music"))
+}
