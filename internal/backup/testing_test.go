@@ -175,4 +175,3 @@ func hashOf(t *testing.T, p string) [32]byte {
 	h.Sum(s[:0])
 	return s
 }
-
