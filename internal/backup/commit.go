@@ -12,13 +12,28 @@ import (
 
 // ensureKnown fills the cache's set of stored objects from the vault once,
 // when the cache is new (deleted, or a new computer).
+//
+// A prune (on any computer) leaves a marker under prunes/; when the newest
+// marker is not the one this cache last saw, objects the cache believes
+// stored may be gone, so the known set is rebuilt from a fresh listing.
 func (r *run) ensureKnown(ctx context.Context) error {
 	done, err := r.c.Meta(ctx, "objects-listed")
 	if err != nil {
 		return fmt.Errorf("read cache: %w", err)
 	}
-	if done == "1" {
+	lastPrune, err := r.v.LastPrune(ctx)
+	if err != nil {
+		return fmt.Errorf("list prunes: %w", err)
+	}
+	seen, err := r.c.Meta(ctx, "prune-seen")
+	if err != nil {
+		return fmt.Errorf("read cache: %w", err)
+	}
+	if done == "1" && seen == lastPrune {
 		return nil
+	}
+	if err := r.c.ResetObjects(ctx); err != nil {
+		return err
 	}
 	b := r.c.Batch()
 	for _, prefix := range []string{"blobs/", "trees/"} {
@@ -34,6 +49,9 @@ func (r *run) ensureKnown(ctx context.Context) error {
 		}
 	}
 	if err := b.Commit(ctx); err != nil {
+		return err
+	}
+	if err := r.c.SetMeta(ctx, "prune-seen", lastPrune); err != nil {
 		return err
 	}
 	return r.c.SetMeta(ctx, "objects-listed", "1")

@@ -209,6 +209,14 @@ func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
 	return tx.Commit()
 }
 
+// ResetObjects forgets which objects the vault holds.
+func (c *Cache) ResetObjects(ctx context.Context) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	_, err := c.d.db.ExecContext(ctx, `DELETE FROM objects WHERE vault=?`, c.vault)
+	return err
+}
+
 // Reset forgets everything about this vault (objects and files).
 func (c *Cache) Reset(ctx context.Context) error {
 	c.d.mu.Lock()

@@ -422,7 +422,7 @@ func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) e
 
 // IsVaultObject reports whether a key belongs to the vault format.
 func IsVaultObject(key string) bool {
-	for _, p := range []string{"blobs/", "trees/", "snapshots/", KeysPrefix, "log/", "locks/"} {
+	for _, p := range []string{"blobs/", "trees/", "snapshots/", KeysPrefix, "log/", "locks/", PrunesPrefix} {
 		if strings.HasPrefix(key, p) {
 			return true
 		}
