@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -27,10 +28,12 @@ type app struct {
 	verbose        bool
 	configPath     string
 	statePath      string
+	// now is the clock; tests may replace it.
+	now func() time.Time
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
-	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr, now: time.Now}
 }
 
 func (a *app) rootCommand() *cobra.Command {
@@ -66,6 +69,8 @@ where they stopped; every object is encrypted on your computer.`,
 		a.lsCommand(),
 		a.restoreCommand(),
 		a.passwdCommand(),
+		a.forgetCommand(),
+		a.pruneCommand(),
 	)
 	return root
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -87,6 +88,16 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		return err
 	}
 	defer s.Close()
+
+	// A running prune must not delete what this backup reuses: hold the
+	// shared backup lock, waiting while a prune runs.
+	lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
+		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
+	})
+	if err != nil {
+		return err
+	}
+	defer lock.Release(ctx)
 
 	prog := &backup.Progress{}
 	opts := backup.Options{

@@ -189,6 +189,9 @@ type run struct {
 	// checkpoint is the partial snapshot this pass wrote last, if any.
 	checkpoint    *vault.ID
 	treesUploaded atomic.Int64
+	// verifyCached makes the scan check that every blob of a cached file
+	// node is still stored (after a prune, or with a new cache).
+	verifyCached bool
 }
 
 func (r *run) warn(path string, err error) {

@@ -35,6 +35,8 @@ func (r *run) ensureKnown(ctx context.Context) error {
 	if err := r.c.ResetObjects(ctx); err != nil {
 		return err
 	}
+	// Cached file nodes may name blobs the prune removed: check them.
+	r.verifyCached = true
 	b := r.c.Batch()
 	for _, prefix := range []string{"blobs/", "trees/"} {
 		err := r.v.ListIDs(ctx, prefix, func(id vault.ID, _ int64) error {

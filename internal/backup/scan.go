@@ -81,7 +81,7 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 		r.res.BytesTotal += fi.Size()
 		if c, ok := cached[name]; ok && sameStat(c.Stat, e.st) {
 			var n vault.Node
-			if err := json.Unmarshal(c.Node, &n); err == nil && n.Type == vault.TypeFile && n.Size == fi.Size() {
+			if err := json.Unmarshal(c.Node, &n); err == nil && n.Type == vault.TypeFile && n.Size == fi.Size() && r.blobsStored(ctx, n.Blobs) {
 				n.SetName(name)
 				n.Mode = vault.UnixMode(fi.Mode())
 				n.MTime = fi.ModTime()
@@ -141,6 +141,19 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 		r.warn(path, fmt.Errorf("special file (%s) not backed up", fi.Mode().Type()))
 		return nil, nil
 	}
+}
+
+// blobsStored reports whether a cached node's blobs can be trusted.
+func (r *run) blobsStored(ctx context.Context, ids []vault.ID) bool {
+	if !r.verifyCached {
+		return true
+	}
+	for _, id := range ids {
+		if ok, err := r.c.HasObject(ctx, id[:]); err != nil || !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // sameStat decides whether a file is unchanged since it was cached.

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/prune"
+)
+
+type pruneOptions struct {
+	dryRun bool
+	wait   time.Duration
+}
+
+func (a *app) pruneCommand() *cobra.Command {
+	var o pruneOptions
+	c := &cobra.Command{
+		Use:   "prune",
+		Short: "Delete data no snapshot needs any more",
+		Long: `Delete blobs and trees that no snapshot references. Safe alongside backups:
+prune waits (up to --wait) while a backup runs, and a backup that starts
+during a prune waits for it. Every deletion is recorded in the vault's
+tamper-evident log with the reason "prune".`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := a.openVault(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return a.pruneSession(cmd.Context(), s, o)
+		},
+	}
+	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "only count what would be deleted")
+	c.Flags().DurationVar(&o.wait, "wait", 0, "wait this long for running backups to finish (default: do not wait)")
+	return c
+}
+
+func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) error {
+	var lock *locks.Lock
+	var err error
+	if o.wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, o.wait)
+		defer cancel()
+		lock, err = locks.Wait(wctx, s.vault.Store(), locks.Prune, 15*time.Second, func(ce *locks.ConflictError) {
+			fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
+		})
+	} else {
+		lock, err = locks.Acquire(ctx, s.vault.Store(), locks.Prune)
+	}
+	if err != nil {
+		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use --wait 2h")
+	}
+	defer lock.Release(ctx)
+	res, err := prune.Run(a.deleteReason(ctx, "prune"), s.vault, prune.Options{DryRun: o.dryRun})
+	if err != nil {
+		return err
+	}
+	if err := s.cache.ResetObjects(ctx); err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(res)
+	}
+	if o.dryRun {
+		a.printf("would delete %d unreferenced objects (%s); %d snapshots keep %d objects\n", res.Unreferenced, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
+		return nil
+	}
+	a.printf("deleted %d unreferenced objects, %s freed; %d snapshots keep %d objects\n", res.Deleted, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
+	return nil
+}

@@ -1,0 +1,181 @@
+// Package locks keeps a backup and a prune from stepping on each other.
+//
+// A backup may reuse any blob the vault holds, and a prune deletes blobs no
+// snapshot references; a prune running during a backup could delete a blob
+// the backup is about to reference. So a backup holds a shared lock and a
+// prune an exclusive one, as small objects under locks/. Each side writes
+// its own lock first and then lists the others, so of two that start at
+// the same moment at least one sees the other and backs off. Locks are
+// refreshed while held; one not refreshed for Stale is ignored (its holder
+// died), so a crashed backup never blocks pruning for long.
+package locks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// Kinds of lock.
+const (
+	Backup = "backup" // shared with other backups
+	Prune  = "prune"  // exclusive
+)
+
+// Prefix is where locks live.
+const Prefix = "locks/"
+
+// Stale is how long a lock lives without a refresh; Refresh is how often a
+// holder refreshes it.
+const (
+	Stale   = 30 * time.Minute
+	Refresh = 5 * time.Minute
+)
+
+// Info is the content of a lock object.
+type Info struct {
+	Kind      string    `json:"kind"`
+	Host      string    `json:"host"`
+	PID       int       `json:"pid"`
+	Started   time.Time `json:"started"`
+	Refreshed time.Time `json:"refreshed"`
+	Key       string    `json:"-"`
+}
+
+// ConflictError reports the lock that stood in the way.
+type ConflictError struct{ Other Info }
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("a %s from %s (pid %d) has been running since %s", e.Other.Kind, e.Other.Host, e.Other.PID, e.Other.Started.Local().Format("2006-01-02 15:04"))
+}
+
+// Lock is a held lock.
+type Lock struct {
+	s    store.Store
+	info Info
+	stop chan struct{}
+	wg   sync.WaitGroup
+	now  func() time.Time
+}
+
+// Acquire takes a lock of the given kind or returns a *ConflictError.
+func Acquire(ctx context.Context, s store.Store, kind string) (*Lock, error) {
+	return acquire(ctx, s, kind, time.Now)
+}
+
+func acquire(ctx context.Context, s store.Store, kind string, now func() time.Time) (*Lock, error) {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	rand.Read(b)
+	t := now().UTC()
+	l := &Lock{s: s, now: now, stop: make(chan struct{}), info: Info{
+		Kind: kind, Host: host, PID: os.Getpid(), Started: t, Refreshed: t,
+		Key: fmt.Sprintf("%s%s-%s-%s", Prefix, kind, t.Format("20060102T150405Z"), hex.EncodeToString(b)),
+	}}
+	if err := l.write(ctx); err != nil {
+		return nil, fmt.Errorf("write lock: %w", err)
+	}
+	others, err := List(ctx, s)
+	if err != nil {
+		l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
+		return nil, err
+	}
+	for _, o := range others {
+		if o.Key == l.info.Key || now().Sub(o.Refreshed) > Stale {
+			continue
+		}
+		if kind == Prune || o.Kind == Prune {
+			l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
+			return nil, &ConflictError{Other: o}
+		}
+	}
+	l.wg.Add(1)
+	go l.refresh()
+	return l, nil
+}
+
+func (l *Lock) write(ctx context.Context) error {
+	b, err := json.Marshal(l.info)
+	if err != nil {
+		return err
+	}
+	return l.s.Put(ctx, l.info.Key, b)
+}
+
+func (l *Lock) refresh() {
+	defer l.wg.Done()
+	t := time.NewTicker(Refresh)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.info.Refreshed = l.now().UTC()
+			// A failed refresh is retried at the next tick; the lock only
+			// goes stale after several misses.
+			_ = l.write(context.Background())
+		}
+	}
+}
+
+// Release removes the lock.
+func (l *Lock) Release(ctx context.Context) error {
+	close(l.stop)
+	l.wg.Wait()
+	return l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
+}
+
+// List returns all locks in the vault; unreadable ones are reported as
+// fresh locks of unknown kind "?" so that they block pruning until stale by
+// their storage time.
+func List(ctx context.Context, s store.Store) ([]Info, error) {
+	var out []Info
+	for info, err := range s.List(ctx, Prefix) {
+		if err != nil {
+			return nil, err
+		}
+		b, err := store.ReadAll(ctx, s, info.Key)
+		if err != nil {
+			continue // removed meanwhile
+		}
+		var li Info
+		if json.Unmarshal(b, &li) != nil {
+			li = Info{Kind: "?", Host: "unknown", Started: info.ModTime, Refreshed: info.ModTime}
+		}
+		li.Key = info.Key
+		if li.Kind == "" {
+			li.Kind = strings.SplitN(strings.TrimPrefix(info.Key, Prefix), "-", 2)[0]
+		}
+		out = append(out, li)
+	}
+	return out, nil
+}
+
+// Wait acquires a lock, retrying every interval while a conflicting one is
+// held, until ctx ends. onWait is told about each conflict.
+func Wait(ctx context.Context, s store.Store, kind string, interval time.Duration, onWait func(*ConflictError)) (*Lock, error) {
+	for {
+		l, err := Acquire(ctx, s, kind)
+		ce, ok := err.(*ConflictError)
+		if !ok {
+			return l, err
+		}
+		if onWait != nil {
+			onWait(ce)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(interval):
+		}
+	}
+}
