@@ -1,0 +1,4 @@
+package folder
+
+// Classify exposes classify to the tests.
+var Classify = classify
