@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/split/oggsplit"
 )
 
 // configureSplitting installs the music-aware splitter.
@@ -12,5 +13,5 @@ func (a *app) configureSplitting(o *backup.Options) {
 
 // rebuilders are the stored-stream layouts this program can restore.
 func rebuilders() map[string]split.Rebuilder {
-	return map[string]split.Rebuilder{}
+	return map[string]split.Rebuilder{oggsplit.Layout: oggsplit.Rebuilder{}}
 }
