@@ -2,12 +2,28 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"net/url"
 
 	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/store/s3store"
 )
 
+// openS3 builds the S3 store for s3://bucket/prefix with the AWS
+// conventions (environment, profiles, endpoint variables, CA bundle) and
+// checks once that the bucket answers.
 func (a *app) openS3(ctx context.Context, u *url.URL) (store.Store, error) {
-	return nil, errors.New("s3 not wired yet")
+	cfg, err := s3store.ConfigFromEnv(u, a.endpoint)
+	if err != nil {
+		return nil, err
+	}
+	a.configureTransport(&cfg)
+	s, err := s3store.New(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.CheckBucket(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
+	}
+	return s, nil
 }

@@ -37,6 +37,9 @@ import (
 // Options configure a backup pass.
 type Options struct {
 	Paths []string
+	// Files are single files to include as well, for example tracks a
+	// music library keeps outside its folder; see SnapshotPath.
+	Files []string
 	Host  string
 	Tags  []string
 	// Splitter describes files as regions; nil means plain chunking.
@@ -115,7 +118,7 @@ var errLimit = errors.New("limit reached")
 
 // Run performs one backup pass of o.Paths into v, using cache c.
 func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, error) {
-	if len(o.Paths) == 0 {
+	if len(o.Paths) == 0 && len(o.Files) == 0 {
 		return nil, errors.New("nothing to back up: give at least one path")
 	}
 	if o.Uploaders <= 0 {

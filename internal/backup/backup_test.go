@@ -209,3 +209,39 @@ func TestFileOver4GiB(t *testing.T) {
 	f.restore(res.SnapshotID, out)
 	sameTree(t, src, filepath.Join(out, "Music"))
 }
+
+// Single files outside the source paths (a library's tracks on another
+// disk) are stored under their absolute path, holding only those files.
+func TestExtraFilesOutsidePaths(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	writeFile(t, filepath.Join(src, "in.mp3"), randomBytes(1, 10<<10))
+	other := filepath.Join(f.dir, "Other Disk", "Album")
+	writeFile(t, filepath.Join(other, "out.mp3"), randomBytes(2, 10<<10))
+	writeFile(t, filepath.Join(other, "unrelated.txt"), []byte("not referenced"))
+	o := Options{Paths: []string{src}, Files: []string{filepath.Join(other, "out.mp3"), filepath.Join(src, "in.mp3")}}
+	res := f.backup(o)
+	if res.FilesNew != 2 {
+		t.Fatalf("want 2 files, got %+v", res)
+	}
+	out := filepath.Join(f.dir, "restored")
+	f.restore(res.SnapshotID, out)
+	rel, err := SnapshotPath(o, filepath.Join(other, "out.mp3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hashOf(t, filepath.Join(out, filepath.FromSlash(rel))) != hashOf(t, filepath.Join(other, "out.mp3")) {
+		t.Fatalf("out.mp3 not restored at %s", rel)
+	}
+	if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(rel), "..", "unrelated.txt")); err == nil {
+		t.Fatal("an unreferenced file beside the track was backed up")
+	}
+	if rel, _ := SnapshotPath(o, filepath.Join(src, "in.mp3")); rel != "Music/in.mp3" {
+		t.Fatalf("SnapshotPath inside the music folder = %q", rel)
+	}
+	// The second run finds both unchanged.
+	again := f.backup(o)
+	if again.FilesUnchanged != 2 || again.BytesRead != 0 {
+		t.Fatalf("rerun: %+v", again)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"path/filepath"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -116,9 +117,11 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	if err := r.up.ctx.Err(); err != nil {
 		return vault.ID{}, context.Cause(r.up.ctx)
 	}
-	paths := make([]string, len(r.roots))
-	for i, e := range r.roots {
-		paths[i] = e.path
+	var paths []string
+	for _, p := range r.o.Paths {
+		if abs, err := filepath.Abs(p); err == nil {
+			paths = append(paths, abs)
+		}
 	}
 	s := &vault.Snapshot{
 		Time: r.start.UTC(), Host: r.o.Host, Paths: paths, Tree: rootID, Tags: r.o.Tags,

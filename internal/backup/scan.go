@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 
 	"github.com/tunesafe/tunesafe/internal/state"
@@ -42,10 +43,7 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot back up %s: %w", p, err)
 		}
-		name := filepath.Base(abs)
-		if name == string(filepath.Separator) || name == "." {
-			name = "root"
-		}
+		name := rootName(abs)
 		if other, dup := names[name]; dup {
 			return nil, fmt.Errorf("%s and %s have the same name %q: back them up to separate vaults or pass their parent", other, abs, name)
 		}
@@ -65,7 +63,160 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		e.name = name
 		roots = append(roots, e)
 	}
+	return r.scanFiles(ctx, roots, names)
+}
+
+// scanFiles adds o.Files that lie outside o.Paths: each file is placed
+// under its absolute path, its folders mirrored from the filesystem root
+// but holding only the files named (a library's tracks on another disk).
+func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]string) ([]*entry, error) {
+	byName := map[string]*entry{}
+	for _, e := range roots {
+		byName[e.name] = e
+	}
+	cachedDirs := map[string]map[string]state.FileEntry{}
+	for _, f := range r.o.Files {
+		abs, err := filepath.Abs(f)
+		if err != nil {
+			return nil, err
+		}
+		if _, covered := underPaths(r.o.Paths, abs); covered {
+			continue
+		}
+		parts := pathParts(abs)
+		if len(parts) < 2 {
+			continue
+		}
+		root := byName[parts[0]]
+		if root == nil {
+			if other, dup := names[parts[0]]; dup {
+				return nil, fmt.Errorf("%s and %s would share the name %q in the snapshot", other, abs, parts[0])
+			}
+			dir := rootPrefix(abs) + parts[0]
+			fi, err := os.Lstat(dir)
+			if err != nil {
+				r.warn(abs, err)
+				continue
+			}
+			root = &entry{name: parts[0], path: dir, dir: filepath.Dir(dir), fi: fi, st: statOf(fi)}
+			byName[parts[0]] = root
+			roots = append(roots, root)
+			r.res.Dirs++
+		}
+		e := root
+		ok := true
+		for _, part := range parts[1 : len(parts)-1] {
+			child := findChild(e, part)
+			if child == nil {
+				p := filepath.Join(e.path, part)
+				fi, err := os.Lstat(p)
+				if err != nil || !fi.IsDir() {
+					r.warn(abs, fmt.Errorf("folder %s: not found", p))
+					ok = false
+					break
+				}
+				child = &entry{name: part, path: p, dir: e.path, fi: fi, st: statOf(fi)}
+				e.children = append(e.children, child)
+				r.res.Dirs++
+			}
+			e = child
+		}
+		name := parts[len(parts)-1]
+		if !ok || findChild(e, name) != nil {
+			continue
+		}
+		fi, err := os.Lstat(abs)
+		if err != nil {
+			r.warn(abs, err)
+			continue
+		}
+		cached, found := cachedDirs[e.path]
+		if !found {
+			if cached, err = r.c.Dir(ctx, e.path); err != nil {
+				return nil, fmt.Errorf("read cache: %w", err)
+			}
+			cachedDirs[e.path] = cached
+		}
+		c, err := r.scanEntry(ctx, e.path, name, abs, fi, cached)
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			e.children = append(e.children, c)
+		}
+	}
 	return roots, nil
+}
+
+func findChild(e *entry, name string) *entry {
+	for _, c := range e.children {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// rootName is the name of a source path's entry in the snapshot's root.
+func rootName(abs string) string {
+	name := filepath.Base(abs)
+	if name == string(filepath.Separator) || name == "." {
+		name = "root"
+	}
+	return name
+}
+
+// underPaths returns the snapshot path of abs when it lies inside one of
+// the source paths.
+func underPaths(paths []string, abs string) (string, bool) {
+	for _, p := range paths {
+		pa, err := filepath.Abs(p)
+		if err != nil {
+			continue
+		}
+		if abs == pa {
+			return rootName(pa), true
+		}
+		if rel, err := filepath.Rel(pa, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+			return rootName(pa) + "/" + filepath.ToSlash(rel), true
+		}
+	}
+	return "", false
+}
+
+// pathParts splits an absolute path into its components, the volume
+// ("C:") first on Windows.
+func pathParts(abs string) []string {
+	vol := filepath.VolumeName(abs)
+	rest := strings.Trim(filepath.ToSlash(abs[len(vol):]), "/")
+	var parts []string
+	if vol != "" {
+		parts = append(parts, vol)
+	}
+	if rest != "" {
+		parts = append(parts, strings.Split(rest, "/")...)
+	}
+	return parts
+}
+
+func rootPrefix(abs string) string {
+	if vol := filepath.VolumeName(abs); vol != "" {
+		return ""
+	}
+	return string(filepath.Separator)
+}
+
+// SnapshotPath returns where a file backed up with these options appears
+// in the snapshot (slash-separated, as ls and restore show it).
+func SnapshotPath(o Options, file string) (string, error) {
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return "", err
+	}
+	if rel, ok := underPaths(o.Paths, abs); ok {
+		return rel, nil
+	}
+	return strings.Join(pathParts(abs), "/"), nil
 }
 
 // scanEntry returns nil for a skipped path (after warning).
