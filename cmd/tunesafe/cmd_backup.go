@@ -25,6 +25,7 @@ type backupOptions struct {
 	uploaders       int
 	readers         int
 	noProgress      bool
+	lib             libraryOptions
 }
 
 func (a *app) backupCommand() *cobra.Command {
@@ -53,6 +54,8 @@ Exit code 3 means the backup completed but some files were skipped (listed).`,
 	f.IntVar(&o.uploaders, "uploaders", 8, "parallel uploads")
 	f.IntVar(&o.readers, "readers", 2, "files read at once")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
+	f.StringVar(&o.lib.xml, "library", "", "iTunes/Music library XML: back up every track it references, wherever it lives, its playlists and database files (\"auto\" finds the default library)")
+	f.StringArrayVar(&o.lib.remap, "library-remap", nil, "rewrite library paths FROM=TO (a library moved to another disk or computer)")
 	return c
 }
 
@@ -75,8 +78,19 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if len(paths) == 0 {
 		paths = cfg.Paths
 	}
-	if len(paths) == 0 {
-		return usagef("for example: tunesafe backup ~/Music", "no paths to back up (give them as arguments or set \"paths\" in %s)", a.configFile())
+	explicitAuto := o.lib.xml == "auto"
+	if o.lib.xml == "" && len(paths) == 0 {
+		o.lib.xml = cfg.Library
+	}
+	if explicitAuto || (o.lib.xml == "" && len(paths) == 0) {
+		o.lib.xml = discoverLibrary()
+		switch {
+		case o.lib.xml == "" && explicitAuto:
+			return usagef("give the library XML with --library PATH", "no music library found in the default locations")
+		case o.lib.xml == "":
+			return usagef("for example: tunesafe backup ~/Music, or tunesafe backup --library PATH-TO-XML", "no paths to back up and no music library found (give paths as arguments, or set \"paths\" or \"library\" in %s)", a.configFile())
+		}
+		fmt.Fprintf(a.stderr, "tunesafe: backing up the music library %s\n", o.lib.xml)
 	}
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err != nil {
@@ -107,6 +121,20 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		Progress: prog, Logger: a.logger(), Program: "tunesafe " + version,
 	}
 	a.configureSplitting(&opts)
+	if o.lib.xml != "" {
+		view, err := a.planLibrary(o.lib, &opts)
+		if err != nil {
+			return err
+		}
+		extra, err := storeView(ctx, s.vault, view)
+		if err != nil {
+			return err
+		}
+		opts.Extra = extra
+	}
+	if len(opts.Paths) == 0 && len(opts.Files) == 0 {
+		return usagef("", "nothing to back up")
+	}
 	stop := a.showBackupProgress(prog, o.noProgress)
 	res, err := backup.Run(ctx, s.vault, s.cache, opts)
 	stop()

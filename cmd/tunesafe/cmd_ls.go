@@ -13,13 +13,15 @@ import (
 )
 
 func (a *app) lsCommand() *cobra.Command {
-	var recursive bool
+	var recursive, playlists bool
+	var sel selection
 	c := &cobra.Command{
 		Use:   "ls [SNAPSHOT] [PATH]",
 		Short: "List files in a snapshot (default: the latest)",
 		Long: `List the files in a snapshot. SNAPSHOT is an ID prefix or "latest" (the
 default); PATH is a folder inside the snapshot, as shown by ls. With -r, list
-everything below it.`,
+everything below it. --artist, --album and --playlist list the tracks of the
+music library recorded with 'backup --library'; --playlists lists playlists.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			which, p := "latest", ""
@@ -29,10 +31,17 @@ everything below it.`,
 			if len(args) > 1 {
 				p = args[1]
 			}
+			if playlists || !sel.empty() {
+				return a.runLsLibrary(cmd.Context(), which, sel, playlists)
+			}
 			return a.runLs(cmd.Context(), which, p, recursive)
 		},
 	}
 	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "list everything below PATH")
+	c.Flags().StringVar(&sel.artist, "artist", "", "list this artist's tracks")
+	c.Flags().StringVar(&sel.album, "album", "", "list this album's tracks")
+	c.Flags().StringVar(&sel.playlist, "playlist", "", "list this playlist's tracks")
+	c.Flags().BoolVar(&playlists, "playlists", false, "list the library's playlists")
 	return c
 }
 
@@ -122,4 +131,59 @@ func findDir(ctx context.Context, v *vault.Vault, root vault.ID, p string) (vaul
 		id = *n.Subtree
 	}
 	return id, nil
+}
+
+type trackJSON struct {
+	Artist string `json:"artist"`
+	Album  string `json:"album"`
+	Track  int    `json:"track_number,omitempty"`
+	Title  string `json:"title"`
+	Path   string `json:"path,omitempty"`
+	Stored bool   `json:"stored"`
+}
+
+func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, playlists bool) error {
+	s, err := a.openVault(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	snap, err := s.vault.FindSnapshot(ctx, which)
+	if err != nil {
+		return err
+	}
+	view, err := loadView(ctx, s.vault, snap.Snapshot)
+	if err != nil {
+		return err
+	}
+	if playlists {
+		names := playlistNames(view)
+		if a.json {
+			return a.printJSON(names)
+		}
+		for _, n := range names {
+			fmt.Fprintln(a.stdout, n)
+		}
+		return nil
+	}
+	tracks, err := sel.tracks(view)
+	if err != nil {
+		return err
+	}
+	out := []trackJSON{}
+	for _, t := range tracks {
+		p, ok := view.Paths[t.ID]
+		out = append(out, trackJSON{Artist: t.Artist, Album: t.Album, Track: t.TrackNumber, Title: t.Name, Path: p, Stored: ok})
+	}
+	if a.json {
+		return a.printJSON(out)
+	}
+	for _, t := range out {
+		where := t.Path
+		if !t.Stored {
+			where = "(no file in this snapshot)"
+		}
+		fmt.Fprintf(a.stdout, "%s - %s - %02d %s\t%s\n", t.Artist, t.Album, t.Track, t.Title, where)
+	}
+	return nil
 }
