@@ -3,11 +3,13 @@ package main
 import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/split/music"
 	"github.com/tunesafe/tunesafe/internal/split/oggsplit"
 )
 
 // configureSplitting installs the music-aware splitter.
 func (a *app) configureSplitting(o *backup.Options) {
+	o.Splitter = music.Splitter{}
 	o.Rebuilders = rebuilders()
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
 	"github.com/tunesafe/tunesafe/internal/restore"
+	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/memstore"
@@ -174,4 +175,20 @@ func hashOf(t *testing.T, p string) [32]byte {
 	var s [32]byte
 	h.Sum(s[:0])
 	return s
+}
+
+func restoreLayouts(f *fixture, snapshot, to string, rb map[string]split.Rebuilder) (int64, error) {
+	id, err := vault.ParseID(snapshot)
+	if err != nil {
+		return 0, err
+	}
+	s, err := f.vault.GetSnapshot(context.Background(), id)
+	if err != nil {
+		return 0, err
+	}
+	res, err := restore.Run(context.Background(), f.vault, s, restore.Options{To: to, Rebuilders: rb})
+	if err != nil {
+		return 0, err
+	}
+	return res.Restored, nil
 }

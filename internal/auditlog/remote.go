@@ -1,0 +1,121 @@
+package auditlog
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// Names of the log's objects in the vault (FORMAT-log.md).
+const (
+	// Prefix is the part of the vault's key space that belongs to the log.
+	Prefix            = "log/"
+	entriesPrefix     = "log/entries/"
+	checkpointKey     = "log/checkpoint"
+	checkpointsPrefix = "log/checkpoints/"
+	indexDigits       = 12
+)
+
+// Codec seals log objects before they are stored and opens them after they
+// are read, so that an encrypted vault's log is encrypted too. Open must
+// fail on anything Seal did not produce.
+type Codec interface {
+	Seal(plain []byte) ([]byte, error)
+	Open(sealed []byte) ([]byte, error)
+}
+
+// segmentKey names the entries object holding count records from first.
+func segmentKey(first, count int64) string {
+	return fmt.Sprintf("%s%0*d-%d", entriesPrefix, indexDigits, first, count)
+}
+
+// parseSegmentKey is the inverse of segmentKey; it accepts only the exact
+// spelling segmentKey produces.
+func parseSegmentKey(key string) (first, count int64, ok bool) {
+	name, found := strings.CutPrefix(key, entriesPrefix)
+	if !found {
+		return 0, 0, false
+	}
+	a, b, found := strings.Cut(name, "-")
+	if !found {
+		return 0, 0, false
+	}
+	first, err1 := strconv.ParseInt(a, 10, 64)
+	count, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || first < 0 || count <= 0 || segmentKey(first, count) != key {
+		return 0, 0, false
+	}
+	return first, count, true
+}
+
+// checkpointArchiveKey names the immutable copy of the checkpoint of size n.
+func checkpointArchiveKey(n int64) string {
+	return fmt.Sprintf("%s%0*d", checkpointsPrefix, indexDigits, n)
+}
+
+// encodeSegment joins leaves, one per line.
+func encodeSegment(leaves [][]byte) []byte {
+	var b bytes.Buffer
+	for _, l := range leaves {
+		b.Write(l)
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// decodeSegment splits a segment into exactly count leaves.
+func decodeSegment(data []byte, count int64) ([][]byte, error) {
+	if len(data) == 0 || data[len(data)-1] != '\n' {
+		return nil, fmt.Errorf("segment does not end with a newline")
+	}
+	leaves := bytes.Split(data[:len(data)-1], []byte("\n"))
+	if int64(len(leaves)) != count {
+		return nil, fmt.Errorf("segment holds %d records, its name says %d", len(leaves), count)
+	}
+	return leaves, nil
+}
+
+// seal and open apply the Codec, if any.
+func (l *Log) seal(b []byte) ([]byte, error) {
+	if l.codec == nil {
+		return b, nil
+	}
+	return l.codec.Seal(b)
+}
+
+func (l *Log) open(b []byte) ([]byte, error) {
+	if l.codec == nil {
+		return b, nil
+	}
+	return l.codec.Open(b)
+}
+
+// readSegment downloads, opens and splits one entries object, returning
+// its leaves and the description of the stored object.
+func (l *Log) readSegment(ctx context.Context, first, count int64) ([][]byte, segment, error) {
+	key := segmentKey(first, count)
+	raw, err := store.ReadAll(ctx, l.store, key)
+	if err != nil {
+		if store.IsPermanent(err) && isNotExist(err) {
+			return nil, segment{}, tamper(TamperMissing, key, -1, "entries object is gone", nil)
+		}
+		return nil, segment{}, fmt.Errorf("read %s: %w", key, err)
+	}
+	sum := sha256.Sum256(raw)
+	seg := segment{First: first, Count: count, Size: int64(len(raw)), SHA256: hex.EncodeToString(sum[:])}
+	plain, err := l.open(raw)
+	if err != nil {
+		return nil, seg, tamper(TamperMalformed, key, -1, "cannot open entries object", err)
+	}
+	leaves, err := decodeSegment(plain, count)
+	if err != nil {
+		return nil, seg, tamper(TamperMalformed, key, -1, "", err)
+	}
+	return leaves, seg, nil
+}
