@@ -71,6 +71,8 @@ where they stopped; every object is encrypted on your computer.`,
 		a.passwdCommand(),
 		a.forgetCommand(),
 		a.pruneCommand(),
+		a.verifyCommand(),
+		a.auditCommand(),
 	)
 	return root
 }

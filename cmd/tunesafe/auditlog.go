@@ -1,5 +1,171 @@
 package main
 
-import "context"
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 
-func withDeleteReason(ctx context.Context, reason, command string) context.Context { return ctx }
+	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// PlainLogKey is where an unencrypted vault keeps its log signing key. An
+// encrypted vault keeps it in its key files instead.
+const plainLogKey = "keys/log-key"
+
+func withDeleteReason(ctx context.Context, reason, command string) context.Context {
+	return auditlog.WithReason(ctx, reason, command)
+}
+
+// vaultDir is this computer's config folder for one vault: it keeps the
+// log keys, so that a provider cannot swap the verifier key.
+func (a *app) vaultDir(id string) string {
+	return filepath.Join(filepath.Dir(a.configFile()), "vaults", id)
+}
+
+func (a *app) logStateDir(id string) string {
+	return filepath.Join(filepath.Dir(a.cacheFile()), "vaults", id, "auditlog")
+}
+
+// vaultCodec seals log entries like every other object of an encrypted
+// vault. v is filled in once the vault exists (at init the log opens first).
+type vaultCodec struct{ v **vault.Vault }
+
+func (c vaultCodec) Seal(b []byte) ([]byte, error) { return (*c.v).Seal(b, true) }
+func (c vaultCodec) Open(b []byte) ([]byte, error) { return (*c.v).Unseal(b, true) }
+
+func writePrivate(p, content string) error {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return err
+	}
+	tmp := p + ".tmp"
+	if err := os.WriteFile(tmp, []byte(content+"\n"), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(tmp, p)
+}
+
+func readTrimmed(p string) (string, error) {
+	b, err := os.ReadFile(p)
+	return strings.TrimSpace(string(b)), err
+}
+
+// initLog creates the log keys of a new vault and opens its log before
+// anything is written, so that the vault's very first objects are logged.
+func (a *app) initLog(ctx context.Context, id string, chain store.Store, vp **vault.Vault, encrypted bool) (*auditlog.Log, string, string, error) {
+	skey, vkey, err := auditlog.GenerateKey(rand.Reader, id)
+	if err != nil {
+		return nil, "", "", err
+	}
+	dir := a.vaultDir(id)
+	if err := writePrivate(filepath.Join(dir, "log.pub"), vkey); err != nil {
+		return nil, "", "", err
+	}
+	if err := writePrivate(filepath.Join(dir, "log.key"), skey); err != nil {
+		return nil, "", "", err
+	}
+	signer, verifier, err := auditlog.NewSigner(skey)
+	if err != nil {
+		return nil, "", "", err
+	}
+	opts := auditlog.Options{Store: chain, Signer: signer, Verifier: verifier, StateDir: a.logStateDir(id)}
+	if encrypted {
+		opts.Codec = vaultCodec{vp}
+	}
+	l, err := auditlog.Open(ctx, opts)
+	if err != nil {
+		return nil, "", "", err
+	}
+	return l, skey, vkey, nil
+}
+
+// openLog opens the log of an open vault. The verifier key this computer
+// saw first is authoritative; the signing key comes from this computer, the
+// vault's key file (encrypted vaults) or keys/log-key (plain vaults).
+// Without a signing key the log is read-only.
+func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store) (*auditlog.Log, error) {
+	id := v.Config().ID
+	dir := a.vaultDir(id)
+	vkey, err := readTrimmed(filepath.Join(dir, "log.pub"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		vkey = v.Config().LogPublicKey
+		if vkey == "" {
+			return nil, &vault.FormatError{Msg: "the vault has no log key in " + vault.ConfigKey}
+		}
+		if err := writePrivate(filepath.Join(dir, "log.pub"), vkey); err != nil {
+			return nil, err
+		}
+	case err != nil:
+		return nil, err
+	case vkey != v.Config().LogPublicKey:
+		return nil, &integrityError{msg: "the vault's log verifier key differs from the one this computer recorded: the log may have been replaced"}
+	}
+	verifier, err := auditlog.NewVerifier(vkey)
+	if err != nil {
+		return nil, err
+	}
+	skey, _ := readTrimmed(filepath.Join(dir, "log.key"))
+	if skey == "" {
+		if k := v.Keys(); k != nil {
+			skey = k.LogKey
+		} else if b, err := store.ReadAll(ctx, chain, plainLogKey); err == nil {
+			skey = strings.TrimSpace(string(b))
+		}
+		if skey != "" {
+			if err := writePrivate(filepath.Join(dir, "log.key"), skey); err != nil {
+				return nil, err
+			}
+		}
+	}
+	opts := auditlog.Options{Store: chain, Verifier: verifier, StateDir: a.logStateDir(id)}
+	if skey != "" {
+		signer, sv, err := auditlog.NewSigner(skey)
+		if err != nil {
+			return nil, err
+		}
+		if sv.KeyHash() != verifier.KeyHash() || sv.Name() != verifier.Name() {
+			return nil, &integrityError{msg: "the log signing key does not match the vault's verifier key"}
+		}
+		opts.Signer = signer
+	}
+	if v.Encrypted() {
+		opts.Codec = vaultCodec{&v}
+	}
+	l, err := auditlog.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open the vault's log: %w", err)
+	}
+	return l, nil
+}
+
+// logSnapshots makes every snapshot the backup commits carry the log's
+// signed checkpoint, and records the snapshot in the log.
+func (a *app) logSnapshots(s *session, o *backup.Options) {
+	if s.log == nil || s.log.ReadOnly() {
+		return
+	}
+	prev := o.Extra
+	o.Extra = func(ctx context.Context, snap *vault.Snapshot) error {
+		if prev != nil {
+			if err := prev(ctx, snap); err != nil {
+				return err
+			}
+		}
+		if err := s.log.Flush(ctx); err != nil {
+			return fmt.Errorf("publish the vault's log: %w", err)
+		}
+		snap.LogCheckpoint = string(s.log.Checkpoint())
+		return nil
+	}
+	o.OnCommit = func(ctx context.Context, id vault.ID, snap *vault.Snapshot) error {
+		return s.log.Append(auditlog.Snapshot{ID: id.String(), Tree: snap.Tree.String()})
+	}
+}

@@ -60,6 +60,9 @@ Exit code 3 means the backup completed but some files were skipped (listed).`,
 }
 
 func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) error {
+	// The deletes a backup makes (superseded checkpoints, its lock) are
+	// recorded as made by this command.
+	ctx = a.deleteReason(ctx, "backup")
 	var maxUpload int64
 	if o.maxUpload != "" {
 		n, err := bytesize.Parse(o.maxUpload)
@@ -132,6 +135,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		}
 		opts.Extra = extra
 	}
+	a.logSnapshots(s, &opts)
 	if len(opts.Paths) == 0 && len(opts.Files) == 0 {
 		return usagef("", "nothing to back up")
 	}
@@ -155,7 +159,7 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); errors.Is(err, os.ErrNotExist) {
 			if empty, _ := isEmptyOrMissing(loc); empty {
 				encrypt := a.passphraseFile != "" || os.Getenv("TUNESAFE_PASSPHRASE") != ""
-				v, err := a.createVault(ctx, loc, encrypt, 0)
+				sess, err := a.createVault(ctx, loc, encrypt, 0)
 				if err != nil {
 					return nil, err
 				}
@@ -164,7 +168,7 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 					kind = "an encrypted"
 				}
 				fmt.Fprintf(a.stderr, "tunesafe: created %s vault at %s\n", kind, loc)
-				return a.newSession(loc, v)
+				return sess, nil
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/docs"
+	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -51,10 +52,12 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	if o.noEncrypt {
 		encrypt = false
 	}
-	v, err := a.createVault(ctx, loc, encrypt, o.kdfWork)
+	sess, err := a.createVault(ctx, loc, encrypt, o.kdfWork)
 	if err != nil {
 		return err
 	}
+	sess.Close()
+	v := sess.vault
 	if !o.noDefault {
 		if err := a.rememberVault(loc); err != nil {
 			return err
@@ -74,13 +77,18 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	return nil
 }
 
-// createVault makes a new vault at loc.
-func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork int) (*vault.Vault, error) {
+// createVault makes a new vault at loc and returns it open. The log is
+// opened first, so that even the vault's first objects are recorded.
+func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork int) (*session, error) {
 	backend, err := a.openBackend(ctx, loc, true)
 	if err != nil {
 		return nil, err
 	}
-	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format}
+	chain := a.decorate(backend)
+	if _, err := chain.Stat(ctx, vault.ConfigKey); err == nil {
+		return nil, fmt.Errorf("init %s: %w", loc, vault.ErrExists)
+	}
+	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID()}
 	if encrypt {
 		p, err := a.passphrase(true)()
 		if err != nil {
@@ -88,11 +96,25 @@ func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork
 		}
 		opts.Passphrase = p
 	}
-	v, err := vault.Init(ctx, a.decorate(backend), opts)
+	var v *vault.Vault
+	l, skey, vkey, err := a.initLog(ctx, opts.ID, chain, &v, encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
-	return v, nil
+	logged := auditlog.Wrap(chain, l)
+	opts.LogPublicKey = vkey
+	if encrypt {
+		opts.LogKey = skey
+	} else if err := logged.Put(ctx, plainLogKey, []byte(skey+"\n")); err != nil {
+		l.Close(ctx)
+		return nil, fmt.Errorf("init %s: %w", loc, err)
+	}
+	v, err = vault.Init(ctx, logged, opts)
+	if err != nil {
+		l.Close(ctx)
+		return nil, fmt.Errorf("init %s: %w", loc, err)
+	}
+	return a.newSession(loc, v, l)
 }
 
 // rememberVault makes loc the default vault unless one is configured.

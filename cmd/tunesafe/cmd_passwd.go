@@ -46,7 +46,7 @@ func (a *app) runPasswd(ctx context.Context, newFile string, kdfWork int) error 
 		}
 		newPass = p
 	}
-	if err := s.vault.ChangePassphrase(ctx, newPass, kdfWork); err != nil {
+	if err := s.vault.ChangePassphrase(a.deleteReason(ctx, "passwd"), newPass, kdfWork); err != nil {
 		return err
 	}
 	if a.json {

@@ -42,6 +42,7 @@ tamper-evident log with the reason "prune".`,
 }
 
 func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) error {
+	ctx = a.deleteReason(ctx, "prune")
 	var lock *locks.Lock
 	var err error
 	if o.wait > 0 {
@@ -57,7 +58,7 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use --wait 2h")
 	}
 	defer lock.Release(ctx)
-	res, err := prune.Run(a.deleteReason(ctx, "prune"), s.vault, prune.Options{DryRun: o.dryRun})
+	res, err := prune.Run(ctx, s.vault, prune.Options{DryRun: o.dryRun})
 	if err != nil {
 		return err
 	}

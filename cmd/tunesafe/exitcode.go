@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -75,6 +76,7 @@ func classify(err error) (code int, msg, hint string) {
 	var fe *vault.FormatError
 	var ce *vault.CorruptError
 	var rf *restore.FailedError
+	var te *auditlog.TamperError
 	switch {
 	case errors.As(err, &we):
 		return exitWarnings, msg, ""
@@ -96,6 +98,8 @@ func classify(err error) (code int, msg, hint string) {
 		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE or --passphrase-file; nothing was changed")
 	case errors.Is(err, vault.ErrNeedPassphrase):
 		return exitPassphrase, msg, or(hint, "set TUNESAFE_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal to be asked")
+	case errors.As(err, &te):
+		return exitIntegrity, msg, or(hint, "the vault's log is not what this computer saw before: run 'tunesafe audit' and keep a copy of the vault before writing to it")
 	case errors.As(err, &ie), errors.As(err, &ce):
 		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
 	case errors.As(err, &rf):

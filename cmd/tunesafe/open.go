@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
@@ -111,15 +112,27 @@ func (a *app) promptPassphrase(confirm bool) (string, error) {
 	return p, nil
 }
 
-// session is an open vault with its cache.
+// session is an open vault with its log and cache.
 type session struct {
+	a     *app
 	loc   string
 	vault *vault.Vault
+	log   *auditlog.Log
+	// raw is the store below the log: what the provider actually holds.
+	raw   store.Store
 	db    *state.DB
 	cache *state.Cache
 }
 
+// Close publishes the log's pending records and closes the cache. A log
+// that cannot be published now keeps its records in the local journal for
+// the next run.
 func (s *session) Close() {
+	if s.log != nil {
+		if err := s.log.Close(context.Background()); err != nil {
+			fmt.Fprintf(s.a.stderr, "tunesafe: warning: the vault's log could not be updated now (%v); it will be on the next run\n", err)
+		}
+	}
 	if s.db != nil {
 		s.db.Close()
 	}
@@ -135,19 +148,33 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.Open(ctx, a.decorate(backend), a.passphrase(false))
+	chain := a.decorate(backend)
+	v, err := vault.Open(ctx, chain, a.passphrase(false))
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", loc, err)
 	}
-	return a.newSession(loc, v)
+	l, err := a.openLog(ctx, v, chain)
+	if err != nil {
+		return nil, err
+	}
+	// From here on every PUT and DELETE is recorded in the log.
+	s, err := a.newSession(loc, v.WithStore(auditlog.Wrap(chain, l)), l)
+	if err != nil {
+		return nil, err
+	}
+	s.raw = chain
+	return s, nil
 }
 
-func (a *app) newSession(loc string, v *vault.Vault) (*session, error) {
+func (a *app) newSession(loc string, v *vault.Vault, l *auditlog.Log) (*session, error) {
 	db, err := state.Open(a.cacheFile())
 	if err != nil {
+		if l != nil {
+			l.Close(context.Background())
+		}
 		return nil, withHint(err, "remove the cache file "+a.cacheFile()+" if it is damaged: it is only a cache")
 	}
-	return &session{loc: loc, vault: v, db: db, cache: db.Vault(v.Config().ID)}, nil
+	return &session{a: a, loc: loc, vault: v, log: l, db: db, cache: db.Vault(v.Config().ID)}, nil
 }
 
 // readLine reads one line from stdin (for confirmations).

@@ -60,8 +60,10 @@ type Options struct {
 	Progress *Progress
 	// Extra, if not nil, is called before the snapshot is committed and may
 	// add to it (for example the library view).
-	Extra  func(ctx context.Context, s *vault.Snapshot) error
-	Logger *slog.Logger
+	Extra func(ctx context.Context, s *vault.Snapshot) error
+	// OnCommit, if not nil, is called after each snapshot is stored.
+	OnCommit func(ctx context.Context, id vault.ID, s *vault.Snapshot) error
+	Logger   *slog.Logger
 	// Program names the writer in the snapshot.
 	Program string
 }

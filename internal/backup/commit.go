@@ -142,6 +142,11 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	if err != nil {
 		return vault.ID{}, err
 	}
+	if r.o.OnCommit != nil {
+		if err := r.o.OnCommit(ctx, id, s); err != nil {
+			return vault.ID{}, err
+		}
+	}
 	if r.checkpoint != nil && *r.checkpoint != id {
 		if err := r.v.DeleteSnapshot(ctx, *r.checkpoint); err != nil {
 			r.o.Logger.Warn("remove superseded checkpoint", "err", err)

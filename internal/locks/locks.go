@@ -28,7 +28,10 @@ import (
 const (
 	Backup = "backup" // shared with other backups
 	Prune  = "prune"  // exclusive
+	Audit  = "audit"  // exclusive: an audit must see no write in flight
 )
+
+func exclusive(kind string) bool { return kind == Prune || kind == Audit }
 
 // Prefix is where locks live.
 const Prefix = "locks/"
@@ -92,7 +95,7 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 		if o.Key == l.info.Key || now().Sub(o.Refreshed) > Stale {
 			continue
 		}
-		if kind == Prune || o.Kind == Prune {
+		if exclusive(kind) || exclusive(o.Kind) {
 			l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
 			return nil, &ConflictError{Other: o}
 		}

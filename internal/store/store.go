@@ -9,6 +9,9 @@
 //   - Keys are slash-separated, relative, clean paths of printable ASCII
 //     ("blobs/ab/ab12…", "snapshots/…"). A store never sees "..", a leading
 //     slash or an empty segment; ValidKey reports whether a key is acceptable.
+//   - Keys never nest: no key is another key followed by "/". A store may
+//     refuse such a Put, permanently (folders and some servers cannot hold
+//     both "a/b" and "a/b/c").
 //   - Put stores the whole object atomically: a reader sees either the old
 //     object, the new one, or none, never a prefix. Put of an existing key
 //     replaces it. Put is idempotent.

@@ -49,9 +49,18 @@ type InitOptions struct {
 	Chunker    chunker.Params
 	// FormatDoc is written to FORMAT.md.
 	FormatDoc []byte
+	// ID names the vault; NewVaultID makes one. Empty means a new one.
+	ID string
 	// LogKey, if set, is stored with the keys (signer of the log).
 	LogKey       string
 	LogPublicKey string
+}
+
+// NewVaultID returns a fresh random vault ID.
+func NewVaultID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // Init creates a vault in s, which must not hold one already.
@@ -67,13 +76,12 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 	if err := o.Chunker.Validate(); err != nil {
 		return nil, err
 	}
-	idb := make([]byte, 16)
-	if _, err := rand.Read(idb); err != nil {
-		return nil, err
+	if o.ID == "" {
+		o.ID = NewVaultID()
 	}
 	cfg := &Config{
 		Format: FormatName, Version: MajorFormat, Minor: MinorFormat,
-		ID: hex.EncodeToString(idb), Created: time.Now().UTC().Truncate(time.Second),
+		ID: o.ID, Created: time.Now().UTC().Truncate(time.Second),
 		Encryption: EncryptionNone, IDHash: "sha256", Chunker: o.Chunker,
 		LogPublicKey: o.LogPublicKey,
 		Doc:          "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe.",
@@ -221,6 +229,19 @@ func (v *Vault) ChangePassphrase(ctx context.Context, newPass string, scryptLogN
 		}
 	}
 	return nil
+}
+
+// WithStore returns the same open vault writing through another store (a
+// decorated chain over the same objects).
+func (v *Vault) WithStore(s store.Store) *Vault {
+	c := *v
+	c.store = s
+	return &c
+}
+
+// Unseal decodes stored bytes written by Seal.
+func (v *Vault) Unseal(stored []byte, compressed bool) ([]byte, error) {
+	return v.codec.open(stored, compressed)
 }
 
 // Config returns the vault's configuration.

@@ -53,11 +53,17 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a store rooted at dir, creating dir if needed.
+// New returns a store over dir, creating it (and missing parents) if
+// needed, as "tunesafe init" wants. A caller opening an existing vault
+// checks first that dir exists: an unplugged disk or an unmounted share
+// looks like a missing directory, and creating it would start an empty
+// vault on the wrong disk. Once the store is open, a directory that
+// disappears makes every call fail with store.KindUnreachable, never
+// report a missing object.
 func New(dir string) (*Store, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
-		return nil, fmt.Errorf("folder store %s: %w", dir, err)
+		return nil, store.Permanent(store.KindInvalid, fmt.Errorf("folder store %s: %w", dir, err))
 	}
 	if err := os.MkdirAll(abs, dirPerm); err != nil {
 		return nil, classify(fmt.Errorf("folder store: %w", err))
@@ -70,6 +76,27 @@ func New(dir string) (*Store, error) {
 		return nil, store.Permanent(store.KindInvalid, fmt.Errorf("folder store: %s is not a directory", abs))
 	}
 	return &Store{root: abs}, nil
+}
+
+// gone is the error for a store whose directory has disappeared.
+func (s *Store) gone() error {
+	return store.Transient(store.KindUnreachable,
+		fmt.Errorf("folder %s does not exist (is the disk plugged in and mounted?)", s.root))
+}
+
+// missing returns the error for a key that is not there: not-found while
+// the store's directory exists, unreachable when the directory itself is
+// gone, so that an unplugged disk never reads as a vault without objects.
+func (s *Store) missing(key string) error {
+	if s.isGone() {
+		return s.gone()
+	}
+	return store.NotFound(key)
+}
+
+func (s *Store) isGone() bool {
+	_, err := os.Stat(s.root)
+	return err != nil && isMissing(err)
 }
 
 // String returns the directory's absolute path.
@@ -90,10 +117,13 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	path := s.path(key)
 	dir := filepath.Dir(path)
 	created, err := s.mkdirs(key)
-	if err != nil {
-		return err
+	if err == nil {
+		err = writeTemp(ctx, key, dir, path, data)
 	}
-	if err := writeTemp(ctx, key, dir, path, data); err != nil {
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && s.isGone() {
+			return s.gone()
+		}
 		return err
 	}
 	// The rename is durable once the directory holding the new entry is
@@ -242,6 +272,9 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	fi, err := os.Lstat(path)
 	if err != nil {
 		if isMissing(err) {
+			if s.isGone() {
+				return s.gone()
+			}
 			return nil
 		}
 		return classify(fmt.Errorf("delete %s: %w", key, err))
@@ -266,7 +299,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // it otherwise.
 func (s *Store) readErr(key string, err error) error {
 	if isMissing(err) {
-		return store.NotFound(key)
+		return s.missing(key)
 	}
 	return classify(fmt.Errorf("get %s: %w", key, err))
 }

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"testing"
 
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -21,7 +20,7 @@ func TestConformance(t *testing.T) {
 
 func newStore(t *testing.T) *folder.Store {
 	t.Helper()
-	s, err := folder.New(filepath.Join(t.TempDir(), "vault"))
+	s, err := folder.New(filepath.Join(t.TempDir(), "vault", "sub"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,30 +121,6 @@ func TestInvalidPrefix(t *testing.T) {
 	}
 }
 
-// TestClassify checks the classes of filesystem errors that a test cannot
-// provoke portably (a full disk; permissions, which root ignores).
-func TestClassify(t *testing.T) {
-	for _, c := range []struct {
-		errno     syscall.Errno
-		kind      string
-		transient bool
-	}{
-		{syscall.ENOSPC, store.KindDiskFull, false},
-		{syscall.EDQUOT, store.KindDiskFull, false},
-		{syscall.EACCES, store.KindAccessDenied, false},
-		{syscall.EPERM, store.KindAccessDenied, false},
-		{syscall.EROFS, store.KindAccessDenied, false},
-		{syscall.ETIMEDOUT, store.KindUnreachable, true},
-		{syscall.EIO, "", false},
-	} {
-		err := folder.Classify(&fs.PathError{Op: "write", Path: "/x", Err: c.errno})
-		if store.KindOf(err) != c.kind || store.IsTransient(err) != c.transient || !errors.Is(err, c.errno) {
-			t.Errorf("%v: kind %q transient %v, want kind %q transient %v",
-				c.errno, store.KindOf(err), store.IsTransient(err), c.kind, c.transient)
-		}
-	}
-}
-
 // TestPermissionDenied provokes a real permission error where the test does
 // not run as root.
 func TestPermissionDenied(t *testing.T) {
@@ -160,5 +135,39 @@ func TestPermissionDenied(t *testing.T) {
 	err := s.Put(t.Context(), "k", []byte("x"))
 	if store.KindOf(err) != store.KindAccessDenied || !store.IsPermanent(err) {
 		t.Fatalf("Put into a read-only folder: %v (kind %q), want permanent access-denied", err, store.KindOf(err))
+	}
+}
+
+// TestUnplugged removes the store's directory under it, as unplugging a
+// disk does: no call may report a missing object or recreate the folder.
+func TestUnplugged(t *testing.T) {
+	s := newStore(t)
+	ctx := t.Context()
+	if err := s.Put(ctx, "blobs/ab/ab12", []byte("x")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(s.Dir(), s.Dir()+".away"); err != nil {
+		t.Fatal(err)
+	}
+	check := func(op string, err error) {
+		t.Helper()
+		if store.KindOf(err) != store.KindUnreachable || errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s with the folder gone: %v (kind %q), want %q", op, err, store.KindOf(err), store.KindUnreachable)
+		}
+	}
+	_, err := s.Get(ctx, "blobs/ab/ab12", 0, -1)
+	check("Get", err)
+	_, err = s.Stat(ctx, "blobs/ab/ab12")
+	check("Stat", err)
+	check("Delete", s.Delete(ctx, "blobs/ab/ab12"))
+	check("Put", s.Put(ctx, "blobs/cd/cd34", []byte("y")))
+	check("Put at the top", s.Put(ctx, "top", []byte("y")))
+	var listErr error
+	for _, err := range s.List(ctx, "blobs/") {
+		listErr = err
+	}
+	check("List", listErr)
+	if _, err := os.Stat(s.Dir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the folder was recreated: %v", err)
 	}
 }

@@ -37,12 +37,13 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 		if i := strings.LastIndexByte(prefix, '/'); i >= 0 {
 			dirKey = prefix[:i+1]
 		}
-		w := walker{ctx: ctx, prefix: prefix, yield: yield}
+		w := walker{store: s, ctx: ctx, prefix: prefix, yield: yield}
 		w.walk(filepath.Join(s.root, filepath.FromSlash(dirKey)), dirKey)
 	}
 }
 
 type walker struct {
+	store  *Store
 	ctx    context.Context
 	prefix string
 	yield  func(store.Info, error) bool
@@ -63,6 +64,9 @@ func (w *walker) walk(dir, keyPrefix string) bool {
 	des, err := os.ReadDir(dir)
 	if err != nil {
 		if isMissing(err) {
+			if w.store.isGone() {
+				return w.yield(store.Info{}, w.store.gone())
+			}
 			// Nothing stored under this prefix, or the directory
 			// was removed while we walked: nothing to yield.
 			return true

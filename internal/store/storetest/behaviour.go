@@ -234,7 +234,7 @@ func testCancelled(t *testing.T, s store.Store) {
 	}
 	rcancel()
 	rest, err := io.ReadAll(rc)
-	if err == nil || !errorsIsAny(err, context.Canceled) {
+	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("reading after cancel: %d bytes, %v; want a context.Canceled error", len(rest), err)
 	}
 }

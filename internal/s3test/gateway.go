@@ -1,0 +1,152 @@
+package s3test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/versity/versitygw/backend/meta"
+	"github.com/versity/versitygw/backend/posix"
+	"github.com/versity/versitygw/embedgw"
+)
+
+// The child side: serve versitygw until standard input closes.
+
+// runChild serves the gateway and returns the process's exit code.
+func runChild() int {
+	if err := serveGateway(os.Stdin, os.Stdout); err != nil {
+		fmt.Fprintf(os.Stderr, "s3test gateway: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// serveGateway starts versitygw over a new temporary directory, announces
+// its URL on out, serves until in reaches EOF, then stops it and removes the
+// directory.
+func serveGateway(in io.Reader, out io.Writer) error {
+	certFile, keyFile := os.Getenv(envCert), os.Getenv(envKey)
+	if (certFile == "") != (keyFile == "") {
+		return errNoTLSPair
+	}
+	dir, err := os.MkdirTemp("", "tunesafe-s3test-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	root, versions := filepath.Join(dir, "data"), filepath.Join(dir, "versions")
+	for _, d := range []string{root, versions} {
+		if err := os.Mkdir(d, 0o700); err != nil {
+			return err
+		}
+	}
+	// Object metadata (checksums, ETags) goes into user xattrs where the
+	// filesystem has them (ext4, xfs, btrfs), else into a sidecar tree.
+	var ms meta.MetadataStorer = meta.XattrMeta{}
+	if (meta.XattrMeta{}).Test(root) != nil {
+		side := filepath.Join(dir, "meta")
+		if err := os.Mkdir(side, 0o700); err != nil {
+			return err
+		}
+		if ms, err = meta.NewSideCar(side); err != nil {
+			return err
+		}
+	}
+
+	scheme := "http"
+	if certFile != "" {
+		scheme = "https"
+	}
+	// The port is picked free and then handed to the gateway, so another
+	// process may take it in between; a few attempts make that harmless.
+	var lastErr error
+	for range 5 {
+		addr, err := freePort()
+		if err != nil {
+			return err
+		}
+		// posix.New makes root the working directory of this process
+		// and resolves objects relative to it: the reason this runs in
+		// a child.
+		be, err := posix.New(root, ms, posix.PosixOpts{
+			VersioningDir: versions,
+			// Not defaulted when embedded: 0 would refuse every
+			// CopyObject.
+			CopyObjectThreshold: 5 << 30,
+		})
+		if err != nil {
+			return fmt.Errorf("posix backend: %w", err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() {
+			done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
+				RootUserAccess:    accessKey,
+				RootUserSecret:    secretKey,
+				Ports:             []string{addr},
+				MaxConnections:    500,
+				MaxRequests:       250,
+				MultipartMaxParts: 10000,
+				CertFile:          certFile,
+				KeyFile:           keyFile,
+				Quiet:             true,
+				// No keep-alive (the default): with it, versitygw
+				// v1.8.0 leaves the unread rest of a refused or
+				// streaming-signed body on the connection and parses
+				// it as the next request. Each request then pays a
+				// new TCP (and TLS) handshake, which on loopback is
+				// cheap.
+			})
+		}()
+		if err := waitListening(addr, done); err != nil {
+			cancel()
+			lastErr = err
+			continue
+		}
+		fmt.Fprintf(out, "%s%s://%s\n", readyPrefix, scheme, addr)
+		_, _ = io.Copy(io.Discard, in)
+		// A graceful shutdown waits for idle keep-alive connections;
+		// the data is thrown away anyway, so give it a moment and go.
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(time.Second):
+		}
+		return nil
+	}
+	return fmt.Errorf("gateway did not start: %w", lastErr)
+}
+
+// freePort returns a 127.0.0.1 address with a port that was free a moment
+// ago.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+// waitListening waits until addr accepts connections, or the gateway gives
+// up (done), or a timeout.
+func waitListening(addr string, done <-chan error) error {
+	deadline := time.Now().Add(startTimeout)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-done:
+			return fmt.Errorf("gateway exited: %w", err)
+		default:
+		}
+		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+			c.Close()
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("nothing listening on %s after %v", addr, startTimeout)
+}

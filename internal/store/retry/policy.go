@@ -1,0 +1,153 @@
+package retry
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// Defaults for the zero fields of a Policy. Fifteen minutes rides out a
+// router reboot or a provider's brief outage; an unattended agent that still
+// fails after that tries again at its next scheduled run.
+const (
+	DefaultInitial    = 500 * time.Millisecond
+	DefaultMax        = 60 * time.Second
+	DefaultMaxElapsed = 15 * time.Minute
+)
+
+// Policy says how long and how often to retry. The zero Policy is the
+// default policy.
+type Policy struct {
+	// Initial bounds the first delay; each retry doubles the bound.
+	// Zero means DefaultInitial.
+	Initial time.Duration
+	// Max caps the bound of a single delay. Zero means DefaultMax.
+	Max time.Duration
+	// MaxElapsed is how long after the first attempt to stop retrying.
+	// Zero means DefaultMaxElapsed; a negative value means never give up
+	// (until the context ends).
+	MaxElapsed time.Duration
+
+	// OnRetry, if set, is called before each retry's delay, on the
+	// goroutine that called the store method, with the operation ("put",
+	// "get", "stat", "delete", "list"), the key (the prefix for list), the
+	// number of the retry about to happen (1 for the first) and the
+	// transient error that caused it. It must not block for long.
+	OnRetry func(op, key string, attempt int, err error)
+
+	// Sleep waits for d or until ctx ends, returning ctx's error in that
+	// case. Nil means a real timer; tests pass a fake that advances a fake
+	// clock.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now returns the current time, for MaxElapsed. Nil means time.Now.
+	Now func() time.Time
+
+	// jitter returns a random duration in [0, d); nil means math/rand/v2.
+	// Tests set it to make delays predictable.
+	jitter func(d time.Duration) time.Duration
+}
+
+func (p Policy) withDefaults() Policy {
+	if p.Initial <= 0 {
+		p.Initial = DefaultInitial
+	}
+	if p.Max <= 0 {
+		p.Max = DefaultMax
+	}
+	if p.Max < p.Initial {
+		p.Max = p.Initial
+	}
+	if p.MaxElapsed == 0 {
+		p.MaxElapsed = DefaultMaxElapsed
+	}
+	if p.Sleep == nil {
+		p.Sleep = sleep
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.jitter == nil {
+		p.jitter = func(d time.Duration) time.Duration {
+			if d <= 0 {
+				return 0
+			}
+			return rand.N(d)
+		}
+	}
+	return p
+}
+
+// Ceiling returns the upper bound of the delay before retry n (n ≥ 1):
+// min(Max, Initial·2ⁿ⁻¹), with the policy's defaults applied.
+func (p Policy) Ceiling(n int) time.Duration {
+	p = p.withDefaults()
+	c := p.Initial
+	for i := 1; i < n; i++ {
+		if c >= p.Max/2 {
+			return p.Max
+		}
+		c *= 2
+	}
+	return min(c, p.Max)
+}
+
+// backoff is the state of one retry loop: when it started and how many
+// retries it made.
+type backoff struct {
+	p       Policy
+	start   time.Time
+	retries int
+}
+
+func (p Policy) begin() *backoff {
+	return &backoff{p: p, start: p.Now()}
+}
+
+// wait decides what to do after err. It returns nil after sleeping when the
+// caller should try again, or the error to return: err itself when it is
+// not transient, the context's error when ctx has ended, and err with the
+// attempt count when the policy gives up.
+func (b *backoff) wait(ctx context.Context, op, key string, err error) error {
+	if ctx.Err() != nil {
+		return cancelled(ctx, op, key, nil, err)
+	}
+	if !store.IsTransient(err) {
+		return err
+	}
+	elapsed := b.p.Now().Sub(b.start)
+	if b.p.MaxElapsed > 0 && elapsed >= b.p.MaxElapsed {
+		return fmt.Errorf("%w (gave up after %d attempts in %s)", err, b.retries+1, elapsedString(elapsed))
+	}
+	b.retries++
+	d := b.p.jitter(b.p.Ceiling(b.retries))
+	if b.p.MaxElapsed > 0 && elapsed+d > b.p.MaxElapsed {
+		// Make one last attempt right at the deadline rather than
+		// giving up early or sleeping past it.
+		d = b.p.MaxElapsed - elapsed
+	}
+	if b.p.OnRetry != nil {
+		b.p.OnRetry(op, key, b.retries, err)
+	}
+	if serr := b.p.Sleep(ctx, d); serr != nil {
+		return cancelled(ctx, op, key, serr, err)
+	}
+	return nil
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,171 @@
+package s3store
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// ConfigFromEnv builds a Config for the vault URL u ("s3://bucket/prefix")
+// the way the AWS CLI and SDKs would, so that existing AWS setups work:
+//
+//   - Credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+//     AWS_SESSION_TOKEN; else the profile AWS_PROFILE ("default") in
+//     AWS_SHARED_CREDENTIALS_FILE (~/.aws/credentials) and AWS_CONFIG_FILE
+//     (~/.aws/config), including SSO and credential_process profiles.
+//   - Region: AWS_REGION, else AWS_DEFAULT_REGION, else the profile's
+//     "region" in the config file.
+//   - Endpoint: endpointFlag (the --endpoint option), else
+//     AWS_ENDPOINT_URL_S3, else AWS_ENDPOINT_URL, else the profile's
+//     "endpoint_url", else AWS S3 in the region. AWS_IGNORE_CONFIGURED_ENDPOINT_URLS=true
+//     ignores all but the flag.
+//   - CA bundle: AWS_CA_BUNDLE, else the profile's "ca_bundle".
+//
+// Missing credentials are a store.KindCredentials error that says where
+// they were looked for.
+func ConfigFromEnv(u *url.URL, endpointFlag string) (Config, error) {
+	var cfg Config
+	if u == nil || u.Scheme != "s3" {
+		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("vault URL %v: want s3://bucket/prefix", u))
+	}
+	if u.User != nil {
+		return cfg, store.Permanent(store.KindInvalid, errors.New("vault URL: credentials do not belong in the URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY or use an AWS profile"))
+	}
+	if u.Host == "" {
+		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("vault URL %s: no bucket; want s3://bucket/prefix", u))
+	}
+	cfg.Bucket = u.Host
+	cfg.Prefix = strings.Trim(u.Path, "/")
+	if _, err := cfg.keyPrefix(); err != nil {
+		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("vault URL %s: %w", u, err))
+	}
+
+	profileName := os.Getenv("AWS_PROFILE")
+	if profileName == "" {
+		profileName = "default"
+	}
+	profile, err := readProfile(profileName)
+	if err != nil {
+		return cfg, store.Permanent(store.KindInvalid, err)
+	}
+
+	cfg.Region = firstNonEmpty(os.Getenv("AWS_REGION"), os.Getenv("AWS_DEFAULT_REGION"), profile["region"])
+	cfg.Endpoint = endpointFlag
+	if cfg.Endpoint == "" && !strings.EqualFold(os.Getenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"), "true") {
+		cfg.Endpoint = firstNonEmpty(os.Getenv("AWS_ENDPOINT_URL_S3"), os.Getenv("AWS_ENDPOINT_URL"), profile["endpoint_url"])
+	}
+	cfg.CABundle = firstNonEmpty(os.Getenv("AWS_CA_BUNDLE"), profile["ca_bundle"])
+
+	cfg.Credentials, err = credentialsFromEnv(profileName)
+	if err != nil {
+		return cfg, err
+	}
+	return cfg, nil
+}
+
+// credentialsFromEnv returns the AWS chain of the environment and the shared
+// files, after checking that it yields a key.
+func credentialsFromEnv(profile string) (*credentials.Credentials, error) {
+	id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY")
+	if (id == "") != (secret == "") {
+		return nil, store.Permanent(store.KindCredentials,
+			errors.New("S3 credentials: set both AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or neither"))
+	}
+	file := &credentials.FileAWSCredentials{Profile: profile}
+	creds := credentials.NewChainCredentials([]credentials.Provider{&credentials.EnvAWS{}, file})
+	v, _ := creds.GetWithContext(&credentials.CredContext{})
+	if v.AccessKeyID != "" && v.SecretAccessKey != "" {
+		return creds, nil
+	}
+	// The chain hides why the profile gave nothing; ask it again.
+	why := "it has no aws_access_key_id"
+	if _, err := (&credentials.FileAWSCredentials{Profile: profile}).RetrieveWithCredContext(&credentials.CredContext{}); err != nil {
+		why = err.Error()
+	}
+	return nil, store.Permanent(store.KindCredentials, fmt.Errorf(
+		"no S3 credentials: AWS_ACCESS_KEY_ID is not set, and AWS profile %q in %s gave none (%s)",
+		profile, sharedFiles(), why))
+}
+
+func sharedFiles() string {
+	home, _ := os.UserHomeDir()
+	creds := firstNonEmpty(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials"))
+	config := firstNonEmpty(os.Getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config"))
+	return creds + " or " + config
+}
+
+// readProfile returns the keys of one profile in the AWS config file
+// (AWS_CONFIG_FILE, default ~/.aws/config): section [default] for the
+// default profile, [profile NAME] for the others. Only top-level
+// "key = value" lines are read; nested sections (s3 = …) are skipped. A
+// missing file is an empty profile.
+func readProfile(name string) (map[string]string, error) {
+	path := os.Getenv("AWS_CONFIG_FILE")
+	if path == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return map[string]string{}, nil
+		}
+		path = filepath.Join(home, ".aws", "config")
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return map[string]string{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("AWS config: %w", err)
+	}
+	defer f.Close()
+
+	want := "profile " + name
+	if name == "default" {
+		want = "default"
+	}
+	keys := map[string]string{}
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
+			continue
+		case trimmed[0] == '[':
+			section := strings.Join(strings.Fields(strings.Trim(trimmed, "[]")), " ")
+			in = section == want
+			continue
+		case !in || line[0] == ' ' || line[0] == '\t':
+			continue // another profile, or a nested value
+		}
+		k, v, ok := strings.Cut(trimmed, "=")
+		if !ok {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if i := strings.Index(v, " #"); i >= 0 {
+			v = strings.TrimSpace(v[:i])
+		}
+		keys[strings.ToLower(strings.TrimSpace(k))] = v
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("AWS config %s: %w", path, err)
+	}
+	return keys, nil
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
