@@ -11,13 +11,26 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/tunesafe/tunesafe/internal/s3test"
 	"github.com/tunesafe/tunesafe/internal/testenv"
 )
 
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	if s3test.IsChild() {
+		s3test.Main(m) // serves the test S3 gateway and exits
+	}
+	testscript.Main(s3Main{m}, map[string]func(){
 		"tunesafe": func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 	})
+}
+
+// s3Main runs the tests under s3test.Main, which starts and stops the S3
+// servers the tests use.
+type s3Main struct{ m *testing.M }
+
+func (s s3Main) Run() int {
+	s3test.Main(s.m)
+	return 0 // not reached: s3test.Main exits
 }
 
 // TestScripts runs the end-to-end CLI scripts in testdata/script: the real

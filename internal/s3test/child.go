@@ -140,3 +140,7 @@ func stopAll() {
 func isChild() bool { return os.Getenv(envChild) == "1" }
 
 var errNoTLSPair = errors.New(envCert + " and " + envKey + " must be set together")
+
+// IsChild reports whether this process is a gateway child started by Main;
+// a TestMain that dispatches on its own (testscript) checks it first.
+func IsChild() bool { return isChild() }
