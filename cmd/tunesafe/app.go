@@ -28,6 +28,10 @@ type app struct {
 	verbose        bool
 	configPath     string
 	statePath      string
+	limitUpload    string
+	limitDownload  string
+	retryFor       time.Duration
+	lim            *limits
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -61,6 +65,10 @@ where they stopped; every object is encrypted on your computer.`,
 	pf.BoolVarP(&a.verbose, "verbose", "v", false, "log more detail to stderr")
 	pf.StringVar(&a.configPath, "config", "", "config file (default $XDG_CONFIG_HOME/tunesafe/config.json)")
 	pf.StringVar(&a.statePath, "cache", "", "local cache database (default $XDG_STATE_HOME/tunesafe/cache.db)")
+	pf.StringVar(&a.limitUpload, "limit-upload", "", "upload rate limit, e.g. 36KB, 2Mbit, or a timetable \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"")
+	pf.StringVar(&a.limitDownload, "limit-download", "", "download rate limit (same forms as --limit-upload)")
+	pf.DurationVar(&a.retryFor, "retry-for", 15*time.Minute, "keep retrying transient storage failures this long before giving up")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return a.setupLimits(cmd.Context()) }
 
 	root.AddCommand(
 		a.initCommand(),

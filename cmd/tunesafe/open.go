@@ -50,12 +50,6 @@ func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.S
 	return folder.New(loc)
 }
 
-// decorate stacks the cross-cutting behaviour every PUT and DELETE goes
-// through. This is the one place where the chain is assembled.
-func (a *app) decorate(s store.Store) store.Store {
-	return s
-}
-
 // passphrase returns the vault passphrase from $TUNESAFE_PASSPHRASE,
 // --passphrase-file, or a terminal prompt, in that order.
 func (a *app) passphrase(confirm bool) func() (string, error) {

@@ -1,0 +1,193 @@
+package main
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/faultrelay"
+	"github.com/tunesafe/tunesafe/internal/s3test"
+)
+
+// tunesafeBinary returns a path that runs this test binary as the
+// tunesafe command (testscript.Main dispatches on the program name), so a
+// test can kill a real backup process with SIGKILL.
+func tunesafeBinary(t *testing.T) string {
+	t.Helper()
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "tunesafe")
+	if err := os.Symlink(self, p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestKilledBackupsResume kills a backup through a throttled link to a real
+// S3 server with SIGKILL at random moments, three times, then lets it
+// finish: the vault restores byte for byte, and all the kills together
+// cost at most the blobs that were in flight.
+func TestKilledBackupsResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about half a minute")
+	}
+	srv := s3test.Servers(t)[0]
+	cfg := srv.NewBucket(t)
+	u, _ := url.Parse(srv.Endpoint)
+	relay, err := faultrelay.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	const rate = 2 << 20
+	relay.SetUpRate(rate)
+
+	dir := t.TempDir()
+	music := filepath.Join(dir, "Music")
+	r := rand.New(rand.NewPCG(1, 2))
+	var total int64
+	for i := range 16 {
+		b := make([]byte, 1<<20+r.IntN(1<<20))
+		for j := range b {
+			b[j] = byte(r.Uint32())
+		}
+		p := filepath.Join(music, "Album "+string(rune('A'+i%4)), "track"+string(rune('a'+i))+".flac")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, b, 0o644)
+		total += int64(len(b))
+	}
+	bin := tunesafeBinary(t)
+	loc := "s3://" + cfg.Bucket + "/vault"
+	env := append(os.Environ(),
+		"XDG_CONFIG_HOME="+filepath.Join(dir, "cfg"), "XDG_STATE_HOME="+filepath.Join(dir, "state"),
+		"TUNESAFE_PASSPHRASE=resume test passphrase", "TUNESAFE_VAULT="+loc,
+		"AWS_ACCESS_KEY_ID="+srv.AccessKey, "AWS_SECRET_ACCESS_KEY="+srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3=http://"+relay.Addr(), "AWS_REGION=us-east-1", "AWS_PROFILE=", "AWS_CA_BUNDLE=")
+	cmd := func(args ...string) *exec.Cmd {
+		c := exec.Command(bin, args...)
+		c.Env = env
+		return c
+	}
+	if out, err := cmd("init", loc, "--kdf-work", "10", "--no-default").CombinedOutput(); err != nil {
+		t.Fatalf("init: %v\n%s", err, out)
+	}
+	const uploaders = 4
+	start := relay.Stats().Up
+	for kill := range 3 {
+		c := cmd("backup", "--uploaders", "4", music)
+		var stderr bytes.Buffer
+		c.Stderr = &stderr
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(1500+r.IntN(2500)) * time.Millisecond)
+		if err := c.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		c.Wait()
+		t.Logf("kill %d: %d bytes sent so far", kill+1, relay.Stats().Up-start)
+	}
+	out, err := cmd("backup", "--uploaders", "4", "--json", music).CombinedOutput()
+	if err != nil {
+		t.Fatalf("final backup: %v\n%s", err, out)
+	}
+	sent := relay.Stats().Up - start
+	// Each kill may waste the blobs in flight: up to `uploaders` blobs of
+	// at most 4 MiB (1 MiB on average), plus request overhead.
+	limit := total + 3*uploaders*(2<<20)
+	t.Logf("library %d bytes; sent %d bytes (%.1f%%) over three kills and a completion", total, sent, 100*float64(sent)/float64(total))
+	if sent > limit {
+		t.Fatalf("sent %d bytes for a %d-byte library: more than the in-flight blobs were re-sent", sent, total)
+	}
+	restored := filepath.Join(dir, "restored")
+	if out, err := cmd("restore", "--to", restored).CombinedOutput(); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	cmp := compareTrees(music, filepath.Join(restored, "Music"))
+	if cmp != "" {
+		t.Fatalf("restore differs:\n%s", cmp)
+	}
+	// Only complete snapshots and at most one checkpoint remain.
+	out, _ = cmd("snapshots", "--json").CombinedOutput()
+	if strings.Count(string(out), `"partial": false`) != 1 {
+		t.Fatalf("snapshots after resume:\n%s", out)
+	}
+}
+
+// TestUploadLimitHolds backs up through a counting relay with
+// --limit-upload and samples the bytes on the wire: over every window of a
+// few seconds the rate stays near the limit, with no burst above it.
+func TestUploadLimitHolds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes several seconds")
+	}
+	srv := s3test.Servers(t)[0]
+	cfg := srv.NewBucket(t)
+	u, _ := url.Parse(srv.Endpoint)
+	relay, err := faultrelay.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	dir := t.TempDir()
+	music := filepath.Join(dir, "Music")
+	os.MkdirAll(music, 0o755)
+	r := rand.New(rand.NewPCG(3, 4))
+	b := make([]byte, 5<<20)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	os.WriteFile(filepath.Join(music, "long.flac"), b, 0o644)
+	loc := "s3://" + cfg.Bucket + "/v"
+	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
+		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": loc, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3": "http://" + relay.Addr(), "AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CA_BUNDLE": ""}
+	if code, _, stderr := tunesafe(t, env, "init", loc, "--no-encrypt", "--no-default"); code != 0 {
+		t.Fatal(stderr)
+	}
+	const limit = 1 << 20
+	var samples []int64
+	done, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(500 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tk.C:
+				samples = append(samples, relay.Stats().Up)
+			}
+		}
+	}()
+	start := time.Now()
+	code, _, stderr := tunesafe(t, env, "backup", "--limit-upload", "1MiB", music)
+	elapsed := time.Since(start)
+	close(stop)
+	<-done
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	if elapsed < 4*time.Second {
+		t.Fatalf("5 MiB went up in %v at a 1 MiB/s limit", elapsed)
+	}
+	// Over any 4 s window (8 samples): at most the limit plus 10% and one
+	// burst; while the upload runs, at least 70% of it (the link is used).
+	for i := 8; i < len(samples); i++ {
+		got := samples[i] - samples[i-8]
+		if got > limit*4*11/10+64<<10 {
+			t.Fatalf("%d bytes in 4 s at a %d B/s limit", got, limit)
+		}
+	}
+	t.Logf("5 MiB in %v at 1 MiB/s", elapsed.Round(time.Millisecond))
+}
