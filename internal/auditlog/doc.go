@@ -47,5 +47,5 @@
 //
 // The vault objects, the record encoding, the checkpoint text, the local
 // state and how to verify a log by hand with a short Python program are
-// specified in FORMAT-log.md, beside this file.
+// specified in docs/FORMAT.md (Appendix: the log).
 package auditlog

@@ -17,7 +17,7 @@ import (
 type Kind string
 
 // The record kinds. A reader rejects any other kind: adding one is a change
-// of the log format (FORMAT-log.md).
+// of the log format (docs/FORMAT.md, Appendix: the log).
 const (
 	KindPut      Kind = "put"
 	KindDelete   Kind = "delete"

@@ -12,7 +12,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/store"
 )
 
-// Names of the log's objects in the vault (FORMAT-log.md).
+// Names of the log's objects in the vault (docs/FORMAT.md, Appendix: the log).
 const (
 	// Prefix is the part of the vault's key space that belongs to the log.
 	Prefix            = "log/"
