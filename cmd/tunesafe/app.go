@@ -32,6 +32,8 @@ type app struct {
 	limitDownload  string
 	retryFor       time.Duration
 	lim            *limits
+	cpuProfile     string
+	profile        *os.File
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -68,7 +70,17 @@ where they stopped; every object is encrypted on your computer.`,
 	pf.StringVar(&a.limitUpload, "limit-upload", "", "upload rate limit, e.g. 36KB, 2Mbit, or a timetable \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"")
 	pf.StringVar(&a.limitDownload, "limit-download", "", "download rate limit (same forms as --limit-upload)")
 	pf.DurationVar(&a.retryFor, "retry-for", 15*time.Minute, "keep retrying transient storage failures this long before giving up")
-	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error { return a.setupLimits(cmd.Context()) }
+	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	pf.MarkHidden("cpuprofile")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if a.cpuProfile != "" {
+			if err := a.startProfile(); err != nil {
+				return err
+			}
+		}
+		return a.setupLimits(cmd.Context())
+	}
+	root.PersistentPostRun = func(cmd *cobra.Command, args []string) { a.stopProfile() }
 
 	root.AddCommand(
 		a.initCommand(),
@@ -81,6 +93,10 @@ where they stopped; every object is encrypted on your computer.`,
 		a.pruneCommand(),
 		a.verifyCommand(),
 		a.auditCommand(),
+		a.repairCommand(),
+		a.agentCommand(),
+		a.statusCommand(),
+		a.estimateCommand(),
 	)
 	return root
 }

@@ -15,6 +15,8 @@ type initOptions struct {
 	encrypt, noEncrypt bool
 	kdfWork            int
 	noDefault          bool
+	objectLock         string
+	objectLockMode     string
 }
 
 func (a *app) initCommand() *cobra.Command {
@@ -25,7 +27,15 @@ func (a *app) initCommand() *cobra.Command {
 		Long: `Create a vault. S3 vaults are encrypted by default and folder vaults are not;
 choose with --encrypt or --no-encrypt. The passphrase comes from
 $TUNESAFE_PASSPHRASE, --passphrase-file, or a prompt. The location becomes the
-default vault in the config file unless --no-default is given.`,
+default vault in the config file unless --no-default is given.
+
+--object-lock 30d protects an S3 vault against anyone holding its storage
+credentials: every object is written with an S3 Object Lock retention of that
+many days from its upload, during which the stored version cannot be deleted
+or changed (in GOVERNANCE mode, the default, an account allowed to bypass
+governance can still lift it; in COMPLIANCE mode no one can). The bucket must
+have Object Lock enabled. The policy is recorded in the vault, so every later
+command applies it.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runInit(cmd.Context(), args[0], o)
@@ -35,6 +45,8 @@ default vault in the config file unless --no-default is given.`,
 	c.Flags().BoolVar(&o.noEncrypt, "no-encrypt", false, "do not encrypt (default for folders)")
 	c.Flags().IntVar(&o.kdfWork, "kdf-work", 0, "passphrase key-derivation work factor, log2 of scrypt N (default 18, about a second)")
 	c.Flags().BoolVar(&o.noDefault, "no-default", false, "do not make this the default vault in the config file")
+	c.Flags().StringVar(&o.objectLock, "object-lock", "", "lock every object with S3 Object Lock for this long after its upload (e.g. 30d)")
+	c.Flags().StringVar(&o.objectLockMode, "object-lock-mode", "", "Object Lock retention mode: governance (default) or compliance")
 	return c
 }
 
@@ -52,7 +64,14 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	if o.noEncrypt {
 		encrypt = false
 	}
-	sess, err := a.createVault(ctx, loc, encrypt, o.kdfWork)
+	lock, err := parseObjectLock(o.objectLock, o.objectLockMode)
+	if err != nil {
+		return err
+	}
+	if lock != nil && !isS3(loc) {
+		return usagef("Object Lock is a feature of S3 buckets", "--object-lock needs an S3 vault (s3://bucket/prefix), not %s", loc)
+	}
+	sess, err := a.createLockedVault(ctx, loc, encrypt, o.kdfWork, lock)
 	if err != nil {
 		return err
 	}
@@ -64,7 +83,11 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 		}
 	}
 	if a.json {
-		return a.printJSON(map[string]any{"location": loc, "id": v.Config().ID, "encrypted": v.Encrypted(), "format_version": v.Config().Version})
+		out := map[string]any{"location": loc, "id": v.Config().ID, "encrypted": v.Encrypted(), "format_version": v.Config().Version}
+		if lock != nil {
+			out["object_lock"] = lock
+		}
+		return a.printJSON(out)
 	}
 	kind := "unencrypted"
 	if v.Encrypted() {
@@ -74,21 +97,38 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	if v.Encrypted() {
 		a.printf("keep your passphrase safe: without it nobody, not even Tunesafe, can read the backups\n")
 	}
+	if lock != nil {
+		a.printf("every object is locked (S3 Object Lock, %s) for %d days after its upload\n", lock.Mode, lock.Days)
+	}
 	return nil
 }
 
 // createVault makes a new vault at loc and returns it open. The log is
 // opened first, so that even the vault's first objects are recorded.
 func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork int) (*session, error) {
+	return a.createLockedVault(ctx, loc, encrypt, kdfWork, nil)
+}
+
+// createLockedVault is createVault with an S3 Object Lock policy (nil for
+// none), which applies from the vault's first object on.
+func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, kdfWork int, lock *vault.ObjectLock) (*session, error) {
 	backend, err := a.openBackend(ctx, loc, true)
 	if err != nil {
 		return nil, err
+	}
+	if lock != nil {
+		if err := checkObjectLock(ctx, loc, backend); err != nil {
+			return nil, err
+		}
+		if backend, err = lockBackend(backend, lock); err != nil {
+			return nil, err
+		}
 	}
 	chain := a.decorate(backend)
 	if _, err := chain.Stat(ctx, vault.ConfigKey); err == nil {
 		return nil, fmt.Errorf("init %s: %w", loc, vault.ErrExists)
 	}
-	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID()}
+	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID(), ObjectLock: lock}
 	if encrypt {
 		p, err := a.passphrase(true)()
 		if err != nil {

@@ -58,20 +58,39 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use --wait 2h")
 	}
 	defer lock.Release(ctx)
-	res, err := prune.Run(ctx, s.vault, prune.Options{DryRun: o.dryRun})
+	opts := prune.Options{DryRun: o.dryRun}
+	keeper := lockKeeper(s) // nil unless the vault uses S3 Object Lock
+	if keeper != nil {
+		opts.Keep = keeper.Keep(ctx)
+	}
+	res, err := prune.Run(ctx, s.vault, opts)
 	if err != nil {
 		return err
 	}
 	if err := s.cache.ResetObjects(ctx); err != nil {
 		return err
 	}
-	if a.json {
-		return a.printJSON(res)
+	var kept []prune.Retained
+	if keeper != nil {
+		kept = keeper.Kept()
+		if kerr := keeper.Err(); kerr != nil {
+			err = withHint(kerr, "objects whose retention could not be checked were kept, not deleted; run prune again later")
+		}
 	}
+	if a.json {
+		if jerr := a.printJSON(struct {
+			*prune.Result
+			Kept []prune.Retained `json:"kept_by_object_lock,omitempty"`
+		}{res, kept}); jerr != nil {
+			return jerr
+		}
+		return err
+	}
+	a.reportKept(kept, o.dryRun)
 	if o.dryRun {
 		a.printf("would delete %d unreferenced objects (%s); %d snapshots keep %d objects\n", res.Unreferenced, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
-		return nil
+		return err
 	}
 	a.printf("deleted %d unreferenced objects, %s freed; %d snapshots keep %d objects\n", res.Deleted, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
-	return nil
+	return err
 }

@@ -147,6 +147,10 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", loc, err)
 	}
+	// A vault under S3 Object Lock locks everything written from here on.
+	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
+		return nil, err
+	}
 	l, err := a.openLog(ctx, v, chain)
 	if err != nil {
 		return nil, err

@@ -197,6 +197,7 @@ type run struct {
 	// verifyCached makes the scan check that every blob of a cached file
 	// node is still stored (after a prune, or with a new cache).
 	verifyCached bool
+	chunkers     sync.Pool // of *chunker.Chunker
 }
 
 func (r *run) warn(path string, err error) {

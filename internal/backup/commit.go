@@ -192,7 +192,7 @@ func (r *run) nodeOf(e *entry, partial bool, g *group, stats *vault.Stats) (*vau
 		return nil, err
 	}
 	stats.Dirs++
-	n := &vault.Node{Type: vault.TypeDir, Mode: vault.UnixMode(e.fi.Mode()), MTime: e.fi.ModTime(), Subtree: &id}
+	n := &vault.Node{Type: vault.TypeDir, Mode: vault.UnixMode(e.mode), MTime: e.mtime(), Subtree: &id}
 	n.SetName(e.name)
 	return n, nil
 }
@@ -215,9 +215,9 @@ func (r *run) remaining() (files, bytes int64) {
 		for _, e := range es {
 			if e.isDir() {
 				walk(e.children)
-			} else if e.node.Load() == nil && e.fi.Mode().IsRegular() {
+			} else if e.node.Load() == nil && e.mode.IsRegular() {
 				files++
-				bytes += e.fi.Size()
+				bytes += e.st.Size
 			}
 		}
 	}

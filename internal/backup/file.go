@@ -104,18 +104,7 @@ func (r *run) pool(ctx context.Context, files []*entry, fn func(context.Context,
 // plan asks the splitter for a plan and falls back to plain chunking when
 // it has none or returns an invalid one.
 func (r *run) plan(e *entry, f *os.File, size int64) split.Plan {
-	if r.o.Splitter != nil && size > 0 {
-		p, err := r.o.Splitter.Split(e.name, f, size)
-		if err == nil && p.Check() == nil {
-			if p.Layout == "" && p.Size != size {
-				return split.Whole(size, split.Data)
-			}
-			if p.Layout == "" || r.o.Rebuilders[p.Layout] != nil {
-				return p
-			}
-		}
-	}
-	return split.Whole(size, split.Data)
+	return planFile(r.o.Splitter, r.o.Rebuilders, e.name, f, size)
 }
 
 // uploadMetadata stores the metadata regions of a changed file ahead of its
@@ -139,7 +128,8 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 		src = f
 	}
 	g := &group{}
-	ch := chunker.New(nil, r.v.Config().Chunker)
+	ch := r.chunker()
+	defer r.chunkers.Put(ch)
 	for _, reg := range p.Regions {
 		if !reg.Kind.Metadata() {
 			continue
@@ -152,6 +142,15 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 		}
 	}
 	return nil
+}
+
+// chunker returns a chunker from the pass's pool: each holds a buffer of
+// twice the maximum chunk size, too large to allocate per file.
+func (r *run) chunker() *chunker.Chunker {
+	if ch, ok := r.chunkers.Get().(*chunker.Chunker); ok {
+		return ch
+	}
+	return chunker.New(nil, r.v.Config().Chunker)
 }
 
 // chunkRegion chunks one region and queues its blobs.
@@ -233,7 +232,8 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	fileHash := sha256.New()
 	counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
 	g := &group{}
-	ch := chunker.New(nil, r.v.Config().Chunker)
+	ch := r.chunker()
+	defer r.chunkers.Put(ch)
 	var blobs []vault.ID
 	layout := ""
 	if p.Layout != "" {

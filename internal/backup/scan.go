@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -20,14 +21,16 @@ type entry struct {
 	name     string
 	path     string
 	dir      string // parent directory: the cache key with name
-	fi       fs.FileInfo
+	mode     fs.FileMode
 	st       state.Stat
 	children []*entry
 	node     atomic.Pointer[vault.Node]
 	changed  bool
 }
 
-func (e *entry) isDir() bool { return e.fi.IsDir() }
+func (e *entry) isDir() bool { return e.mode.IsDir() }
+
+func (e *entry) mtime() time.Time { return time.Unix(0, e.st.MTime) }
 
 // scan walks the source paths. A missing or unreadable source path is an
 // error; problems below it are warnings.
@@ -98,7 +101,7 @@ func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]st
 				r.warn(abs, err)
 				continue
 			}
-			root = &entry{name: parts[0], path: dir, dir: filepath.Dir(dir), fi: fi, st: statOf(fi)}
+			root = &entry{name: parts[0], path: dir, dir: filepath.Dir(dir), mode: fi.Mode(), st: statOf(fi)}
 			byName[parts[0]] = root
 			roots = append(roots, root)
 			r.res.Dirs++
@@ -115,7 +118,7 @@ func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]st
 					ok = false
 					break
 				}
-				child = &entry{name: part, path: p, dir: e.path, fi: fi, st: statOf(fi)}
+				child = &entry{name: part, path: p, dir: e.path, mode: fi.Mode(), st: statOf(fi)}
 				e.children = append(e.children, child)
 				r.res.Dirs++
 			}
@@ -224,7 +227,7 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	e := &entry{name: name, path: path, dir: dir, fi: fi, st: statOf(fi)}
+	e := &entry{name: name, path: path, dir: dir, mode: fi.Mode(), st: statOf(fi)}
 	switch {
 	case fi.Mode().IsRegular():
 		r.p.FilesTotal.Add(1)

@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// backupSources is what an unattended backup covers: the config file's
+// paths and music library.
+type backupSources struct {
+	paths []string
+	lib   libraryOptions
+}
+
+// backupSources reads the sources from the config file: its "paths" and
+// "library" ("auto", or nothing at all, finds the default library).
+func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
+	src := backupSources{paths: cfg.Paths, lib: libraryOptions{xml: cfg.Library}}
+	if src.lib.xml == "auto" || (src.lib.xml == "" && len(src.paths) == 0) {
+		src.lib.xml = discoverLibrary()
+		if src.lib.xml == "" {
+			return src, usagef(`set "paths" (folders) or "library" (the library XML) in `+a.configFile(),
+				"nothing to back up: no paths configured and no music library found")
+		}
+	}
+	return src, nil
+}
+
+// agentPass returns the agent's Pass: one backup of src into the vault, as
+// 'tunesafe backup' does, with the agent's limits. The vault is opened
+// for each pass, so that a pass sees the configuration, credentials and
+// network of its time, and a failure to open is judged like any other.
+func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) agent.Pass {
+	var reported atomic.Bool // the newest snapshot was reported once
+	return func(ctx context.Context, req agent.Request) (*backup.Result, error) {
+		for _, p := range src.paths {
+			if _, err := os.Lstat(p); err != nil {
+				return nil, withHint(fmt.Errorf("cannot back up %s: %w", p, err), "is the disk mounted? Fix \"paths\" in "+a.configFile()+" if the folder moved")
+			}
+		}
+		s, err := a.openVault(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer s.Close()
+		host := o.host
+		if host == "" {
+			host, _ = os.Hostname()
+		}
+		if !reported.Load() {
+			// Once per agent: listing snapshots reads every one of them.
+			newest, err := newestSnapshot(ctx, s.vault, host)
+			if err != nil {
+				return nil, err
+			}
+			if newest != nil {
+				req.Protected(*newest)
+			}
+			reported.Store(true)
+		}
+		lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
+			log.Info("waiting for the vault's lock", "conflict", ce.Error())
+		})
+		if err != nil {
+			return nil, err
+		}
+		defer lock.Release(ctx)
+
+		opts := backup.Options{
+			Paths: src.paths, Host: o.host,
+			Uploaders: o.uploaders, Readers: o.readers,
+			CheckpointEvery: o.checkpointEvery, MaxTime: req.MaxTime,
+			Progress: req.Progress, Logger: log, Program: "tunesafe " + version,
+		}
+		a.configureSplitting(&opts)
+		if src.lib.xml != "" {
+			view, err := a.planLibrary(src.lib, &opts)
+			if err != nil {
+				return nil, err
+			}
+			extra, err := storeView(ctx, s.vault, view)
+			if err != nil {
+				return nil, err
+			}
+			opts.Extra = extra
+		}
+		a.logSnapshots(s, &opts)
+		logged := opts.OnCommit
+		opts.OnCommit = func(ctx context.Context, id vault.ID, snap *vault.Snapshot) error {
+			if logged != nil {
+				if err := logged(ctx, id, snap); err != nil {
+					return err
+				}
+			}
+			req.Protected(snapshotInfo(id, snap))
+			return nil
+		}
+		if len(opts.Paths) == 0 && len(opts.Files) == 0 {
+			return nil, usagef("", "nothing to back up")
+		}
+		return backup.Run(ctx, s.vault, s.cache, opts)
+	}
+}
+
+// newestSnapshot returns the newest snapshot or checkpoint of host, or nil
+// if it has none.
+func newestSnapshot(ctx context.Context, v *vault.Vault, host string) (*agent.Snapshot, error) {
+	ref, err := newestSnapshotRef(ctx, v, host)
+	if ref == nil || err != nil {
+		return nil, err
+	}
+	s := snapshotInfo(ref.ID, ref.Snapshot)
+	return &s, nil
+}
+
+func newestSnapshotRef(ctx context.Context, v *vault.Vault, host string) (*vault.SnapshotRef, error) {
+	all, err := v.Snapshots(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list snapshots: %w", err)
+	}
+	for i := len(all) - 1; i >= 0; i-- { // oldest first
+		if all[i].Host == host {
+			return &all[i], nil
+		}
+	}
+	return nil, nil
+}
+
+func snapshotInfo(id vault.ID, s *vault.Snapshot) agent.Snapshot {
+	return agent.Snapshot{ID: id.String(), Time: s.Time, Partial: s.Partial, Files: s.Stats.Files, Bytes: s.Stats.Bytes}
+}

@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/estimate"
+)
+
+func (a *app) statusCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show what is protected, what remains, and what the agent is doing",
+		Long: `Show the files and bytes protected by the newest snapshot of this computer,
+what remains to back up, the upload rate and the time left at that rate,
+the last success and the last error, and when the next window opens.
+
+While the agent runs, all of it comes from the agent's status file, and
+the vault is not opened. Otherwise the vault's newest snapshot is read
+(which needs the vault's passphrase if it is encrypted), completed with what
+the agent recorded when it last ran.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runStatus(cmd.Context())
+		},
+	}
+}
+
+// statusReport is what 'tunesafe status' shows, and its --json output.
+type statusReport struct {
+	Agent struct {
+		Running bool        `json:"running"`
+		PID     int         `json:"pid,omitempty"`
+		State   agent.State `json:"state,omitempty"`
+		Reason  string      `json:"reason,omitempty"`
+		// Updated is when the agent last wrote its status.
+		Updated time.Time `json:"updated,omitzero"`
+		// Stale: the agent has not written its status for long (the
+		// computer slept, or the process is not the agent).
+		Stale bool `json:"stale,omitempty"`
+	} `json:"agent"`
+	// Source says where the numbers come from: "agent" or "vault".
+	Source    string            `json:"source"`
+	Protected *agent.Snapshot   `json:"protected"`
+	Pass      *agent.PassStatus `json:"pass,omitempty"`
+	Remaining *agent.Remaining  `json:"remaining"`
+	// RemainingEstimated: the remainder is the size of the folders now
+	// minus what the checkpoint holds, not counted by a pass.
+	RemainingEstimated bool `json:"remaining_estimated,omitempty"`
+	// Rate is the measured upload rate in bytes per second (0: unknown).
+	Rate float64 `json:"rate"`
+	// ETASeconds is the time to upload the remainder at Rate, counting
+	// only the time inside the windows; absent when unknown.
+	ETASeconds  *int64             `json:"eta_s,omitempty"`
+	LastSuccess time.Time          `json:"last_success,omitzero"`
+	LastError   *agent.ErrorStatus `json:"last_error,omitempty"`
+	Windows     string             `json:"windows"`
+	WindowOpen  bool               `json:"window_open"`
+	NextWindow  time.Time          `json:"next_window,omitzero"`
+}
+
+func (a *app) runStatus(ctx context.Context) error {
+	now := a.now()
+	st, err := agent.ReadStatusFile(a.agentStatusFile())
+	haveFile := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(a.stderr, "tunesafe: warning: %v; ignoring the agent's status\n", err)
+	}
+	var r statusReport
+	if haveFile {
+		r.fromAgent(st, now)
+	}
+	if !r.Agent.Running {
+		if err := a.statusFromVault(ctx, &r, now); err != nil {
+			return err
+		}
+	}
+	if r.Rate > 0 && r.Remaining != nil {
+		eta := int64(math.Ceil(float64(r.Remaining.Bytes) / r.Rate))
+		r.ETASeconds = &eta
+	}
+	if a.json {
+		return a.printJSON(r)
+	}
+	return a.printStatus(&r, haveFile, st)
+}
+
+// fromAgent fills the report from the agent's status file.
+func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
+	r.Agent.Running = st.Running()
+	r.Agent.PID, r.Agent.State, r.Agent.Reason, r.Agent.Updated = st.PID, st.State, st.Reason, st.Updated
+	r.Agent.Stale = r.Agent.Running && st.Stale(now)
+	r.Source = "agent"
+	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
+	r.LastSuccess, r.LastError = st.LastSuccess, st.LastError
+	r.Windows = st.Windows
+	r.WindowOpen = st.State == agent.StateRunning
+	r.NextWindow = st.NextWindow
+	if !r.Agent.Running {
+		r.Pass = nil
+	}
+}
+
+// statusFromVault fills in what a running agent would have told: the
+// newest snapshot, from the vault, and the windows, from the config. What
+// the agent recorded when it last ran (rate, last error) stays.
+func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Time) error {
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	w, err := agentWindows(cfg, nil)
+	if err != nil {
+		return err
+	}
+	r.Windows = w.String()
+	next := w.NextOpen(now)
+	r.WindowOpen = !next.After(now) && !w.NeedsIdle() && !w.NeedsPower()
+	r.NextWindow = time.Time{}
+	if next.After(now) {
+		r.NextWindow = next
+	}
+
+	s, err := a.openVault(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	host, _ := os.Hostname()
+	ref, err := newestSnapshotRef(ctx, s.vault, host)
+	if err != nil {
+		return err
+	}
+	r.Source = "vault"
+	r.Protected, r.Remaining, r.RemainingEstimated = nil, nil, false
+	if ref == nil {
+		return nil
+	}
+	newest := snapshotInfo(ref.ID, ref.Snapshot)
+	r.Protected = &newest
+	if newest.Time.After(r.LastSuccess) {
+		r.LastSuccess = newest.Time
+	}
+	if !newest.Partial {
+		r.Remaining = &agent.Remaining{}
+		return nil
+	}
+	// A checkpoint: estimate the rest from the size of its folders now.
+	var paths []string
+	for _, p := range ref.Paths {
+		if _, err := os.Lstat(p); err == nil {
+			paths = append(paths, p)
+		}
+	}
+	if len(paths) == 0 {
+		return nil
+	}
+	t, err := estimate.Scan(ctx, paths)
+	if err != nil {
+		return err
+	}
+	r.Remaining = &agent.Remaining{Files: max(t.Files-newest.Files, 0), Bytes: max(t.Bytes-newest.Bytes, 0)}
+	r.RemainingEstimated = true
+	return nil
+}
+
+func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s:\t%s\n", k, fmt.Sprintf(format, args...)) }
+
+	switch {
+	case r.Agent.Running:
+		line := fmt.Sprintf("running (pid %d), %s", r.Agent.PID, r.Agent.State)
+		if r.Agent.Reason != "" {
+			line += ": " + r.Agent.Reason
+		}
+		if r.Agent.Stale {
+			line += fmt.Sprintf(" (no news since %s: asleep, or not the agent)", stamp(r.Agent.Updated))
+		}
+		row("agent", "%s", line)
+	case haveFile:
+		row("agent", "not running (last seen %s)", stamp(st.Updated))
+	default:
+		row("agent", "not running ('tunesafe agent', or 'tunesafe agent install' to run it at login)")
+	}
+
+	if p := r.Protected; p != nil {
+		what := "snapshot"
+		if p.Partial {
+			what = "checkpoint"
+		}
+		row("protected", "%d files, %s (%s %s of %s)", p.Files, bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time))
+	} else if r.Agent.Running {
+		row("protected", "not known until the agent's first pass")
+	} else {
+		row("protected", "nothing yet: no snapshot of this computer in the vault")
+	}
+
+	if p := r.Pass; p != nil {
+		line := fmt.Sprintf("%s since %s: %d/%d files, read %s of %s, uploaded %s", or(p.Phase, "starting"), stamp(p.Started),
+			p.FilesDone, p.FilesTotal, bytesize.Format(p.BytesRead), bytesize.Format(p.BytesToRead), bytesize.Format(p.BytesUploaded))
+		if !p.Deadline.IsZero() {
+			line += "; stops at " + stamp(p.Deadline)
+		}
+		row("pass", "%s", line)
+	}
+
+	switch rem := r.Remaining; {
+	case rem == nil:
+		row("remaining", "unknown until a pass has scanned the library")
+	case rem.Files == 0 && rem.Bytes == 0 && r.Source == "vault":
+		row("remaining", "nothing, as of the last snapshot")
+	case rem.Files == 0 && rem.Bytes == 0:
+		row("remaining", "nothing")
+	case r.RemainingEstimated:
+		row("remaining", "about %d files, %s (the folders now, less the checkpoint)", rem.Files, bytesize.Format(rem.Bytes))
+	default:
+		row("remaining", "%d files, %s", rem.Files, bytesize.Format(rem.Bytes))
+	}
+
+	if r.Rate > 0 {
+		row("rate", "%s/s", bytesize.Format(int64(r.Rate)))
+	} else {
+		row("rate", "not measured yet")
+	}
+	if r.ETASeconds != nil && *r.ETASeconds > 0 {
+		d := time.Duration(*r.ETASeconds) * time.Second
+		row("ETA", "%s of backing up at this rate (inside the windows)", formatHours(d))
+	}
+
+	if r.LastSuccess.IsZero() {
+		row("last success", "never")
+	} else {
+		row("last success", "%s", stamp(r.LastSuccess))
+	}
+	if e := r.LastError; e != nil {
+		row("last error", "%s (%s): %s", stamp(e.Time), e.Class, e.Message)
+		if e.Hint != "" {
+			row("hint", "%s", e.Hint)
+		}
+	} else {
+		row("last error", "none")
+	}
+
+	switch {
+	case r.WindowOpen:
+		row("next window", "open now (windows: %s)", r.Windows)
+	case !r.NextWindow.IsZero():
+		row("next window", "%s (windows: %s)", stamp(r.NextWindow), r.Windows)
+	default:
+		row("next window", "when the conditions hold (windows: %s)", r.Windows)
+	}
+	return tw.Flush()
+}
+
+// stamp formats a time for people, in local time.
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// formatHours prints a long duration in hours and minutes ("180h36m"),
+// the unit people plan uploads in.
+func formatHours(d time.Duration) string {
+	d = d.Round(time.Minute)
+	h, m := int64(d/time.Hour), int64(d%time.Hour/time.Minute)
+	switch {
+	case h == 0:
+		return fmt.Sprintf("%dm", m)
+	case m == 0:
+		return fmt.Sprintf("%dh", h)
+	}
+	return fmt.Sprintf("%dh%02dm", h, m)
+}

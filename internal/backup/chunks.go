@@ -1,0 +1,142 @@
+package backup
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/tunesafe/tunesafe/internal/chunker"
+	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// planFile is the plan a backup stores a file by: the splitter's, when it
+// has a valid one whose layout (if any) can be rebuilt, else plain
+// chunking of the whole file. name is the file's base name.
+func planFile(s split.Splitter, rebuilders map[string]split.Rebuilder, name string, f io.ReaderAt, size int64) split.Plan {
+	if s != nil && size > 0 {
+		p, err := s.Split(name, f, size)
+		if err == nil && p.Check() == nil {
+			if p.Layout == "" && p.Size != size {
+				return split.Whole(size, split.Data)
+			}
+			if p.Layout == "" || rebuilders[p.Layout] != nil {
+				return p
+			}
+		}
+	}
+	return split.Whole(size, split.Data)
+}
+
+// FileChunks reads the file at path and cuts it into blobs exactly as a
+// backup pass does: the same plan (splitter and rebuilders as in Options,
+// including the check that a stored-stream layout rebuilds the file and the
+// fallback to plain chunking when it does not), the vault's chunker
+// parameters, a fresh chunker state for every region, and the vault's
+// content IDs. It calls fn with every blob in order; data is valid only
+// during the call, and an error from fn stops the reading. It returns the
+// file's node as a backup records it, without name, mode and time.
+//
+// Repairs rely on it: a blob a tree names can be re-created, byte for byte,
+// from a local file that still holds the same bytes in the same region.
+func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]split.Rebuilder, path string, fn func(id vault.ID, data []byte) error) (*vault.Node, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	size := fi.Size()
+	changed := fmt.Errorf("%s: %w", path, errChanged)
+
+	p := planFile(splitter, rebuilders, filepath.Base(path), f, size)
+	ch := chunker.New(nil, v.Config().Chunker)
+	h := v.Hasher()
+	var blobs []vault.ID
+	chunk := func(src io.Reader) error {
+		ch.Reset(src)
+		for {
+			data, err := ch.Next()
+			if err == io.EOF {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			id := h.Sum(data)
+			if err := fn(id, data); err != nil {
+				return err
+			}
+			blobs = append(blobs, id)
+		}
+	}
+	fileHash := sha256.New()
+	layout := ""
+	if p.Layout != "" {
+		// Hash the file, then check that the stored stream rebuilds it.
+		n, err := io.Copy(fileHash, io.NewSectionReader(f, 0, size))
+		if err != nil {
+			return nil, err
+		}
+		if n != size {
+			return nil, changed
+		}
+		rb := sha256.New()
+		err = rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
+		if err == nil && bytes.Equal(rb.Sum(nil), fileHash.Sum(nil)) {
+			for _, reg := range p.Regions {
+				if err := chunk(io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
+					return nil, err
+				}
+			}
+			layout = p.Layout
+		} else {
+			fileHash.Reset()
+			p = split.Whole(size, split.Data)
+		}
+	}
+	if layout == "" {
+		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: &Progress{}}
+		src := io.TeeReader(counted, fileHash)
+		for _, reg := range p.Regions {
+			if err := chunk(io.LimitReader(src, reg.Length)); err != nil {
+				return nil, err
+			}
+		}
+		if counted.n != size {
+			return nil, changed
+		}
+		var one [1]byte
+		if n, _ := f.ReadAt(one[:], size); n > 0 {
+			return nil, changed
+		}
+	}
+	return &vault.Node{
+		Type: vault.TypeFile, Size: size,
+		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
+		Layout: layout, Blobs: blobs,
+	}, nil
+}
+
+// SourcePath returns the local path that the root-tree entry called name
+// of snap was backed up from: the snapshot's source path of that name, or,
+// for files backed up on their own from outside every source path
+// (Options.Files), the folder of that name at the filesystem root.
+func SourcePath(snap *vault.Snapshot, name string) string {
+	for _, p := range snap.Paths {
+		if rootName(p) == name {
+			return p
+		}
+	}
+	return rootPrefix(name) + name
+}
