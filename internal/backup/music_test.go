@@ -3,10 +3,16 @@ package backup
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
+
+	"github.com/tunesafe/tunesafe/internal/chunker"
+	"github.com/tunesafe/tunesafe/internal/store"
 
 	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/split/music"
@@ -220,4 +226,98 @@ func tagBytes(t *testing.T, p string) int64 {
 		t.Fatalf("%s: implausible tag size %d of %d", p, n, fi.Size())
 	}
 	return n
+}
+
+// orderStore records the order of PUTs.
+type orderStore struct {
+	store.Store
+	mu   sync.Mutex
+	keys []string
+}
+
+func (o *orderStore) Put(ctx context.Context, key string, data []byte) error {
+	o.mu.Lock()
+	o.keys = append(o.keys, key)
+	o.mu.Unlock()
+	return o.Store.Put(ctx, key, data)
+}
+
+// Tags, pictures and library databases go up before any audio, so an
+// interrupted first backup has saved the human work first.
+func TestMetadataUploadedFirst(t *testing.T) {
+	f := newFixture(t, false)
+	rec := &orderStore{Store: f.store}
+	f.vault = f.vault.WithStore(rec)
+	src := filepath.Join(f.dir, "Music")
+	for i, ext := range []string{".mp3", ".flac", ".m4a", ".ogg"} {
+		p := filepath.Join(src, "Album", fmt.Sprintf("%02d Track%s", i+1, ext))
+		makeTrack(t, p, 200+i, 5)
+		mutagen(t, retag, p, fmt.Sprintf("Track %d", i+1))
+	}
+	writeFile(t, filepath.Join(src, "iTunes Library.xml"), []byte("<?xml version=\"1.0\"?><plist version=\"1.0\"><dict></dict></plist>"))
+	o := musicOptions(src)
+	o.Readers = 1
+	o.Uploaders = 1
+	res := f.backup(o)
+	// Classify every stored blob by the region it came from.
+	metaBlobs := map[string]bool{}
+	for _, p := range []string{"01 Track.mp3", "02 Track.flac", "03 Track.m4a", "04 Track.ogg", "iTunes Library.xml"} {
+		full := filepath.Join(src, "Album", p)
+		if p == "iTunes Library.xml" {
+			full = filepath.Join(src, p)
+		}
+		for id, kind := range regionBlobs(t, f, full) {
+			if kind.Metadata() {
+				metaBlobs["blobs/"+id[:2]+"/"+id] = true
+			}
+		}
+	}
+	lastMeta, firstAudio := -1, len(rec.keys)
+	for i, k := range rec.keys {
+		if !strings.HasPrefix(k, "blobs/") {
+			continue
+		}
+		if metaBlobs[k] {
+			lastMeta = i
+		} else if i < firstAudio {
+			firstAudio = i
+		}
+	}
+	if lastMeta < 0 || lastMeta > firstAudio {
+		t.Fatalf("metadata blob uploaded at %d, after the first audio blob at %d (of %d puts)", lastMeta, firstAudio, len(rec.keys))
+	}
+	_ = res
+}
+
+// regionBlobs returns the blob IDs (hex) of a file with the kind of region
+// each came from, chunked as the backup does.
+func regionBlobs(t *testing.T, f *fixture, p string) map[string]split.Kind {
+	t.Helper()
+	fh, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	fi, _ := fh.Stat()
+	plan, err := music.Splitter{}.Split(p, fh, fi.Size())
+	if err != nil {
+		plan = split.Whole(fi.Size(), split.Data)
+	}
+	var src io.ReaderAt = fh
+	if plan.Stream != nil {
+		src = plan.Stream
+	}
+	out := map[string]split.Kind{}
+	ch := chunker.New(nil, f.vault.Config().Chunker)
+	for _, r := range plan.Regions {
+		ch.Reset(io.NewSectionReader(src, r.Offset, r.Length))
+		for {
+			b, err := ch.Next()
+			if err != nil {
+				break
+			}
+			out[f.vault.Hasher().Sum(b).String()] = r.Kind
+		}
+	}
+	return out
 }

@@ -79,8 +79,9 @@ type Plan struct {
 	Regions []Region
 }
 
-// Splitter describes a file as a Plan. name is the file's base name, a hint
-// only: splitters must decide by content. A Splitter must never panic and
+// Splitter describes a file as a Plan. name is the file's path, a hint
+// only: splitters must decide by content (library database files, known by
+// name and by the bundle they sit in, are the one exception). A Splitter must never panic and
 // must bound its allocations by the file size; when it does not understand
 // a file it returns an error and the caller falls back to Whole.
 type Splitter interface {
