@@ -140,10 +140,14 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 	}
 	start := time.Now()
 	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start}
-	if err := r.ensureKnown(ctx); err != nil {
+	err := r.ensureKnown(ctx)
+	if err != nil {
 		return nil, err
 	}
 	r.p.Phase.Store("scan")
+	if r.dirCache, err = c.Dirs(ctx); err != nil {
+		return nil, fmt.Errorf("read cache: %w", err)
+	}
 	roots, err := r.scan(ctx)
 	if err != nil {
 		return nil, err
@@ -198,6 +202,7 @@ type run struct {
 	// node is still stored (after a prune, or with a new cache).
 	verifyCached bool
 	chunkers     sync.Pool // of *chunker.Chunker
+	dirCache     map[string]state.DirEntry
 }
 
 func (r *run) warn(path string, err error) {

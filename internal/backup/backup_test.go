@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 func TestBackupRestoreExact(t *testing.T) {
@@ -244,4 +246,46 @@ func TestExtraFilesOutsidePaths(t *testing.T) {
 	if again.FilesUnchanged != 2 || again.BytesRead != 0 {
 		t.Fatalf("rerun: %+v", again)
 	}
+}
+
+// Unchanged folders reuse their stored tree; any change below a folder,
+// however deep, is still seen, and snapshot statistics stay right.
+func TestUnchangedFolderShortcut(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for a := range 3 {
+		for b := range 3 {
+			writeFile(t, filepath.Join(src, fmt.Sprint("Artist", a), fmt.Sprint("Album", b), "t.mp3"), randomBytes(uint64(a*10+b), 5<<10))
+		}
+	}
+	first := f.backup(Options{Paths: []string{src}})
+	second := f.backup(Options{Paths: []string{src}})
+	if second.FilesUnchanged != 9 || second.BytesRead != 0 || second.TreesUploaded != 0 {
+		t.Fatalf("no-change pass: %+v", second)
+	}
+	snapStats := func(id string) vault.Stats {
+		sid, _ := vault.ParseID(id)
+		s, err := f.vault.GetSnapshot(context.Background(), sid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s.Stats
+	}
+	if a, b := snapStats(first.SnapshotID), snapStats(second.SnapshotID); a != b {
+		t.Fatalf("stats differ: %+v vs %+v", a, b)
+	}
+	// Deep change, addition and removal.
+	writeFile(t, filepath.Join(src, "Artist2", "Album2", "t.mp3"), randomBytes(99, 6<<10))
+	writeFile(t, filepath.Join(src, "Artist1", "Album0", "new.mp3"), randomBytes(98, 1<<10))
+	os.Remove(filepath.Join(src, "Artist0", "Album1", "t.mp3"))
+	third := f.backup(Options{Paths: []string{src}})
+	if third.FilesChanged != 1 || third.FilesNew != 1 || third.FilesUnchanged != 7 {
+		t.Fatalf("after changes: %+v", third)
+	}
+	if s := snapStats(third.SnapshotID); s.Files != 9 {
+		t.Fatalf("snapshot counts %d files, want 9", s.Files)
+	}
+	out := filepath.Join(f.dir, "out")
+	f.restore(third.SnapshotID, out)
+	sameTree(t, src, filepath.Join(out, "Music"))
 }

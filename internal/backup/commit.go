@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -100,7 +101,7 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	root := &vault.Tree{}
 	var stats vault.Stats
 	for _, e := range r.roots {
-		n, err := r.nodeOf(e, partial, g, &stats)
+		n, _, err := r.nodeOf(e, partial, g, &stats)
 		if err != nil {
 			g.wg.Wait()
 			return vault.ID{}, err
@@ -161,40 +162,67 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 }
 
 // nodeOf returns the node of e for a commit, storing directory trees; nil
-// when a partial commit has nothing of e yet.
-func (r *run) nodeOf(e *entry, partial bool, g *group, stats *vault.Stats) (*vault.Node, error) {
+// when a partial commit has nothing of e yet. complete says that e and
+// everything below it are in the node: such a directory's tree is recorded
+// in the cache with its fingerprint, for the next pass's fast path.
+func (r *run) nodeOf(e *entry, partial bool, g *group, stats *vault.Stats) (n *vault.Node, complete bool, err error) {
 	if !e.isDir() {
 		n := e.node.Load()
 		if n == nil {
-			return nil, nil
+			return nil, false, nil
 		}
 		if n.Type == vault.TypeFile {
 			stats.Files++
 			stats.Bytes += n.Size
 		}
-		return n, nil
+		return n, true, nil
 	}
+	dirNode := func(id vault.ID) *vault.Node {
+		n := &vault.Node{Type: vault.TypeDir, Mode: vault.UnixMode(e.mode), MTime: e.mtime(), Subtree: &id}
+		n.SetName(e.name)
+		return n
+	}
+	if d := e.cached; d != nil {
+		var id vault.ID
+		copy(id[:], d.Tree)
+		stats.Files += d.AllFiles
+		stats.Bytes += d.AllBytes
+		stats.Dirs += 1 + d.AllDirs
+		return dirNode(id), true, nil
+	}
+	before := *stats
 	t := &vault.Tree{}
+	complete = e.clean
+	var files, bytes int64
 	for _, c := range e.children {
-		n, err := r.nodeOf(c, partial, g, stats)
+		cn, cc, err := r.nodeOf(c, partial, g, stats)
 		if err != nil {
-			return nil, err
+			return nil, false, err
 		}
-		if n != nil {
-			t.Nodes = append(t.Nodes, *n)
+		complete = complete && cc
+		if cn != nil {
+			t.Nodes = append(t.Nodes, *cn)
+			if cn.Type == vault.TypeFile {
+				files++
+				bytes += cn.Size
+			}
 		}
 	}
 	if partial && len(t.Nodes) == 0 && len(e.children) > 0 {
-		return nil, nil
+		return nil, false, nil
 	}
 	id, err := r.putTree(t, g)
 	if err != nil {
-		return nil, err
+		return nil, false, err
+	}
+	if complete && e.fp != nil {
+		r.up.recordDir(e.path, state.DirEntry{
+			FP: e.fp, Tree: append([]byte(nil), id[:]...), Files: files, Bytes: bytes,
+			AllFiles: stats.Files - before.Files, AllBytes: stats.Bytes - before.Bytes, AllDirs: stats.Dirs - before.Dirs,
+		})
 	}
 	stats.Dirs++
-	n := &vault.Node{Type: vault.TypeDir, Mode: vault.UnixMode(e.mode), MTime: e.mtime(), Subtree: &id}
-	n.SetName(e.name)
-	return n, nil
+	return dirNode(id), complete, nil
 }
 
 func (r *run) putTree(t *vault.Tree, g *group) (vault.ID, error) {

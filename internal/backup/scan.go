@@ -1,7 +1,10 @@
 package backup
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io/fs"
@@ -26,6 +29,12 @@ type entry struct {
 	children []*entry
 	node     atomic.Pointer[vault.Node]
 	changed  bool
+	// Directories: fp fingerprints the stats of everything below; clean
+	// says nothing below was skipped; cached is the stored tree of an
+	// unchanged directory, whose children are then not scanned into memory.
+	fp     []byte
+	clean  bool
+	cached *state.DirEntry
 }
 
 func (e *entry) isDir() bool { return e.mode.IsDir() }
@@ -266,31 +275,7 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 		e.node.Store(n)
 		return e, nil
 	case fi.IsDir():
-		r.res.Dirs++
-		des, err := os.ReadDir(path)
-		if err != nil {
-			r.warn(path, err)
-			return nil, nil
-		}
-		sub, err := r.c.Dir(ctx, path)
-		if err != nil {
-			return nil, fmt.Errorf("read cache: %w", err)
-		}
-		for _, de := range des {
-			cfi, err := de.Info()
-			if err != nil {
-				r.warn(filepath.Join(path, de.Name()), err)
-				continue
-			}
-			c, err := r.scanEntry(ctx, path, de.Name(), filepath.Join(path, de.Name()), cfi, sub)
-			if err != nil {
-				return nil, err
-			}
-			if c != nil {
-				e.children = append(e.children, c)
-			}
-		}
-		return e, nil
+		return r.scanDir(ctx, e)
 	default:
 		r.warn(path, fmt.Errorf("special file (%s) not backed up", fi.Mode().Type()))
 		return nil, nil
@@ -330,4 +315,98 @@ func walkFiles(es []*entry, fn func(*entry)) {
 			fn(e)
 		}
 	}
+}
+
+// scanDir scans a directory. Subdirectories are scanned first, because their
+// fingerprints are part of this one's: when the fingerprint matches the
+// cache, the directory's stored tree is reused as is, without looking at its
+// files' cached nodes (the fast path of a no-change backup).
+func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
+	r.res.Dirs++
+	des, err := os.ReadDir(e.path)
+	if err != nil {
+		r.warn(e.path, err)
+		return nil, nil
+	}
+	type kid struct {
+		name string
+		fi   fs.FileInfo
+		sub  *entry
+	}
+	kids := make([]kid, 0, len(des))
+	e.clean = true
+	for _, de := range des {
+		cfi, err := de.Info()
+		if err != nil {
+			r.warn(filepath.Join(e.path, de.Name()), err)
+			e.clean = false
+			continue
+		}
+		k := kid{name: de.Name(), fi: cfi}
+		if cfi.IsDir() {
+			c, err := r.scanEntry(ctx, e.path, k.name, filepath.Join(e.path, k.name), cfi, nil)
+			if err != nil {
+				return nil, err
+			}
+			if c == nil {
+				e.clean = false
+				continue
+			}
+			e.clean = e.clean && c.clean
+			k.sub = c
+		}
+		kids = append(kids, k)
+	}
+	h := sha256.New()
+	var buf [8 * 6]byte
+	for _, k := range kids {
+		st := statOf(k.fi)
+		h.Write([]byte(k.name))
+		binary.LittleEndian.PutUint64(buf[0:], uint64(k.fi.Mode()))
+		binary.LittleEndian.PutUint64(buf[8:], uint64(st.Size))
+		binary.LittleEndian.PutUint64(buf[16:], uint64(st.MTime))
+		binary.LittleEndian.PutUint64(buf[24:], uint64(st.CTime))
+		binary.LittleEndian.PutUint64(buf[32:], st.Ino)
+		binary.LittleEndian.PutUint64(buf[40:], st.Dev)
+		h.Write(buf[:])
+		if k.sub != nil {
+			h.Write(k.sub.fp)
+		}
+	}
+	e.fp = h.Sum(nil)
+	if d, ok := r.dirCache[e.path]; ok && e.clean && bytes.Equal(d.FP, e.fp) && r.treeStored(ctx, d.Tree) {
+		e.cached = &d
+		r.res.FilesUnchanged += d.Files
+		r.res.BytesTotal += d.Bytes
+		r.p.FilesTotal.Add(d.Files)
+		r.p.BytesTotal.Add(d.Bytes)
+		r.p.FilesDone.Add(d.Files)
+		return e, nil
+	}
+	cached, err := r.c.Dir(ctx, e.path)
+	if err != nil {
+		return nil, fmt.Errorf("read cache: %w", err)
+	}
+	for _, k := range kids {
+		if k.sub != nil {
+			e.children = append(e.children, k.sub)
+			continue
+		}
+		c, err := r.scanEntry(ctx, e.path, k.name, filepath.Join(e.path, k.name), k.fi, cached)
+		if err != nil {
+			return nil, err
+		}
+		if c == nil {
+			e.clean = false
+			continue
+		}
+		e.children = append(e.children, c)
+	}
+	return e, nil
+}
+
+// treeStored reports whether the vault is known to hold a tree.
+func (r *run) treeStored(ctx context.Context, id []byte) bool {
+	ok, err := r.c.HasObject(ctx, id)
+	return err == nil && ok
 }

@@ -40,10 +40,11 @@ type job struct {
 
 // record is one write to the cache: an object ID or a finished file.
 type record struct {
-	id   *vault.ID
-	dir  string
-	name string
-	file *state.FileEntry
+	id      *vault.ID
+	dir     string
+	name    string
+	file    *state.FileEntry
+	dirTree *state.DirEntry
 }
 
 func newUploader(ctx context.Context, r *run) *uploader {
@@ -162,15 +163,23 @@ func (u *uploader) recordFile(dir, name string, fe state.FileEntry) {
 	u.rec <- record{dir: dir, name: name, file: &fe}
 }
 
+// recordDir queues a directory's fingerprint and tree for the cache.
+func (u *uploader) recordDir(path string, d state.DirEntry) {
+	u.rec <- record{dir: path, dirTree: &d}
+}
+
 // recorder writes records to the cache in group commits: whatever has
 // arrived while the previous commit ran goes into the next one.
 func (u *uploader) recorder() {
 	defer u.recWG.Done()
 	b := u.r.c.Batch()
 	add := func(rec record) {
-		if rec.id != nil {
+		switch {
+		case rec.id != nil:
 			b.AddObject(rec.id[:])
-		} else {
+		case rec.dirTree != nil:
+			b.PutDir(rec.dir, *rec.dirTree)
+		default:
 			b.PutFile(rec.dir, rec.name, *rec.file)
 		}
 	}

@@ -30,6 +30,11 @@ CREATE TABLE IF NOT EXISTS files (
 	size INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,
 	dev INTEGER NOT NULL, ino INTEGER NOT NULL, node BLOB NOT NULL,
 	PRIMARY KEY (vault, dir, name)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS dirs (
+	vault TEXT NOT NULL, path BLOB NOT NULL, fp BLOB NOT NULL, tree BLOB NOT NULL,
+	files INTEGER NOT NULL, bytes INTEGER NOT NULL,
+	all_files INTEGER NOT NULL, all_bytes INTEGER NOT NULL, all_dirs INTEGER NOT NULL,
+	PRIMARY KEY (vault, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
 	vault TEXT NOT NULL, id BLOB NOT NULL,
 	PRIMARY KEY (vault, id)) WITHOUT ROWID;
@@ -111,12 +116,49 @@ func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, erro
 	return out, rows.Err()
 }
 
+// DirEntry is a cached directory: the fingerprint of its entries' stats
+// (see package backup) and the tree that stored them, with counts of its
+// own files (Files, Bytes) and of everything below it (All*).
+type DirEntry struct {
+	FP, Tree                    []byte
+	Files, Bytes                int64
+	AllFiles, AllBytes, AllDirs int64
+}
+
+// Dirs returns every cached directory of the vault, by path.
+func (c *Cache) Dirs(ctx context.Context) (map[string]DirEntry, error) {
+	rows, err := c.d.db.QueryContext(ctx, `SELECT path,fp,tree,files,bytes,all_files,all_bytes,all_dirs FROM dirs WHERE vault=?`, c.vault)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]DirEntry{}
+	for rows.Next() {
+		var p []byte
+		var d DirEntry
+		if err := rows.Scan(&p, &d.FP, &d.Tree, &d.Files, &d.Bytes, &d.AllFiles, &d.AllBytes, &d.AllDirs); err != nil {
+			return nil, err
+		}
+		out[string(p)] = d
+	}
+	return out, rows.Err()
+}
+
 // Batch collects writes and commits them together.
 type Batch struct {
 	c     *Cache
 	files []fileRow
 	ids   [][]byte
+	dirs  []dirRow
 }
+
+type dirRow struct {
+	path string
+	d    DirEntry
+}
+
+// PutDir records a directory's fingerprint and tree.
+func (b *Batch) PutDir(path string, d DirEntry) { b.dirs = append(b.dirs, dirRow{path, d}) }
 
 type fileRow struct {
 	dir, name string
@@ -135,7 +177,7 @@ func (b *Batch) PutFile(dir, name string, e FileEntry) {
 func (b *Batch) AddObject(id []byte) { b.ids = append(b.ids, id) }
 
 // Len is the number of pending writes.
-func (b *Batch) Len() int { return len(b.files) + len(b.ids) }
+func (b *Batch) Len() int { return len(b.files) + len(b.ids) + len(b.dirs) }
 
 // Commit writes the batch in one transaction and empties it.
 func (b *Batch) Commit(ctx context.Context) error {
@@ -174,10 +216,23 @@ func (b *Batch) Commit(ctx context.Context) error {
 		}
 		st.Close()
 	}
+	if len(b.dirs) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dirs(vault,path,fp,tree,files,bytes,all_files,all_bytes,all_dirs) VALUES(?,?,?,?,?,?,?,?,?)`)
+		if err != nil {
+			return err
+		}
+		for _, r := range b.dirs {
+			d := r.d
+			if _, err := st.ExecContext(ctx, c.vault, []byte(r.path), d.FP, d.Tree, d.Files, d.Bytes, d.AllFiles, d.AllBytes, d.AllDirs); err != nil {
+				return err
+			}
+		}
+		st.Close()
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
-	b.files, b.ids = b.files[:0], b.ids[:0]
+	b.files, b.ids, b.dirs = b.files[:0], b.ids[:0], b.dirs[:0]
 	return nil
 }
 
@@ -221,7 +276,7 @@ func (c *Cache) ResetObjects(ctx context.Context) error {
 func (c *Cache) Reset(ctx context.Context) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	for _, t := range []string{"files", "objects", "meta"} {
+	for _, t := range []string{"files", "dirs", "objects", "meta"} {
 		if _, err := c.d.db.ExecContext(ctx, `DELETE FROM `+t+` WHERE vault=?`, c.vault); err != nil {
 			return err
 		}
