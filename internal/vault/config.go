@@ -19,7 +19,7 @@ const FormatKey = "FORMAT.md"
 const (
 	FormatName  = "tunesafe-vault"
 	MajorFormat = 1
-	MinorFormat = 0
+	MinorFormat = 1
 )
 
 // Encryption schemes.
@@ -46,7 +46,10 @@ type Config struct {
 	Chunker chunker.Params `json:"chunker"`
 	// LogPublicKey verifies the signed checkpoints of the tamper-evident log.
 	LogPublicKey string `json:"log_public_key,omitempty"`
-	Doc          string `json:"doc"`
+	// ObjectLock, when set, is the S3 Object Lock retention every object
+	// is written with (an optional field of minor version 1).
+	ObjectLock *ObjectLock `json:"object_lock,omitempty"`
+	Doc        string      `json:"doc"`
 }
 
 func (c *Config) encrypted() bool { return c.Encryption == EncryptionAge }
@@ -76,6 +79,11 @@ func parseConfig(b []byte) (*Config, error) {
 	}
 	if err := c.Chunker.Validate(); err != nil {
 		return nil, &FormatError{Msg: fmt.Sprintf("%s: %v", ConfigKey, err)}
+	}
+	if c.ObjectLock != nil {
+		if err := c.ObjectLock.Validate(); err != nil {
+			return nil, &FormatError{Msg: fmt.Sprintf("%s: %v", ConfigKey, err)}
+		}
 	}
 	return &c, nil
 }

@@ -54,6 +54,9 @@ type InitOptions struct {
 	// LogKey, if set, is stored with the keys (signer of the log).
 	LogKey       string
 	LogPublicKey string
+	// ObjectLock, if set, is recorded in tunesafe.json; the caller's store
+	// must already apply it, so that the vault's first objects are locked.
+	ObjectLock *ObjectLock
 }
 
 // NewVaultID returns a fresh random vault ID.
@@ -76,6 +79,11 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 	if err := o.Chunker.Validate(); err != nil {
 		return nil, err
 	}
+	if o.ObjectLock != nil {
+		if err := o.ObjectLock.Validate(); err != nil {
+			return nil, err
+		}
+	}
 	if o.ID == "" {
 		o.ID = NewVaultID()
 	}
@@ -84,6 +92,7 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 		ID: o.ID, Created: time.Now().UTC().Truncate(time.Second),
 		Encryption: EncryptionNone, IDHash: "sha256", Chunker: o.Chunker,
 		LogPublicKey: o.LogPublicKey,
+		ObjectLock:   o.ObjectLock,
 		Doc:          "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe.",
 	}
 	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil)}

@@ -46,6 +46,10 @@ type Config struct {
 	// WrapTransport, when set, wraps the HTTP transport the client sends
 	// its requests through: bandwidth limits, or a fault relay in tests.
 	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// ObjectLock, when its Period is not zero, gives every object a Put
+	// writes an Object Lock retention (see lock.go). The bucket must have
+	// Object Lock enabled.
+	ObjectLock ObjectLock
 }
 
 // PathStyle is the bucket addressing of requests.

@@ -25,6 +25,7 @@ const maxPut = 5 << 30
 // Put stores data under key with one PUT request that carries its SHA-256
 // as the signed payload hash and as x-amz-checksum-sha256; see the package
 // comment.
+// A store with an ObjectLock also sends the retention (lock.go).
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	if err := check(ctx, key); err != nil {
 		return err
@@ -41,11 +42,12 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 		// the whole body is signed by its hash, over HTTP and HTTPS.
 		DisableContentSha256: true,
 	}
+	md5 := s.lock.apply(&opts, data)
 	// Core.PutObject sends exactly one request; Client.PutObject would
 	// refuse the checksum header without trailing-header support and
 	// switch to multipart uploads for large objects.
 	_, err := s.core.PutObject(ctx, s.bucket, s.object(key), bytes.NewReader(data), int64(len(data)),
-		"", hex.EncodeToString(sum[:]), opts)
+		md5, hex.EncodeToString(sum[:]), opts)
 	if err == nil {
 		return nil
 	}

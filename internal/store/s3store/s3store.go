@@ -47,6 +47,7 @@ type Store struct {
 	prefix string // "" or ending in '/'
 	region string
 	name   string
+	lock   ObjectLock
 }
 
 var _ store.Store = (*Store)(nil)
@@ -67,6 +68,9 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	host, secure, err := cfg.endpoint()
 	if err != nil {
+		return nil, store.Permanent(store.KindInvalid, fmt.Errorf("s3: %w", err))
+	}
+	if err := cfg.ObjectLock.validate(); err != nil {
 		return nil, store.Permanent(store.KindInvalid, fmt.Errorf("s3: %w", err))
 	}
 	if cfg.Credentials == nil {
@@ -111,6 +115,7 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		prefix: prefix,
 		region: region,
 		name:   "s3://" + cfg.Bucket + "/" + prefix,
+		lock:   cfg.ObjectLock,
 	}, nil
 }
 

@@ -1,0 +1,287 @@
+// Package repair puts back what a storage provider lost or corrupted, from
+// the local files it was cut from.
+//
+// Content IDs make this safe. A blob is named by the hash of its plaintext,
+// so bytes that hash to a damaged blob's ID are that blob, wherever they
+// come from. Repair finds the files whose tree entries name a damaged blob
+// (walking the trees of every readable snapshot, and mapping each snapshot's
+// root entries back to the source folders it was taken from), cuts every
+// such file that still exists exactly as a backup does (backup.FileChunks),
+// and stores each piece whose ID is damaged, over whatever the provider
+// holds under its key. A file edited since the backup still gives back the
+// regions the edit left alone: a retagged track its audio.
+//
+// Only blobs are cut from files. Trees and snapshots describe a backup, not
+// a file: a new backup writes again the tree of every folder that has not
+// changed since (once the local cache forgets that the tree was stored),
+// and a lost snapshot is gone. Key files, the log and anything else are
+// reported, never guessed at. FORMAT.md, which every program version can
+// write, is written again when Options.FormatDoc is given.
+//
+// Repair writes through the vault's store, so on a logged store every PUT it
+// makes is in the tamper-evident log and the next audit finds the object
+// intact again.
+package repair
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// Damage is one object to repair, as an audit found it.
+type Damage struct {
+	Key string `json:"key"`
+	// Class is how the object is damaged ("lost", "corrupted"); repair
+	// treats all classes alike and carries this into the result.
+	Class string `json:"class"`
+}
+
+// Options configure a repair. Splitter and Rebuilders must be the ones the
+// backups used (backup.Options), or files are cut differently and give
+// nothing back.
+type Options struct {
+	Splitter   split.Splitter
+	Rebuilders map[string]split.Rebuilder
+	// DryRun reads and cuts the files but stores nothing: the result says
+	// what would be repaired.
+	DryRun bool
+	// FormatDoc, if set, is written over a damaged FORMAT.md.
+	FormatDoc []byte
+}
+
+// Result says what was repaired and what could not be, sorted by key.
+type Result struct {
+	Damaged    int          `json:"damaged"`
+	Repaired   []Repaired   `json:"repaired"`
+	Unrepaired []Unrepaired `json:"unrepaired"`
+	// Unreadable names the snapshots and trees that could not be read:
+	// the files below them could not be looked for.
+	Unreadable []string `json:"unreadable,omitempty"`
+	DryRun     bool     `json:"dry_run"`
+}
+
+// Repaired is an object stored again (or that would be, in a dry run).
+type Repaired struct {
+	Key   string `json:"key"`
+	Class string `json:"class"`
+	// From is the local file the blob was cut from again; empty for
+	// FORMAT.md.
+	From string `json:"from,omitempty"`
+	// Size is the object's plaintext size.
+	Size int `json:"size"`
+}
+
+// Unrepaired is an object that stays damaged, and why.
+type Unrepaired struct {
+	Key    string `json:"key"`
+	Class  string `json:"class"`
+	Reason string `json:"reason"`
+	// Files are the local files that held the blob when it was backed
+	// up, each with why it could not give it back.
+	Files []Attempt `json:"files,omitempty"`
+}
+
+// Attempt is one local file that was looked at for a blob.
+type Attempt struct {
+	Path    string `json:"path"`
+	Problem string `json:"problem"`
+}
+
+// Reasons for objects that stay damaged.
+const (
+	ReasonTree = "trees are not cut from files: a new backup ('tunesafe backup') writes the tree of every folder that has not changed since; " +
+		"snapshots that need a tree of a folder that has changed stay damaged"
+	ReasonSnapshot = "a lost snapshot cannot be re-created: make a new one with 'tunesafe backup'"
+	ReasonKeys     = "a key file cannot be re-created from local files; while the passphrase opens another key file, 'tunesafe passwd' writes a new one"
+	ReasonLog      = "part of the tamper-evident log, which cannot be re-created; the audit keeps reporting it"
+	ReasonOther    = "not an object repair can re-create"
+	ReasonLibrary  = "part of a snapshot's music-library view, which is not cut from a file: the next 'tunesafe backup --library' writes a new one"
+	ReasonNoFile   = "no local file holds it any more"
+	ReasonNoRef    = "no snapshot references it, so no restore needs it"
+	ReasonHidden   = "no readable snapshot references it: it may belong to a file below an unreadable snapshot or tree"
+)
+
+// Problems of a local file.
+const (
+	ProblemMissing   = "the file no longer exists"
+	ProblemChanged   = "the file changed since the backup and no longer holds this piece"
+	ProblemDifferent = "the file is unchanged, but this version of Tunesafe cuts it differently from the one that backed it up"
+)
+
+// blobState tracks one damaged blob.
+type blobState struct {
+	d        Damage
+	library  bool
+	files    []Attempt
+	repaired bool
+}
+
+// candidate is a local file that held damaged blobs when it was backed up.
+type candidate struct {
+	path string
+	// ids are the damaged blobs its nodes name.
+	ids map[vault.ID]struct{}
+	// sums are the SHA-256s its nodes record.
+	sums map[string]struct{}
+}
+
+// Run repairs the damaged objects of v. An error from the vault's store
+// (other than an unreadable snapshot or tree) stops the repair and is
+// returned with what was done until then.
+func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Result, error) {
+	res := &Result{Damaged: len(damaged), DryRun: o.DryRun}
+	blobs := map[vault.ID]*blobState{}
+	for _, d := range damaged {
+		if id, ok := blobID(d.Key); ok {
+			blobs[id] = &blobState{d: d}
+			continue
+		}
+		if d.Key == vault.FormatKey && len(o.FormatDoc) > 0 {
+			if !o.DryRun {
+				if err := v.Store().Put(ctx, vault.FormatKey, o.FormatDoc); err != nil {
+					return res.sorted(), fmt.Errorf("write %s: %w", vault.FormatKey, err)
+				}
+			}
+			res.Repaired = append(res.Repaired, Repaired{Key: d.Key, Class: d.Class, Size: len(o.FormatDoc)})
+			continue
+		}
+		res.Unrepaired = append(res.Unrepaired, Unrepaired{Key: d.Key, Class: d.Class, Reason: reasonFor(d.Key)})
+	}
+	if len(blobs) > 0 {
+		cands, err := find(ctx, v, blobs, res)
+		if err != nil {
+			return res.sorted(), err
+		}
+		for _, c := range cands {
+			if err := repairFrom(ctx, v, c, blobs, o, res); err != nil {
+				return res.sorted(), err
+			}
+		}
+	}
+	for _, b := range blobs {
+		if b.repaired {
+			continue
+		}
+		u := Unrepaired{Key: b.d.Key, Class: b.d.Class, Files: b.files}
+		switch {
+		case len(b.files) > 0:
+			u.Reason = ReasonNoFile
+		case b.library:
+			u.Reason = ReasonLibrary
+		case len(res.Unreadable) > 0:
+			u.Reason = ReasonHidden
+		default:
+			u.Reason = ReasonNoRef
+		}
+		res.Unrepaired = append(res.Unrepaired, u)
+	}
+	return res.sorted(), nil
+}
+
+func (r *Result) sorted() *Result {
+	slices.SortFunc(r.Repaired, func(a, b Repaired) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(r.Unrepaired, func(a, b Unrepaired) int { return strings.Compare(a.Key, b.Key) })
+	slices.Sort(r.Unreadable)
+	r.Unreadable = slices.Compact(r.Unreadable)
+	return r
+}
+
+// blobID returns the ID of a blob key "blobs/<xx>/<id>".
+func blobID(key string) (vault.ID, bool) {
+	rest, ok := strings.CutPrefix(key, "blobs/")
+	if !ok {
+		return vault.ID{}, false
+	}
+	i := strings.IndexByte(rest, '/')
+	if i < 0 {
+		return vault.ID{}, false
+	}
+	id, err := vault.ParseID(rest[i+1:])
+	if err != nil || vault.BlobKey(id) != key {
+		return vault.ID{}, false
+	}
+	return id, true
+}
+
+func reasonFor(key string) string {
+	switch {
+	case strings.HasPrefix(key, "trees/"):
+		return ReasonTree
+	case strings.HasPrefix(key, "snapshots/"):
+		return ReasonSnapshot
+	case strings.HasPrefix(key, vault.KeysPrefix):
+		return ReasonKeys
+	case strings.HasPrefix(key, "log/"):
+		return ReasonLog
+	}
+	return ReasonOther
+}
+
+// repairFrom cuts one local file and stores the damaged blobs it yields.
+func repairFrom(ctx context.Context, v *vault.Vault, c *candidate, blobs map[vault.ID]*blobState, o Options, res *Result) error {
+	pending := false
+	for id := range c.ids {
+		if !blobs[id].repaired {
+			pending = true
+		}
+	}
+	if !pending {
+		return nil
+	}
+	attempt := func(problem string) {
+		for id := range c.ids {
+			if b := blobs[id]; !b.repaired {
+				b.files = append(b.files, Attempt{Path: c.path, Problem: problem})
+			}
+		}
+	}
+	if _, err := os.Stat(c.path); errors.Is(err, fs.ErrNotExist) {
+		attempt(ProblemMissing)
+		return nil
+	}
+	var storeErr error
+	node, err := backup.FileChunks(v, o.Splitter, o.Rebuilders, c.path, func(id vault.ID, data []byte) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		b := blobs[id]
+		if b == nil || b.repaired {
+			return nil
+		}
+		if !o.DryRun {
+			if _, err := v.PutBlob(ctx, id, data); err != nil {
+				storeErr = fmt.Errorf("store %s: %w", b.d.Key, err)
+				return storeErr
+			}
+		}
+		b.repaired = true
+		res.Repaired = append(res.Repaired, Repaired{Key: b.d.Key, Class: b.d.Class, From: c.path, Size: len(data)})
+		return nil
+	})
+	switch {
+	case storeErr != nil:
+		return storeErr
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case errors.Is(err, fs.ErrNotExist):
+		attempt(ProblemMissing)
+	case err != nil:
+		attempt(err.Error())
+	default:
+		if _, same := c.sums[node.SHA256]; same {
+			attempt(ProblemDifferent)
+		} else {
+			attempt(ProblemChanged)
+		}
+	}
+	return nil
+}
