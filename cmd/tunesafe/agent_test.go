@@ -170,7 +170,7 @@ func TestAgentRunsAndStatusReadsIt(t *testing.T) {
 	statusFile := filepath.Join(dir, "state", "agent-status.json")
 	var st agent.Status
 	deadline := time.Now().Add(30 * time.Second)
-	for st.LastSuccess.IsZero() {
+	for st.LastSuccess.IsZero() || st.State != agent.StateWaiting {
 		if time.Now().After(deadline) {
 			t.Fatalf("the agent did not finish a pass; log:\n%s", agentErr.String())
 		}
@@ -198,6 +198,16 @@ func TestAgentRunsAndStatusReadsIt(t *testing.T) {
 	}
 	if !rep.Agent.Running || rep.Source != "agent" || rep.Protected == nil || rep.Protected.Files != 3 || rep.LastSuccess.IsZero() || rep.Windows != "always" {
 		t.Fatalf("status report = %s", out.String())
+	}
+	out.Reset()
+	if code := run(append([]string{"status"}, common...), nil, &out, &errOut); code != 0 {
+		t.Fatalf("status exited %d: %s", code, errOut.String())
+	}
+	for _, want := range []string{"agent:         running (pid ", "waiting: next rescan of the library at ", "protected:     3 files, 245 KiB",
+		"remaining:     nothing\n", "next window:   open now (windows: always)", "next pass:     "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, out.String())
+		}
 	}
 
 	cancel()

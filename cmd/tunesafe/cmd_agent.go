@@ -99,7 +99,8 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 		return err
 	}
 	statusPath := a.agentStatusFile()
-	if err := checkNoAgent(statusPath, a.now()); err != nil {
+	previous, err := previousAgent(statusPath, a.now())
+	if err != nil {
 		return err
 	}
 	log := a.agentLogger()
@@ -113,9 +114,10 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 			_, _, hint := classify(err)
 			return hint
 		},
-		Logger: log,
-		Rescan: o.rescan,
-		Clock:  appClock{a.now},
+		Logger:   log,
+		Rescan:   o.rescan,
+		Clock:    appClock{a.now},
+		Previous: previous,
 	})
 	if err != nil {
 		return err
@@ -169,21 +171,22 @@ func (a *app) agentStatusFile() string {
 	return filepath.Join(filepath.Dir(a.cacheFile()), "agent-status.json")
 }
 
-// checkNoAgent refuses to start a second agent on the same cache: two
-// would fight over the status file. A status that names a live process but
-// has not been updated for long is taken as a stale file whose PID was
-// reused.
-func checkNoAgent(statusPath string, now time.Time) error {
+// previousAgent returns the status the last agent on this cache left, to
+// carry its history forward, or nil if there is none. It refuses to start
+// a second agent on the same cache: two would fight over the status file.
+// A status that names a live process but has not been updated for long is
+// taken as a stale file whose PID was reused.
+func previousAgent(statusPath string, now time.Time) (*agent.Status, error) {
 	st, err := agent.ReadStatusFile(statusPath)
 	if err != nil {
 		// No agent ran, or its status is unreadable: this agent's replaces it.
-		return nil
+		return nil, nil
 	}
 	if st.Running() && !st.Stale(now) {
-		return withHint(fmt.Errorf("an agent is already running (pid %d)", st.PID),
+		return nil, withHint(fmt.Errorf("an agent is already running (pid %d)", st.PID),
 			"see 'tunesafe status'; stop it first ('tunesafe agent uninstall' if it is installed as a service)")
 	}
-	return nil
+	return &st, nil
 }
 
 // agentLogger logs the agent's events to stderr (the journal under

@@ -67,6 +67,8 @@ type statusReport struct {
 	Windows     string             `json:"windows"`
 	WindowOpen  bool               `json:"window_open"`
 	NextWindow  time.Time          `json:"next_window,omitzero"`
+	// NextPass is when the running agent expects to start its next pass.
+	NextPass time.Time `json:"next_pass,omitzero"`
 }
 
 func (a *app) runStatus(ctx context.Context) error {
@@ -104,10 +106,9 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
 	r.LastSuccess, r.LastError = st.LastSuccess, st.LastError
 	r.Windows = st.Windows
-	r.WindowOpen = st.State == agent.StateRunning
-	r.NextWindow = st.NextWindow
+	r.WindowOpen, r.NextWindow, r.NextPass = st.WindowOpen, st.NextWindow, st.NextPass
 	if !r.Agent.Running {
-		r.Pass = nil
+		r.Pass, r.NextPass = nil, time.Time{}
 	}
 }
 
@@ -259,6 +260,9 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 		row("next window", "%s (windows: %s)", stamp(r.NextWindow), r.Windows)
 	default:
 		row("next window", "when the conditions hold (windows: %s)", r.Windows)
+	}
+	if !r.NextPass.IsZero() && r.Pass == nil {
+		row("next pass", "%s", stamp(r.NextPass))
 	}
 	return tw.Flush()
 }

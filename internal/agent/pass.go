@@ -1,0 +1,207 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// runPass runs one pass, started at now with the window closing at
+// closeAt (zero: not on the clock), and judges its outcome. early is the
+// reason the window shut before the pass ended ("" if it did not).
+func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backup.Result, early string, err error) {
+	a.lastWait = ""
+	var maxTime time.Duration
+	if !closeAt.IsZero() {
+		maxTime = closeAt.Sub(now)
+	}
+	prog := &backup.Progress{}
+	a.update(func(st *Status) {
+		st.State, st.Reason = StateRunning, "backing up"
+		if !closeAt.IsZero() {
+			st.Reason = "backing up until the window closes at " + stamp(closeAt)
+		}
+		st.NextPass, st.NextWindow, st.WindowOpen = time.Time{}, time.Time{}, true
+		st.Pass = &PassStatus{Started: now, Deadline: closeAt}
+	})
+	a.mu.Lock()
+	a.rateMeter = rateMeter{}
+	a.mu.Unlock()
+	a.log.Info("backup pass started", "max_time", maxTime.String())
+
+	passCtx, cancel := context.WithCancelCause(ctx)
+	var wg sync.WaitGroup
+	tick := a.clock.After(a.cfg.StatusEvery)
+	wg.Go(func() { a.watch(passCtx, cancel, prog, now, tick, closeAt) })
+	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected})
+	cause := context.Cause(passCtx)
+	cancel(nil)
+	wg.Wait()
+
+	end := a.clock.Now()
+	var wc *windowClosed
+	switch {
+	case ctx.Err() != nil:
+		a.update(func(st *Status) { st.Pass = nil })
+		a.log.Info("backup pass interrupted: the agent is stopping")
+		if err == nil {
+			err = ctx.Err()
+		}
+	case err != nil && errors.As(cause, &wc):
+		early = wc.reason
+		a.update(func(st *Status) {
+			st.Pass = nil
+			st.LastPass = summary(now, end, res, prog, "stopped early: "+early)
+		})
+		a.log.Info("backup pass stopped: the window closed early", "reason", early)
+		// Not a failure: the next window continues where this one stopped.
+		err = nil
+	case err != nil:
+		a.failed(now, end, err, closeAt, prog)
+	default:
+		a.succeeded(now, end, res, prog, closeAt)
+	}
+	return res, early, err
+}
+
+// windowClosed is the cause with which the watcher cancels a pass.
+type windowClosed struct{ reason string }
+
+func (e *windowClosed) Error() string { return "the window closed: " + e.reason }
+
+// watch refreshes the status while a pass runs, and cancels the pass when
+// the window shuts before the time the pass was given: the engine stops by
+// itself at its MaxTime, but not when the user comes back or the charger
+// is unplugged.
+//
+// The pass started at start; tick fires StatusEvery after it. (The first
+// timer is set before the pass starts, so that the watcher's rhythm does
+// not depend on when its goroutine is scheduled.)
+func (a *Agent) watch(ctx context.Context, cancel context.CancelCauseFunc, prog *backup.Progress, start time.Time, tick <-chan time.Time, closeAt time.Time) {
+	lastCheck := start
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+		now := a.clock.Now()
+		a.refresh(now, prog)
+		if now.Sub(lastCheck) >= a.cfg.Poll && (closeAt.IsZero() || now.Before(closeAt)) {
+			// (After closeAt the engine is stopping at its MaxTime.)
+			lastCheck = now
+			idle, bat := a.probe(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if !a.cfg.Windows.Open(now, idle, bat) {
+				_, reason := a.closedReason(now, idle, bat)
+				cancel(&windowClosed{reason: reason})
+				return
+			}
+		}
+		tick = a.clock.After(a.cfg.StatusEvery)
+	}
+}
+
+// refresh copies a running pass's counters into the status.
+func (a *Agent) refresh(now time.Time, p *backup.Progress) {
+	a.mu.Lock()
+	rate := a.rateMeter.add(now, p.BytesUploaded.Load())
+	a.mu.Unlock()
+	a.update(func(st *Status) {
+		if st.Pass == nil {
+			return
+		}
+		ps := *st.Pass
+		ps.fill(p)
+		st.Pass = &ps
+		st.Remaining = &Remaining{Files: max(ps.FilesTotal-ps.FilesDone, 0), Bytes: max(ps.BytesToRead-ps.BytesRead, 0)}
+		if rate > 0 {
+			st.Rate = rate
+		}
+	})
+}
+
+// protected records the newest snapshot a pass reports.
+func (a *Agent) protected(s Snapshot) {
+	a.update(func(st *Status) {
+		if st.Protected == nil || !s.Time.Before(st.Protected.Time) {
+			st.Protected = &s
+		}
+	})
+}
+
+// succeeded records a pass that ended without error, and decides when the
+// next one may start.
+func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup.Progress, closeAt time.Time) {
+	a.failures = 0
+	outcome := "completed"
+	if res != nil && res.Partial {
+		outcome = "checkpoint: " + res.StopReason
+		if !closeAt.IsZero() && !end.Before(closeAt.Add(-time.Minute)) {
+			outcome = "checkpoint: the window closed"
+		}
+	}
+	sum := summary(start, end, res, prog, outcome)
+	a.update(func(st *Status) {
+		st.Pass = nil
+		st.LastPass = sum
+		st.LastSuccess = end
+		st.Remaining = &Remaining{Files: sum.FilesRemaining, Bytes: sum.BytesRemaining}
+		if r := sum.rate(); r > 0 {
+			st.Rate = r
+		}
+	})
+	if res == nil || !res.Partial {
+		next := end.Add(a.cfg.Rescan)
+		a.block = block{until: next, state: StateWaiting, reason: "next rescan of the library at " + stamp(next)}
+	} else {
+		// Stopped by its limit: the window is closing. Should it still be
+		// open, look again after a short while rather than at once.
+		a.block = block{until: end.Add(a.cfg.Poll), state: StateWaiting, reason: "the last pass stopped at its limit", clearOnClose: true}
+	}
+	attrs := []any{"outcome", outcome, "uploaded", sum.BytesUploaded, "remaining_files", sum.FilesRemaining, "remaining_bytes", sum.BytesRemaining}
+	if res != nil {
+		attrs = append(attrs, "snapshot", res.SnapshotID)
+	}
+	a.log.Info("backup pass ended", attrs...)
+}
+
+// failed records a failed pass and classifies its error once: transient
+// failures back off and carry on, the rest wait for the next window.
+func (a *Agent) failed(start, end time.Time, err error, closeAt time.Time, prog *backup.Progress) {
+	e := &ErrorStatus{Time: end, Message: err.Error(), Kind: store.KindOf(err)}
+	if a.cfg.Hint != nil {
+		e.Hint = a.cfg.Hint(err)
+	}
+	if store.IsTransient(err) {
+		a.failures++
+		d := a.cfg.Backoff.Delay(a.failures, a.cfg.Rand())
+		e.Class, e.Failures, e.RetryAt = ClassTransient, a.failures, end.Add(d)
+		a.block = block{until: e.RetryAt, state: StateBackoff, reason: fmt.Sprintf("retrying at %s after a transient failure", stamp(e.RetryAt))}
+		a.log.Warn("backup pass failed; retrying later", "err", err, "retry_at", e.RetryAt.Format(time.RFC3339), "failures", a.failures)
+	} else {
+		a.failures = 0
+		e.Class, e.Failures = ClassPermanent, 1
+		until := closeAt
+		reason := "failed; trying again at the next window"
+		if until.IsZero() {
+			until = end.Add(a.cfg.PermanentRetry)
+			reason = "failed; trying again at " + stamp(until) + " or at the next window"
+		}
+		e.RetryAt = until
+		a.block = block{until: until, state: StateWaiting, reason: reason, clearOnClose: true}
+		a.log.Error("backup pass failed; waiting for the next window", "err", err, "hint", e.Hint)
+	}
+	a.update(func(st *Status) {
+		st.Pass = nil
+		st.LastError = e
+		st.LastPass = summary(start, end, nil, prog, "failed: "+string(e.Class))
+	})
+}

@@ -1,0 +1,277 @@
+package agent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+)
+
+// The status file is the agent's report to `tunesafe status` and to anyone
+// else who wants to know: a JSON object (Status) that the agent replaces
+// atomically at every change and every few seconds while a pass runs, in
+// $XDG_STATE_HOME/tunesafe/agent-status.json beside the cache. It outlives
+// the agent: the last one says "stopped", or, after a crash, names a
+// process that no longer exists (see Running).
+//
+// Fields are added, never renamed or given another meaning, without
+// raising StatusVersion. Times are RFC 3339; an absent time is unknown.
+
+// StatusVersion is the format version of the status file.
+const StatusVersion = 1
+
+// State is what the agent is doing.
+type State string
+
+// States of the agent.
+const (
+	StateStarting State = "starting"
+	// StateRunning: a backup pass is running (Status.Pass).
+	StateRunning State = "running"
+	// StateWaiting: outside the windows, waiting for the user to be idle,
+	// between rescans, or after a permanent failure (Status.LastError).
+	StateWaiting State = "waiting"
+	// StatePaused: the clock allows a window but the computer runs on
+	// battery.
+	StatePaused State = "paused"
+	// StateBackoff: waiting after a transient failure, then carrying on.
+	StateBackoff State = "backoff"
+	// StateStopped: the agent has exited.
+	StateStopped State = "stopped"
+)
+
+// Class is how a failure was judged.
+type Class string
+
+// Classes of failure.
+const (
+	ClassTransient Class = "transient"
+	ClassPermanent Class = "permanent"
+)
+
+// Status is what the agent reports.
+type Status struct {
+	Version int `json:"version"`
+	// PID is the agent's process; see Running.
+	PID     int       `json:"pid"`
+	Started time.Time `json:"started"`
+	// Updated is when the agent last wrote the status: at least every Poll
+	// while it lives, unless the computer sleeps.
+	Updated time.Time `json:"updated"`
+	State   State     `json:"state"`
+	// Reason says why, for people: "outside the windows 23:00-07:00",
+	// "on battery", "retrying at 2026-01-02 03:04 after a transient failure".
+	Reason string `json:"reason,omitempty"`
+	// Windows is the agent's schedule in canonical form.
+	Windows string `json:"windows"`
+	// WindowOpen tells whether a window is open: a pass runs, or waits for
+	// a rescan or a retry.
+	WindowOpen bool `json:"window_open"`
+	// NextWindow is when the clock next opens a window, if none is open.
+	NextWindow time.Time `json:"next_window,omitzero"`
+	// NextPass is when the agent expects to start its next pass, if known.
+	NextPass time.Time `json:"next_pass,omitzero"`
+	// Pass is the pass in progress.
+	Pass *PassStatus `json:"pass,omitempty"`
+	// Protected is the newest snapshot in the vault for this computer,
+	// as reported by the passes.
+	Protected *Snapshot `json:"protected,omitempty"`
+	// Remaining is what is left to store: from the running pass, else from
+	// the last pass that ended.
+	Remaining *Remaining `json:"remaining,omitempty"`
+	// Rate is the measured upload rate in bytes per second: over the last
+	// minute while a pass uploads, else the average of the last pass that
+	// uploaded anything.
+	Rate float64 `json:"rate"`
+	// LastPass sums up the last pass that ended.
+	LastPass *PassSummary `json:"last_pass,omitempty"`
+	// LastSuccess is when a pass last ended without error (with a snapshot
+	// or a checkpoint).
+	LastSuccess time.Time `json:"last_success,omitzero"`
+	// LastError is the last failure, with its class; it stays after later
+	// successes, compare the times.
+	LastError *ErrorStatus `json:"last_error,omitempty"`
+}
+
+// Snapshot describes a snapshot in the vault.
+type Snapshot struct {
+	ID      string    `json:"id"`
+	Time    time.Time `json:"time"`
+	Partial bool      `json:"partial"`
+	Files   int64     `json:"files"`
+	Bytes   int64     `json:"bytes"`
+}
+
+// Remaining counts what is left to store.
+type Remaining struct {
+	Files int64 `json:"files"`
+	Bytes int64 `json:"bytes"`
+}
+
+// PassStatus is the progress of a running pass.
+type PassStatus struct {
+	Started time.Time `json:"started"`
+	// Deadline is when the window closes and the pass stops with a
+	// checkpoint; absent if the window does not close on the clock.
+	Deadline      time.Time `json:"deadline,omitzero"`
+	Phase         string    `json:"phase,omitempty"`
+	FilesTotal    int64     `json:"files_total"`
+	FilesDone     int64     `json:"files_done"`
+	BytesTotal    int64     `json:"bytes_total"`
+	BytesToRead   int64     `json:"bytes_to_read"`
+	BytesRead     int64     `json:"bytes_read"`
+	BytesUploaded int64     `json:"bytes_uploaded"`
+}
+
+func (ps *PassStatus) fill(p *backup.Progress) {
+	ps.Phase = p.PhaseName()
+	ps.FilesTotal, ps.FilesDone = p.FilesTotal.Load(), p.FilesDone.Load()
+	ps.BytesTotal, ps.BytesToRead = p.BytesTotal.Load(), p.BytesToRead.Load()
+	ps.BytesRead, ps.BytesUploaded = p.BytesRead.Load(), p.BytesUploaded.Load()
+}
+
+// PassSummary sums up a pass that ended.
+type PassSummary struct {
+	Started time.Time `json:"started"`
+	Ended   time.Time `json:"ended"`
+	// Outcome is "completed", "checkpoint: REASON", "stopped early: REASON"
+	// or "failed: CLASS".
+	Outcome        string `json:"outcome"`
+	Snapshot       string `json:"snapshot,omitempty"`
+	FilesNew       int64  `json:"files_new"`
+	FilesChanged   int64  `json:"files_changed"`
+	FilesUnchanged int64  `json:"files_unchanged"`
+	BytesRead      int64  `json:"bytes_read"`
+	BytesUploaded  int64  `json:"bytes_uploaded"`
+	FilesRemaining int64  `json:"files_remaining"`
+	BytesRemaining int64  `json:"bytes_remaining"`
+	Warnings       int    `json:"warnings"`
+}
+
+// rate is the pass's average upload rate in bytes per second.
+func (s *PassSummary) rate() float64 {
+	d := s.Ended.Sub(s.Started).Seconds()
+	if d <= 0 || s.BytesUploaded <= 0 {
+		return 0
+	}
+	return float64(s.BytesUploaded) / d
+}
+
+// summary sums up a pass from its result, or from its progress counters
+// when it has none.
+func summary(start, end time.Time, res *backup.Result, p *backup.Progress, outcome string) *PassSummary {
+	s := &PassSummary{Started: start, Ended: end, Outcome: outcome}
+	if res == nil {
+		s.BytesRead, s.BytesUploaded = p.BytesRead.Load(), p.BytesUploaded.Load()
+		s.FilesRemaining = max(p.FilesTotal.Load()-p.FilesDone.Load(), 0)
+		s.BytesRemaining = max(p.BytesToRead.Load()-p.BytesRead.Load(), 0)
+		return s
+	}
+	s.Snapshot = res.SnapshotID
+	s.FilesNew, s.FilesChanged, s.FilesUnchanged = res.FilesNew, res.FilesChanged, res.FilesUnchanged
+	s.BytesRead, s.BytesUploaded = res.BytesRead, res.BytesUploaded
+	s.FilesRemaining, s.BytesRemaining = res.FilesRemaining, res.BytesRemaining
+	s.Warnings = len(res.Warnings)
+	return s
+}
+
+// ErrorStatus describes a failed pass.
+type ErrorStatus struct {
+	Time    time.Time `json:"time"`
+	Message string    `json:"message"`
+	Class   Class     `json:"class"`
+	// Kind is the store's name for the failure ("credentials",
+	// "no-bucket", "unreachable", "disk-full"...), if it gave one.
+	Kind string `json:"kind,omitempty"`
+	// Hint says what to do about it.
+	Hint string `json:"hint,omitempty"`
+	// Failures counts consecutive transient failures.
+	Failures int `json:"failures"`
+	// RetryAt is when the agent tries again, at the earliest.
+	RetryAt time.Time `json:"retry_at,omitzero"`
+}
+
+// clone returns a copy that shares nothing mutable with s.
+func (s Status) clone() Status {
+	c := s
+	c.Pass = clonePtr(s.Pass)
+	c.Protected = clonePtr(s.Protected)
+	c.Remaining = clonePtr(s.Remaining)
+	c.LastPass = clonePtr(s.LastPass)
+	c.LastError = clonePtr(s.LastError)
+	return c
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	c := *p
+	return &c
+}
+
+// WriteStatusFile replaces the status file at path atomically: readers
+// see the old status or the new one, never a mix. The write is not synced:
+// the status is only a report, rewritten within seconds.
+func WriteStatusFile(path string, st Status) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	_, werr := f.Write(append(b, '\n'))
+	cerr := f.Close()
+	if err := errors.Join(werr, cerr); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// ReadStatusFile reads the status file at path. A missing file is an
+// error satisfying errors.Is(err, fs.ErrNotExist): no agent has run with
+// this cache.
+func ReadStatusFile(path string) (Status, error) {
+	var st Status
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return st, err
+	}
+	if err := json.Unmarshal(b, &st); err != nil {
+		return st, fmt.Errorf("agent status %s: %w", path, err)
+	}
+	if st.Version > StatusVersion {
+		return st, fmt.Errorf("agent status %s: version %d is newer than this program reads (%d)", path, st.Version, StatusVersion)
+	}
+	return st, nil
+}
+
+// Running reports whether the agent that wrote st is still running: it
+// did not record that it stopped, and its process exists. A process that
+// has written nothing for much longer than it should (a minute) may be
+// another that reused the PID after a crash, or an agent on a computer
+// that slept; Stale tells.
+func (s Status) Running() bool {
+	return s.PID > 0 && s.State != StateStopped && processExists(s.PID)
+}
+
+// Stale reports whether the status was last updated more than 10 minutes
+// before now.
+func (s Status) Stale(now time.Time) bool {
+	return now.Sub(s.Updated) > 10*time.Minute
+}

@@ -1,0 +1,124 @@
+package agent
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestStatusFileRoundTrip(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "agent-status.json")
+	if _, err := ReadStatusFile(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("missing file: %v", err)
+	}
+	st := Status{
+		Version: StatusVersion, PID: os.Getpid(), State: StateRunning, Windows: "23:00-07:00",
+		Updated:   time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC),
+		Pass:      &PassStatus{Started: time.Date(2026, 3, 2, 23, 0, 0, 0, time.UTC), BytesUploaded: 7},
+		Protected: &Snapshot{ID: "abc", Files: 3, Bytes: 300},
+		LastError: &ErrorStatus{Message: "boom", Class: ClassTransient, Failures: 2},
+	}
+	for range 2 { // the second write replaces the first
+		if err := WriteStatusFile(path, st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := ReadStatusFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.PID != st.PID || got.Pass.BytesUploaded != 7 || got.Protected.ID != "abc" || got.LastError.Class != ClassTransient || !got.Updated.Equal(st.Updated) {
+		t.Fatalf("read back %+v", got)
+	}
+	// Absent times are left out, not written as year 1.
+	b, _ := os.ReadFile(path)
+	for _, absent := range []string{`"next_window"`, `"last_success"`, `"deadline"`} {
+		if strings.Contains(string(b), absent) {
+			t.Errorf("status file has %s:\n%s", absent, b)
+		}
+	}
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	if len(entries) != 1 {
+		t.Fatalf("temporary files left: %v", entries)
+	}
+}
+
+func TestStatusFileNewerVersion(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent-status.json")
+	if err := os.WriteFile(path, []byte(`{"version": 99}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStatusFile(path); err == nil {
+		t.Fatal("a newer version was read")
+	}
+	if err := os.WriteFile(path, []byte(`{"version": `), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadStatusFile(path); err == nil {
+		t.Fatal("a truncated file was read")
+	}
+}
+
+func TestRunning(t *testing.T) {
+	self := Status{PID: os.Getpid(), State: StateWaiting}
+	if !self.Running() {
+		t.Error("this process is not running")
+	}
+	stopped := Status{PID: os.Getpid(), State: StateStopped}
+	if stopped.Running() {
+		t.Error("a stopped agent is running")
+	}
+	gone := Status{PID: 1 << 30, State: StateRunning}
+	if gone.Running() {
+		t.Error("a process that does not exist is running")
+	}
+	now := time.Now()
+	if (Status{Updated: now.Add(-time.Minute)}).Stale(now) || !(Status{Updated: now.Add(-time.Hour)}).Stale(now) {
+		t.Error("Stale is wrong")
+	}
+}
+
+// The agent writes its status file through Config.Status.
+func TestAgentWritesStatusFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent-status.json")
+	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{})
+	h.agent.cfg.Status = func(s Status) error { return WriteStatusFile(path, s) }
+	h.pass.do = taking(h.clock, time.Minute)
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err := ReadStatusFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != StateStopped || st.PID != 4242 || st.LastPass == nil || st.LastPass.Snapshot != "full" || st.Windows != "always" {
+		t.Fatalf("status file = %+v", st)
+	}
+}
+
+// A new agent carries the history of the last one forward.
+func TestPreviousStatusCarriedForward(t *testing.T) {
+	prev := &Status{
+		PID: 1, State: StateStopped, Rate: 123, LastSuccess: date(1, 7, 0),
+		LastError: &ErrorStatus{Message: "denied", Class: ClassPermanent},
+		Protected: &Snapshot{ID: "old", Files: 9},
+	}
+	h := newHarness(t, "23:00-07:00", date(2, 12, 0), time.Time{}, Config{Previous: prev})
+	h.pass.do = taking(h.clock, time.Minute)
+	if _, err := h.agent.RunOnce(h.ctx); err == nil {
+		t.Fatal("a pass ran outside the window")
+	}
+	st := h.agent.Status()
+	if st.PID != 4242 || st.Rate != 123 || !st.LastSuccess.Equal(date(1, 7, 0)) || st.LastError == nil || st.Protected == nil || st.Protected.ID != "old" {
+		t.Fatalf("status = %+v", st)
+	}
+	prev.LastError.Message = "changed"
+	if h.agent.Status().LastError.Message != "denied" {
+		t.Fatal("the agent shares the previous status's records")
+	}
+}
