@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/tunesafe/tunesafe/internal/weekday"
+
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 )
 
@@ -226,49 +228,9 @@ func parseRate(w, next string) (int64, error) {
 	return n, nil
 }
 
-// parseDays reads a day, a range of days or a name for a set of days, as a
-// bit set over time.Weekday.
+// parseDays reads a day specification (package weekday) as a bit set over
+// time.Weekday.
 func parseDays(w string) (uint8, bool) {
-	switch strings.ToLower(w) {
-	case "daily":
-		return allDays, true
-	case "weekdays":
-		return 1<<time.Monday | 1<<time.Tuesday | 1<<time.Wednesday | 1<<time.Thursday | 1<<time.Friday, true
-	case "weekend", "weekends":
-		return 1<<time.Saturday | 1<<time.Sunday, true
-	}
-	from, to, isRange := strings.Cut(w, "-")
-	a, ok := parseDay(from)
-	if !ok {
-		return 0, false
-	}
-	if !isRange {
-		return 1 << a, true
-	}
-	b, ok := parseDay(to)
-	if !ok {
-		return 0, false
-	}
-	var set uint8
-	for d := a; ; d = (d + 1) % 7 {
-		set |= 1 << d
-		if d == b {
-			return set, true
-		}
-	}
-}
-
-// parseDay reads an English day name, whole or in three letters.
-func parseDay(w string) (time.Weekday, bool) {
-	w = strings.ToLower(w)
-	if len(w) < 3 {
-		return 0, false
-	}
-	for d := time.Sunday; d <= time.Saturday; d++ {
-		name := strings.ToLower(d.String())
-		if w == name || w == name[:3] {
-			return d, true
-		}
-	}
-	return 0, false
+	set, ok := weekday.Parse(w)
+	return uint8(set), ok
 }

@@ -1,6 +1,10 @@
 package store
 
-import "strings"
+import (
+	"context"
+	"fmt"
+	"strings"
+)
 
 // ValidKey reports whether key is acceptable to every store: non-empty,
 // relative, slash-separated, with no empty, "." or ".." segment and only
@@ -21,4 +25,16 @@ func ValidKey(key string) bool {
 		}
 	}
 	return true
+}
+
+// CheckKey rejects an invalid key (permanently) and a done context, the two
+// failures every store method checks before touching anything.
+func CheckKey(ctx context.Context, key string) error {
+	if !ValidKey(key) {
+		return Permanent(KindInvalid, fmt.Errorf("invalid key %q", key))
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
 }

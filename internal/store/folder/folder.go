@@ -111,7 +111,7 @@ func (s *Store) path(key string) string {
 
 // Put stores data under key atomically and durably.
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	path := s.path(key)
@@ -217,7 +217,7 @@ func writeTemp(ctx context.Context, key, dir, path string, data []byte) (err err
 // Get returns length bytes of the object from offset on; length < 0 means to
 // the end.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
@@ -249,7 +249,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 // Stat returns the object's size and modification time; the folder keeps no
 // checksum, so SHA256 is nil.
 func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return store.Info{}, err
 	}
 	fi, err := os.Lstat(s.path(key))
@@ -265,7 +265,7 @@ func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
 // Delete removes the object; a missing object is not an error. Directories
 // emptied by Delete stay: a later Put below them needs them again.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	path := s.path(key)
@@ -319,18 +319,6 @@ func isMissing(err error) bool {
 func isDir(path string) bool {
 	fi, err := os.Lstat(path)
 	return err == nil && fi.IsDir()
-}
-
-// check rejects an invalid key and a done context, before any file is
-// touched.
-func check(ctx context.Context, key string) error {
-	if !store.ValidKey(key) {
-		return store.Permanent(store.KindInvalid, fmt.Errorf("invalid key %q", key))
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	return nil
 }
 
 // reader reads an object's section and stops when its context is done.

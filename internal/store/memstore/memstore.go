@@ -48,7 +48,7 @@ func (s *Store) String() string { return "memory" }
 
 // Put stores a copy of data under key.
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	obj := object{data: bytes.Clone(data), modTime: time.Now(), sum: sha256.Sum256(data)}
@@ -66,7 +66,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 
 // Get returns a copy of length bytes of the object starting at offset.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
@@ -90,7 +90,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 
 // Stat returns the object's size, time of storing and SHA-256.
 func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return store.Info{}, err
 	}
 	s.mu.RLock()
@@ -133,7 +133,7 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 
 // Delete removes the object under key; a missing key is not an error.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -144,18 +144,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 
 func (o object) info(key string) store.Info {
 	return store.Info{Key: key, Size: int64(len(o.data)), ModTime: o.modTime, SHA256: bytes.Clone(o.sum[:])}
-}
-
-// check rejects a cancelled context and an invalid key, the two failures
-// every method shares.
-func check(ctx context.Context, key string) error {
-	if !store.ValidKey(key) {
-		return store.Permanent(store.KindInvalid, fmt.Errorf("invalid key %q", key))
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
-	}
-	return nil
 }
 
 // reader stops handing out bytes once its context is done, as a network

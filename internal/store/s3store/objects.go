@@ -27,7 +27,7 @@ const maxPut = 5 << 30
 // comment.
 // A store with an ObjectLock also sends the retention (lock.go).
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	if len(data) > maxPut {
@@ -68,7 +68,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // Get returns length bytes of the object from offset on; length < 0 means to
 // the end.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return nil, err
 	}
 	if offset < 0 {
@@ -108,7 +108,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 // Stat returns the object's size, modification time and, when the server
 // keeps one for the whole object, its SHA-256.
 func (s *Store) Stat(ctx context.Context, key string) (store.Info, error) {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return store.Info{}, err
 	}
 	oi, err := s.client.StatObject(ctx, s.bucket, s.object(key), minio.StatObjectOptions{Checksum: true})
@@ -135,7 +135,7 @@ func wholeSHA256(b64 string) []byte {
 // Delete removes the object; S3 answers a delete of a missing object with
 // success, and so does Delete.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := check(ctx, key); err != nil {
+	if err := store.CheckKey(ctx, key); err != nil {
 		return err
 	}
 	err := s.core.RemoveObject(ctx, s.bucket, s.object(key), minio.RemoveObjectOptions{})
@@ -145,17 +145,6 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 			return nil
 		}
 		return classify(ctx, "delete "+key, err)
-	}
-	return nil
-}
-
-// check rejects an invalid key and a done context before any request.
-func check(ctx context.Context, key string) error {
-	if !store.ValidKey(key) {
-		return store.Permanent(store.KindInvalid, fmt.Errorf("invalid key %q", key))
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil
 }
