@@ -78,7 +78,7 @@ func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) age
 		opts := backup.Options{
 			Paths: src.paths, Host: o.host,
 			Uploaders: o.uploaders, Readers: o.readers,
-			CheckpointEvery: o.checkpointEvery, MaxTime: req.MaxTime,
+			CheckpointEvery: o.checkpointEvery, MaxTime: req.MaxTime, Stop: req.Stop,
 			Progress: req.Progress, Logger: log, Program: "tunesafe " + version,
 		}
 		a.configureSplitting(&opts)

@@ -18,10 +18,8 @@
 //     are (see closeTime). The backup engine stops by itself once MaxTime has
 //     passed and commits a checkpoint, so a window closing on the clock
 //     loses nothing. If the window shuts earlier (the laptop is unplugged,
-//     the user comes back) the agent cancels the pass: what is already
-//     stored stays in the cache and is not sent again, but the files stored
-//     since the last periodic checkpoint are restorable only once the next
-//     pass commits.
+//     the user comes back) the agent asks the pass to stop (Request.Stop),
+//     and the engine stops as cleanly, with a checkpoint.
 //   - After a complete pass the next one starts Rescan later (an unchanged
 //     library costs a scan and no upload). After a pass the window cut
 //     short, the next one starts when a window opens again.
@@ -93,6 +91,9 @@ type Request struct {
 	// cheaply), and after every snapshot or checkpoint it commits. It may
 	// be called from any goroutine.
 	Protected func(Snapshot)
+	// Stop reports whether the window closed early; the pass must then stop
+	// cleanly, as at MaxTime (backup.Options.Stop).
+	Stop func() (reason string, stop bool)
 }
 
 // Config configures an Agent. Pass is required; the zero value of every

@@ -110,8 +110,22 @@ func TestBatteryPause(t *testing.T) {
 	}
 }
 
-// Unplugged in the middle of a pass: the watcher cancels it, which is not
-// a failure, and the next pass starts when the power is back.
+// untilStopped works in steps of 5 s until the agent asks the pass to stop,
+// then stops cleanly with a checkpoint, as the engine does.
+func untilStopped(h *harness, t *testing.T, ctx context.Context, req Request) (*backup.Result, error) {
+	for {
+		if reason, stop := req.Stop(); stop {
+			return &backup.Result{SnapshotID: "cp", Partial: true, StopReason: reason}, nil
+		}
+		if ctx.Err() != nil {
+			return nil, fmt.Errorf("upload: %w", context.Cause(ctx))
+		}
+		h.clock.StepOr(t, ctx, 5*time.Second, func() bool { _, stop := req.Stop(); return stop })
+	}
+}
+
+// Unplugged in the middle of a pass: the agent asks it to stop, which is
+// not a failure, and the next pass starts when the power is back.
 func TestBatteryDuringPassStopsIt(t *testing.T) {
 	h := newHarness(t, "ac", date(2, 10, 0), date(2, 13, 0), Config{StatusEvery: 20 * time.Second})
 	unplugged := func(t time.Time) bool { return !t.Before(date(2, 10, 30)) && t.Before(date(2, 11, 0)) }
@@ -124,11 +138,8 @@ func TestBatteryDuringPassStopsIt(t *testing.T) {
 		if req.MaxTime != 0 {
 			t.Errorf("MaxTime = %v for a window that does not close on the clock", req.MaxTime)
 		}
-		// Work in steps of 5 s until cancelled, as the engine would.
-		for ctx.Err() == nil {
-			h.clock.Step(t, ctx, 5*time.Second)
-		}
-		return nil, fmt.Errorf("upload: %w", context.Cause(ctx))
+		// Work in steps of 5 s until asked to stop, as the engine would.
+		return untilStopped(h, t, ctx, req)
 	}
 	h.run(t)
 	got := h.pass.Calls()
@@ -272,10 +283,7 @@ func TestIdleWindow(t *testing.T) {
 		if n == 0 {
 			return nil, store.Permanent(store.KindNoBucket, errors.New("NoSuchBucket"))
 		}
-		for ctx.Err() == nil {
-			h.clock.Step(t, ctx, 5*time.Second)
-		}
-		return nil, context.Cause(ctx)
+		return untilStopped(h, t, ctx, req)
 	}
 	h.run(t)
 	got := h.pass.Calls()

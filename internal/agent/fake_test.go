@@ -73,8 +73,14 @@ func (c *fakeClock) Waiters() int {
 // ends the test's run.
 func (c *fakeClock) Step(t *testing.T, ctx context.Context, d time.Duration) {
 	t.Helper()
+	c.StepOr(t, ctx, d, func() bool { return false })
+}
+
+// StepOr is Step that also accepts done() as the watcher's reaction.
+func (c *fakeClock) StepOr(t *testing.T, ctx context.Context, d time.Duration, done func() bool) {
+	t.Helper()
 	c.Advance(d)
-	if !waitFor(func() bool { return c.Waiters() > 0 || ctx.Err() != nil }) {
+	if !waitFor(func() bool { return c.Waiters() > 0 || ctx.Err() != nil || done() }) {
 		t.Error("the watcher did not react to a step of the clock")
 		c.stop()
 	}

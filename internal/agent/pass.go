@@ -2,9 +2,9 @@ package agent
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
@@ -34,17 +34,22 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	a.mu.Unlock()
 	a.log.Info("backup pass started", "max_time", maxTime.String())
 
-	passCtx, cancel := context.WithCancelCause(ctx)
+	passCtx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	var stopped atomic.Pointer[string]
+	stop := func() (string, bool) {
+		if r := stopped.Load(); r != nil {
+			return "the window closed: " + *r, true
+		}
+		return "", false
+	}
 	tick := a.clock.After(a.cfg.StatusEvery)
-	wg.Go(func() { a.watch(passCtx, cancel, prog, now, tick, closeAt) })
-	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected})
-	cause := context.Cause(passCtx)
-	cancel(nil)
+	wg.Go(func() { a.watch(passCtx, func(reason string) { stopped.Store(&reason) }, prog, now, tick, closeAt) })
+	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Stop: stop})
+	cancel()
 	wg.Wait()
 
 	end := a.clock.Now()
-	var wc *windowClosed
 	switch {
 	case ctx.Err() != nil:
 		a.update(func(st *Status) { st.Pass = nil })
@@ -52,8 +57,8 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 		if err == nil {
 			err = ctx.Err()
 		}
-	case err != nil && errors.As(cause, &wc):
-		early = wc.reason
+	case err == nil && stopped.Load() != nil:
+		early = *stopped.Load()
 		a.update(func(st *Status) {
 			st.Pass = nil
 			st.LastPass = summary(now, end, res, prog, "stopped early: "+early)
@@ -69,20 +74,16 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	return res, early, err
 }
 
-// windowClosed is the cause with which the watcher cancels a pass.
-type windowClosed struct{ reason string }
-
-func (e *windowClosed) Error() string { return "the window closed: " + e.reason }
-
-// watch refreshes the status while a pass runs, and cancels the pass when
-// the window shuts before the time the pass was given: the engine stops by
-// itself at its MaxTime, but not when the user comes back or the charger
-// is unplugged.
+// watch refreshes the status while a pass runs, and asks the pass to stop
+// (Request.Stop) when the window shuts before the time the pass was given:
+// the engine stops by itself at its MaxTime, but not when the user comes
+// back or the charger is unplugged. The engine then stops cleanly, with a
+// checkpoint, as at MaxTime.
 //
 // The pass started at start; tick fires StatusEvery after it. (The first
 // timer is set before the pass starts, so that the watcher's rhythm does
 // not depend on when its goroutine is scheduled.)
-func (a *Agent) watch(ctx context.Context, cancel context.CancelCauseFunc, prog *backup.Progress, start time.Time, tick <-chan time.Time, closeAt time.Time) {
+func (a *Agent) watch(ctx context.Context, stop func(reason string), prog *backup.Progress, start time.Time, tick <-chan time.Time, closeAt time.Time) {
 	lastCheck := start
 	for {
 		select {
@@ -101,7 +102,7 @@ func (a *Agent) watch(ctx context.Context, cancel context.CancelCauseFunc, prog 
 			}
 			if !a.cfg.Windows.Open(now, idle, bat) {
 				_, reason := a.closedReason(now, idle, bat)
-				cancel(&windowClosed{reason: reason})
+				stop(reason)
 				return
 			}
 		}

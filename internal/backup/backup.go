@@ -56,6 +56,10 @@ type Options struct {
 	// reached (0: no limit).
 	MaxTime   time.Duration
 	MaxUpload int64
+	// Stop, if not nil, is asked between chunks whether to stop cleanly
+	// now, as at a limit (the agent's window closed, the laptop went on
+	// battery).
+	Stop func() (reason string, stop bool)
 	// Progress, if not nil, is updated as the pass runs.
 	Progress *Progress
 	// Extra, if not nil, is called before the snapshot is committed and may
@@ -215,6 +219,12 @@ func (r *run) warn(path string, err error) {
 
 // limitReached reports whether MaxTime or MaxUpload stops the pass.
 func (r *run) limitReached() bool {
+	if r.o.Stop != nil {
+		if reason, stop := r.o.Stop(); stop {
+			r.res.StopReason = reason
+			return true
+		}
+	}
 	if r.o.MaxTime > 0 && time.Since(r.start) >= r.o.MaxTime {
 		r.res.StopReason = fmt.Sprintf("--max-time %s reached", r.o.MaxTime)
 		return true

@@ -164,9 +164,10 @@ func TestMaxUploadStopsWithRestorableCheckpoint(t *testing.T) {
 	final := filepath.Join(f.dir, "final")
 	f.restore(full.SnapshotID, final)
 	sameTree(t, src, filepath.Join(final, "Music"))
+	// The complete snapshot supersedes the checkpoint, which is removed.
 	snaps, _ = f.vault.Snapshots(context.Background())
-	if len(snaps) != 2 {
-		t.Fatalf("want the checkpoint and the full snapshot, have %d", len(snaps))
+	if len(snaps) != 1 || snaps[0].Partial {
+		t.Fatalf("want only the complete snapshot, have %d", len(snaps))
 	}
 }
 
@@ -288,4 +289,21 @@ func TestUnchangedFolderShortcut(t *testing.T) {
 	out := filepath.Join(f.dir, "out")
 	f.restore(third.SnapshotID, out)
 	sameTree(t, src, filepath.Join(out, "Music"))
+}
+
+// Stop ends a pass cleanly with a checkpoint, like a limit.
+func TestStopHook(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 6 {
+		writeFile(t, filepath.Join(src, fmt.Sprint(i, ".flac")), randomBytes(uint64(300+i), 100<<10))
+	}
+	calls := 0
+	res := f.backup(Options{Paths: []string{src}, Readers: 1, Stop: func() (string, bool) {
+		calls++
+		return "window closed", calls > 8
+	}})
+	if !res.Partial || res.StopReason != "window closed" || res.SnapshotID == "" {
+		t.Fatalf("stopped pass: %+v", res)
+	}
 }

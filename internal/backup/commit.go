@@ -157,8 +157,41 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 		r.checkpoint = &id
 	} else {
 		r.checkpoint = nil
+		r.removeOldCheckpoints(ctx, s, id)
 	}
 	return id, nil
+}
+
+// removeOldCheckpoints deletes the checkpoints that earlier, interrupted
+// passes over the same paths from this host left behind: the complete
+// snapshot just written holds everything they held. Failing to delete one
+// is not an error of the backup.
+func (r *run) removeOldCheckpoints(ctx context.Context, s *vault.Snapshot, keep vault.ID) {
+	all, err := r.v.Snapshots(ctx)
+	if err != nil {
+		r.o.Logger.Warn("list snapshots to remove old checkpoints", "err", err)
+		return
+	}
+	for _, old := range all {
+		if !old.Partial || old.ID == keep || old.Host != s.Host || !old.Time.Before(s.Time) || !samePaths(old.Paths, s.Paths) {
+			continue
+		}
+		if err := r.v.DeleteSnapshot(ctx, old.ID); err != nil {
+			r.o.Logger.Warn("remove old checkpoint", "id", old.ID, "err", err)
+		}
+	}
+}
+
+func samePaths(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // nodeOf returns the node of e for a commit, storing directory trees; nil
