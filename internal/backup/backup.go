@@ -207,6 +207,9 @@ type run struct {
 	verifyCached bool
 	chunkers     sync.Pool // of *chunker.Chunker
 	dirCache     map[string]state.DirEntry
+	// known holds the IDs of the objects the vault is known to hold when
+	// the pass starts; the uploader adds to it under its lock.
+	known map[vault.ID]struct{}
 }
 
 func (r *run) warn(path string, err error) {

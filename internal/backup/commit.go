@@ -19,6 +19,30 @@ import (
 // marker is not the one this cache last saw, objects the cache believes
 // stored may be gone, so the known set is rebuilt from a fresh listing.
 func (r *run) ensureKnown(ctx context.Context) error {
+	if err := r.listKnown(ctx); err != nil {
+		return err
+	}
+	return r.loadKnown(ctx)
+}
+
+// loadKnown reads the set of stored objects into memory: one query instead
+// of one per chunk.
+func (r *run) loadKnown(ctx context.Context) error {
+	r.known = map[vault.ID]struct{}{}
+	err := r.c.Objects(ctx, func(b []byte) {
+		var id vault.ID
+		if len(b) == len(id) {
+			copy(id[:], b)
+			r.known[id] = struct{}{}
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("read cache: %w", err)
+	}
+	return nil
+}
+
+func (r *run) listKnown(ctx context.Context) error {
 	done, err := r.c.Meta(ctx, "objects-listed")
 	if err != nil {
 		return fmt.Errorf("read cache: %w", err)

@@ -288,7 +288,7 @@ func (r *run) blobsStored(ctx context.Context, ids []vault.ID) bool {
 		return true
 	}
 	for _, id := range ids {
-		if ok, err := r.c.HasObject(ctx, id[:]); err != nil || !ok {
+		if _, ok := r.known[id]; !ok {
 			return false
 		}
 	}
@@ -407,6 +407,11 @@ func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 
 // treeStored reports whether the vault is known to hold a tree.
 func (r *run) treeStored(ctx context.Context, id []byte) bool {
-	ok, err := r.c.HasObject(ctx, id)
-	return err == nil && ok
+	var tid vault.ID
+	if len(id) != len(tid) {
+		return false
+	}
+	copy(tid[:], id)
+	_, ok := r.known[tid]
+	return ok
 }

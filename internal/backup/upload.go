@@ -53,7 +53,7 @@ func newUploader(ctx context.Context, r *run) *uploader {
 		r: r, ctx: ctx, cancel: cancel,
 		jobs:     make(chan job, r.o.Uploaders),
 		rec:      make(chan record, 1024),
-		known:    map[vault.ID]struct{}{},
+		known:    r.known,
 		inflight: map[vault.ID]chan struct{}{},
 	}
 	for range r.o.Uploaders {
@@ -92,15 +92,6 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 	u.inflight[id] = done
 	u.mu.Unlock()
 
-	has, err := u.r.c.HasObject(u.ctx, id[:])
-	if err != nil {
-		u.finish(id, done, false)
-		return err
-	}
-	if has {
-		u.finish(id, done, true)
-		return nil
-	}
 	g.wg.Add(1)
 	select {
 	case u.jobs <- job{id: id, data: append([]byte(nil), data...), tree: tree, g: g, done: done}:

@@ -246,6 +246,23 @@ func (c *Cache) HasObject(ctx context.Context, id []byte) (bool, error) {
 	return err == nil, err
 }
 
+// Objects calls fn with every object ID the vault is known to hold.
+func (c *Cache) Objects(ctx context.Context, fn func(id []byte)) error {
+	rows, err := c.d.db.QueryContext(ctx, `SELECT id FROM objects WHERE vault=?`, c.vault)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var id []byte
+	for rows.Next() {
+		if err := rows.Scan(&id); err != nil {
+			return err
+		}
+		fn(id)
+	}
+	return rows.Err()
+}
+
 // ForgetObjects drops the given IDs from the known set (after a prune or
 // when an object was found missing).
 func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
