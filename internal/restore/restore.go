@@ -158,10 +158,12 @@ func Run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (*Re
 	if err := os.MkdirAll(o.To, 0o755); err != nil {
 		return nil, err
 	}
+	removeLeftovers(o.To)
 	for _, d := range dirs {
 		if err := os.MkdirAll(d.dst, 0o700); err != nil {
 			return nil, err
 		}
+		removeLeftovers(d.dst)
 	}
 	var mu sync.Mutex
 	fail := func(rel string, err error) {
@@ -287,4 +289,13 @@ func restoreLink(l fileJob, overwrite bool) error {
 		}
 	}
 	return os.Symlink(target, l.dst)
+}
+
+// removeLeftovers deletes temporary files an interrupted restore left in
+// dir (they never have a final name, so nothing else refers to them).
+func removeLeftovers(dir string) {
+	matches, _ := filepath.Glob(filepath.Join(dir, ".tunesafe-*.tmp"))
+	for _, m := range matches {
+		os.Remove(m)
+	}
 }
