@@ -194,3 +194,84 @@ func TestUploadLimitHolds(t *testing.T) {
 	}
 	t.Logf("5 MiB in %v at 1 MiB/s", elapsed.Round(time.Millisecond))
 }
+
+// TestSlowLinkUtilization uploads through a 36 kB/s limit (a 2 Mbit ADSL
+// uplink) and measures, on the wire, how much of the limit the upload uses
+// while it runs.
+func TestSlowLinkUtilization(t *testing.T) {
+	if testing.Short() {
+		t.Skip("takes about ten seconds")
+	}
+	srv := s3test.Servers(t)[0]
+	cfg := srv.NewBucket(t)
+	u, _ := url.Parse(srv.Endpoint)
+	relay, err := faultrelay.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relay.Close()
+	dir := t.TempDir()
+	music := filepath.Join(dir, "Music")
+	os.MkdirAll(music, 0o755)
+	r := rand.New(rand.NewPCG(7, 8))
+	b := make([]byte, 360_000)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	os.WriteFile(filepath.Join(music, "track.mp3"), b, 0o644)
+	loc := "s3://" + cfg.Bucket + "/v"
+	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
+		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": loc, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3": "http://" + relay.Addr(), "AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CA_BUNDLE": ""}
+	if code, _, stderr := tunesafe(t, env, "init", loc, "--no-encrypt", "--no-default"); code != 0 {
+		t.Fatal(stderr)
+	}
+	const limit = 36_000
+	type sample struct {
+		at time.Time
+		up int64
+	}
+	var samples []sample
+	done, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(250 * time.Millisecond)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tk.C:
+				samples = append(samples, sample{now, relay.Stats().Up})
+			}
+		}
+	}()
+	code, _, stderr := tunesafe(t, env, "backup", "--limit-upload", "36kB", music)
+	close(stop)
+	<-done
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	// The transfer of the track: from the first sample with 10 kB sent to
+	// the one with all but 10 kB sent.
+	base := samples[0].up
+	last := samples[len(samples)-1].up
+	var from, to *sample
+	for i := range samples {
+		s := &samples[i]
+		if from == nil && s.up-base >= 10_000 {
+			from = s
+		}
+		if s.up <= last-10_000 {
+			to = s
+		}
+	}
+	if from == nil || to == nil || !to.at.After(from.at) {
+		t.Fatalf("no transfer seen: %v", samples)
+	}
+	use := float64(to.up-from.up) / to.at.Sub(from.at).Seconds() / limit
+	t.Logf("upload used %.1f%% of a %d B/s link", 100*use, limit)
+	if use < 0.9 || use > 1.1 {
+		t.Fatalf("upload used %.1f%% of the limit, want 90-110%%", 100*use)
+	}
+}
