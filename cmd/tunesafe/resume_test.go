@@ -2,11 +2,13 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -54,13 +56,19 @@ func TestKilledBackupsResume(t *testing.T) {
 	dir := t.TempDir()
 	music := filepath.Join(dir, "Music")
 	r := rand.New(rand.NewPCG(1, 2))
+	// TUNESAFE_RESUME_TRACKS makes the library larger for a measurement
+	// (each track is 1-2 MiB; the default keeps the test short).
+	tracks := 16
+	if n, err := strconv.Atoi(os.Getenv("TUNESAFE_RESUME_TRACKS")); err == nil && n > 0 {
+		tracks = n
+	}
 	var total int64
-	for i := range 16 {
+	for i := range tracks {
 		b := make([]byte, 1<<20+r.IntN(1<<20))
 		for j := range b {
 			b[j] = byte(r.Uint32())
 		}
-		p := filepath.Join(music, "Album "+string(rune('A'+i%4)), "track"+string(rune('a'+i))+".flac")
+		p := filepath.Join(music, fmt.Sprintf("Album %d", i%8), fmt.Sprintf("track %03d.flac", i))
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		os.WriteFile(p, b, 0o644)
 		total += int64(len(b))
@@ -89,7 +97,9 @@ func TestKilledBackupsResume(t *testing.T) {
 		if err := c.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(1500+r.IntN(2500)) * time.Millisecond)
+		// Kill at a random moment of the remaining upload time.
+		left := time.Duration(float64(total-(relay.Stats().Up-start)) / rate * float64(time.Second))
+		time.Sleep(time.Second + time.Duration(r.Int64N(int64(max(left/3, time.Second)))))
 		if err := c.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
