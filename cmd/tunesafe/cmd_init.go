@@ -43,7 +43,7 @@ command applies it.`,
 	}
 	c.Flags().BoolVar(&o.encrypt, "encrypt", false, "encrypt the vault (default for S3)")
 	c.Flags().BoolVar(&o.noEncrypt, "no-encrypt", false, "do not encrypt (default for folders)")
-	c.Flags().IntVar(&o.kdfWork, "kdf-work", 0, "passphrase key-derivation work factor, log2 of scrypt N (default 18, about a second)")
+	c.Flags().IntVar(&o.kdfWork, "kdf-work", 0, "passphrase key-derivation work factor, log2 of scrypt N (default 16, about a quarter second)")
 	c.Flags().BoolVar(&o.noDefault, "no-default", false, "do not make this the default vault in the config file")
 	c.Flags().StringVar(&o.objectLock, "object-lock", "", "lock every object with S3 Object Lock for this long after its upload (e.g. 30d)")
 	c.Flags().StringVar(&o.objectLockMode, "object-lock-mode", "", "Object Lock retention mode: governance (default) or compliance")

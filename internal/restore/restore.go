@@ -2,8 +2,9 @@
 // byte: every file's SHA-256 is checked before it takes its final name, so a
 // restored file is either exactly what was backed up or not there at all.
 //
-// Files are written to a temporary name in the target directory, synced and
-// renamed. A file that already exists with the right content is left alone,
+// Files are written to a temporary name in the target directory, checked and
+// renamed; they are not synced one by one, because a restore interrupted by
+// a power cut is simply run again and re-checks every file. A file that already exists with the right content is left alone,
 // so an interrupted restore can simply be run again. A different existing
 // file is never replaced unless Overwrite is set.
 package restore

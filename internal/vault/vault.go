@@ -43,8 +43,8 @@ type Vault struct {
 type InitOptions struct {
 	Encrypt    bool
 	Passphrase string
-	// ScryptLogN is the passphrase KDF work factor (log2 N); 0 means age's
-	// default of 18 (about a second).
+	// ScryptLogN is the passphrase KDF work factor (log2 N); 0 means
+	// DefaultScryptLogN.
 	ScryptLogN int
 	Chunker    chunker.Params
 	// FormatDoc is written to FORMAT.md.
@@ -58,6 +58,12 @@ type InitOptions struct {
 	// must already apply it, so that the vault's first objects are locked.
 	ObjectLock *ObjectLock
 }
+
+// DefaultScryptLogN is the passphrase work factor of new key files:
+// scrypt with N = 2^16 (64 MiB, about a quarter of a second), paid by every
+// command that opens an encrypted vault. A long passphrase is what protects
+// the keys; the work factor only slows guessing down.
+const DefaultScryptLogN = 16
 
 // NewVaultID returns a fresh random vault ID.
 func NewVaultID() string {
@@ -75,6 +81,9 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 	}
 	if o.Chunker == (chunker.Params{}) {
 		o.Chunker = chunker.DefaultParams
+	}
+	if o.ScryptLogN == 0 {
+		o.ScryptLogN = DefaultScryptLogN
 	}
 	if err := o.Chunker.Validate(); err != nil {
 		return nil, err
@@ -224,6 +233,9 @@ func (v *Vault) ChangePassphrase(ctx context.Context, newPass string, scryptLogN
 			return err
 		}
 		old = append(old, info.Key)
+	}
+	if scryptLogN == 0 {
+		scryptLogN = DefaultScryptLogN
 	}
 	sealed, err := sealKeys(v.keys, newPass, scryptLogN)
 	if err != nil {
