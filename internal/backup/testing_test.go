@@ -34,8 +34,14 @@ type fixture struct {
 
 func newFixture(t *testing.T, encrypt bool) *fixture {
 	t.Helper()
+	return newFixtureWith(t, encrypt, smallChunks)
+}
+
+// newFixtureWith makes a fixture whose vault chunks with p.
+func newFixtureWith(t *testing.T, encrypt bool, p chunker.Params) *fixture {
+	t.Helper()
 	s := &memstore.Store{}
-	v, err := vault.Init(context.Background(), s, vault.InitOptions{Encrypt: encrypt, Passphrase: "test passphrase", ScryptLogN: 10, Chunker: smallChunks})
+	v, err := vault.Init(context.Background(), s, vault.InitOptions{Encrypt: encrypt, Passphrase: "test passphrase", ScryptLogN: 10, Chunker: p})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,10 @@ func splitFLAC(s *source, b *planBuilder, pos int64) error {
 		if n > s.size-body {
 			return fmt.Errorf("%w: flac: metadata block at %d runs past the end of the file", ErrMalformed, p)
 		}
+		if typ == 4 {
+			// The tags: stored apart from STREAMINFO and SEEKTABLE before.
+			b.cut()
+		}
 		var pics []span
 		if typ == 6 {
 			pic, err := flacPicture(s, body, body+n)

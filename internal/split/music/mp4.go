@@ -1,6 +1,7 @@
 package music
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/tunesafe/tunesafe/internal/split"
@@ -42,8 +43,8 @@ func isMP4(h []byte) bool {
 
 // mp4Box is a box header read from the file.
 type mp4Box struct {
-	typ       string
-	body, end int64 // where the content starts, where the box ends
+	typ            string
+	off, body, end int64 // where the box starts, its content starts, it ends
 }
 
 // readMP4Box reads the header of the box at off inside a parent ending at
@@ -56,7 +57,7 @@ func readMP4Box(s *source, off, end int64) (mp4Box, bool, error) {
 	if err := s.readAt(h[:8], off); err != nil {
 		return mp4Box{}, false, err
 	}
-	box := mp4Box{typ: string(h[4:8]), body: off + 8}
+	box := mp4Box{typ: string(h[4:8]), off: off, body: off + 8}
 	switch size := int64(be32(h[:4])); size {
 	case 0:
 		box.end = end
@@ -100,7 +101,7 @@ func splitMP4(s *source, b *planBuilder) error {
 		case "moov":
 			var pics []span
 			if pics, err = mp4Covers(s, box); err == nil {
-				err = b.tag(box.end, pics)
+				err = splitMoov(s, b, box, pics)
 			}
 		default:
 			err = b.to(split.Tag, box.end)
@@ -178,4 +179,73 @@ func mp4Children(s *source, off, end int64, fn func(mp4Box) error) error {
 		off = box.end
 	}
 	return nil
+}
+
+// splitMoov cuts moov where a tag edit's changes begin and end. Its size
+// field and its tags change with every edit, and its chunk offset tables
+// (stco, co64) change when a tag edit moves mdat; the sample tables (the
+// bulk of moov) do not. So the regions are: moov's header; each trak up to
+// its chunk offsets; the chunk offsets; the rest; and the tags (udta, meta)
+// on their own, with their pictures.
+func splitMoov(s *source, b *planBuilder, moov mp4Box, pics []span) error {
+	if err := b.to(split.Tag, moov.body); err != nil {
+		return err
+	}
+	b.cut()
+	picsIn := func(end int64) []span {
+		var in []span
+		for _, p := range pics {
+			if p.off >= b.off && p.end <= end {
+				in = append(in, p)
+			}
+		}
+		return in
+	}
+	err := mp4Children(s, moov.body, moov.end, func(c mp4Box) error {
+		switch c.typ {
+		case "trak":
+			if err := mp4CutOffsets(s, b, c, 0); err != nil {
+				return err
+			}
+		case "udta", "meta":
+			b.cut()
+			if err := b.tag(c.end, picsIn(c.end)); err != nil {
+				return err
+			}
+			b.cut()
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, ErrMalformed) {
+		return err
+	}
+	// A moov whose children do not parse stays one tag region from there.
+	return b.tag(moov.end, picsIn(moov.end))
+}
+
+// mp4CutOffsets cuts around the chunk offset tables below box (trak, mdia,
+// minf, stbl).
+func mp4CutOffsets(s *source, b *planBuilder, box mp4Box, depth int) error {
+	if depth > 4 {
+		return nil
+	}
+	return mp4Children(s, box.body, box.end, func(c mp4Box) error {
+		switch c.typ {
+		case "mdia", "minf", "stbl":
+			return mp4CutOffsets(s, b, c, depth+1)
+		case "stco", "co64":
+			if c.off < b.off {
+				return nil
+			}
+			if err := b.to(split.Tag, c.off); err != nil {
+				return err
+			}
+			b.cut()
+			if err := b.to(split.Tag, c.end); err != nil {
+				return err
+			}
+			b.cut()
+		}
+		return nil
+	})
 }

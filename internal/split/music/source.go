@@ -87,10 +87,20 @@ type planBuilder struct {
 	size    int64
 	off     int64
 	regions []split.Region
+	// cutNext starts a new region at the next call even when the kind is
+	// the same: see cut.
+	cutNext bool
 }
 
+// cut ends the current region here. Metadata that changes with a tag
+// edit (the tags, MP4 chunk offsets) is then stored apart from metadata
+// that does not (MP4 sample tables, FLAC seek tables), so an edit uploads
+// only the former.
+func (b *planBuilder) cut() { b.cutNext = true }
+
 // to extends the plan with a region of kind k up to end. Empty regions are
-// dropped and a region of the same kind as the last one is merged into it.
+// dropped and a region of the same kind as the last one is merged into it,
+// unless cut was called since.
 func (b *planBuilder) to(k split.Kind, end int64) error {
 	switch {
 	case end < b.off:
@@ -100,9 +110,10 @@ func (b *planBuilder) to(k split.Kind, end int64) error {
 	case end == b.off:
 		return nil
 	}
-	if n := len(b.regions); n > 0 && b.regions[n-1].Kind == k {
+	if n := len(b.regions); n > 0 && b.regions[n-1].Kind == k && !b.cutNext {
 		b.regions[n-1].Length += end - b.off
 	} else {
+		b.cutNext = false
 		if len(b.regions) >= maxRegions {
 			return fmt.Errorf("%w: more than %d regions", ErrMalformed, maxRegions)
 		}
