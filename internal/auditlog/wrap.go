@@ -2,7 +2,6 @@ package auditlog
 
 import (
 	"context"
-	"crypto/sha256"
 	"fmt"
 	"io"
 	"iter"
@@ -56,11 +55,12 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	if !store.ValidKey(key) {
 		return store.Permanent(store.KindInvalid, fmt.Errorf("invalid key %q", key))
 	}
-	in, err := s.log.Begin(Put{Key: key, SHA256: sha256.Sum256(data), Size: int64(len(data))})
+	sum := store.Digest(ctx, data)
+	in, err := s.log.Begin(Put{Key: key, SHA256: sum, Size: int64(len(data))})
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
 	}
-	err = s.next.Put(ctx, key, data)
+	err = s.next.Put(store.WithDigest(ctx, data, sum), key, data)
 	in.Done(err)
 	return err
 }

@@ -16,7 +16,7 @@ import (
 
 // splitOgg returns oggsplit's plan, with its errors classified like ours.
 func splitOgg(s *source) (split.Plan, error) {
-	p, err := oggsplit.Split(s.r, s.size)
+	p, err := oggsplit.SplitUnverified(s.r, s.size)
 	switch {
 	case err == nil:
 		return p, nil

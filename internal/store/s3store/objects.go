@@ -33,7 +33,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	if len(data) > maxPut {
 		return store.Permanent(store.KindInvalid, fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes", key, len(data)))
 	}
-	sum := sha256.Sum256(data)
+	sum := store.Digest(ctx, data)
 	opts := minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		// Keys starting with "x-amz-checksum-" are sent as they are.
