@@ -135,7 +135,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		if err != nil {
 			return err
 		}
-		a.printf("durability record since %s: %+v\n", sum.Since.Local().Format("2006-01-02"), sum)
+		a.printStats(sum)
 	}
 	if n := rep.Failures(); n > 0 || !rep.Complete {
 		return &integrityError{msg: fmt.Sprintf("%d objects lost, corrupted or tampered with", n)}
@@ -160,5 +160,19 @@ func (s statListing) List(ctx context.Context, prefix string) iter.Seq2[store.In
 				return
 			}
 		}
+	}
+}
+
+// printStats shows the vault's durability record from its log.
+func (a *app) printStats(s auditlog.Summary) {
+	a.printf("durability record since %s (%d log records)\n", s.Since.Local().Format("2006-01-02"), s.Checkpoint.Size)
+	a.printf("  writes %d, deletes %d, failed requests %d, snapshots %d\n", s.Puts, s.Deletes, s.Failed, s.Snapshots)
+	a.printf("  verify runs %d: %d objects and %s checked, %d failures found\n", s.VerifyRuns, s.Objects, bytesize.Format(s.Bytes), s.Failures)
+	if !s.LastVerify.IsZero() {
+		a.printf("  last verify %s", s.LastVerify.Local().Format("2006-01-02 15:04"))
+		if !s.LastFailure.IsZero() {
+			a.printf(", last failure found %s", s.LastFailure.Local().Format("2006-01-02 15:04"))
+		}
+		a.printf("\n")
 	}
 }
