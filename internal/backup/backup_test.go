@@ -6,8 +6,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/tunesafe/tunesafe/internal/restore"
+	"github.com/tunesafe/tunesafe/internal/store"
 
 	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -305,5 +309,38 @@ func TestStopHook(t *testing.T) {
 	}})
 	if !res.Partial || res.StopReason != "window closed" || res.SnapshotID == "" {
 		t.Fatalf("stopped pass: %+v", res)
+	}
+}
+
+// A blob damaged in storage makes the restore of its file fail, naming
+// the file, in plain and encrypted vaults; the other files are restored.
+func TestRestoreDetectsDamage(t *testing.T) {
+	for _, encrypt := range []bool{false, true} {
+		f := newFixture(t, encrypt)
+		src := filepath.Join(f.dir, "Music")
+		writeFile(t, filepath.Join(src, "good.flac"), randomBytes(11, 40<<10))
+		writeFile(t, filepath.Join(src, "bad.flac"), randomBytes(12, 40<<10))
+		res := f.backup(Options{Paths: []string{src}})
+		// Damage every blob of bad.flac: flip one byte in each.
+		sid, _ := vault.ParseID(res.SnapshotID)
+		snap, _ := f.vault.GetSnapshot(context.Background(), sid)
+		root, _ := f.vault.GetTree(context.Background(), snap.Tree)
+		music, _ := f.vault.GetTree(context.Background(), *root.Find("Music").Subtree)
+		for _, id := range music.Find("bad.flac").Blobs {
+			b, _ := store.ReadAll(context.Background(), f.store, vault.BlobKey(id))
+			b[len(b)-20] ^= 1
+			f.store.Put(context.Background(), vault.BlobKey(id), b)
+		}
+		out := filepath.Join(f.dir, fmt.Sprint("out", encrypt))
+		_, err := restore.Run(context.Background(), f.vault, snap, restore.Options{To: out})
+		if err == nil || !strings.Contains(err.Error(), "bad.flac") {
+			t.Fatalf("encrypted=%v: restore of a damaged file: %v", encrypt, err)
+		}
+		if _, err := os.Stat(filepath.Join(out, "Music", "bad.flac")); err == nil {
+			t.Fatal("a damaged file was put in place")
+		}
+		if hashOf(t, filepath.Join(out, "Music", "good.flac")) != hashOf(t, filepath.Join(src, "good.flac")) {
+			t.Fatal("the undamaged file was not restored")
+		}
 	}
 }

@@ -110,7 +110,8 @@ func fetchBlobs(ctx context.Context, v *vault.Vault, ids []vault.ID, w io.Writer
 				return
 			}
 			go func(id vault.ID) {
-				data, err := v.GetBlob(ctx, id)
+				// The file's SHA-256 is checked once it is whole.
+				data, err := v.ReadBlob(ctx, id)
 				f <- fetched{data, err}
 			}(id)
 		}
