@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
 	"github.com/tunesafe/tunesafe/internal/split"
@@ -16,7 +15,7 @@ import (
 
 // planFile is the plan a backup stores a file by: the splitter's, when it
 // has a valid one whose layout (if any) can be rebuilt, else plain
-// chunking of the whole file. name is the file's base name.
+// chunking of the whole file. name is the file's path.
 func planFile(s split.Splitter, rebuilders map[string]split.Rebuilder, name string, f io.ReaderAt, size int64) split.Plan {
 	if s != nil && size > 0 {
 		p, err := s.Split(name, f, size)
@@ -59,26 +58,19 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 	size := fi.Size()
 	changed := fmt.Errorf("%s: %w", path, errChanged)
 
-	p := planFile(splitter, rebuilders, filepath.Base(path), f, size)
+	p := planFile(splitter, rebuilders, path, f, size)
 	ch := chunker.New(nil, v.Config().Chunker)
 	h := v.Hasher()
 	var blobs []vault.ID
-	chunk := func(src io.Reader) error {
-		ch.Reset(src)
-		for {
-			data, err := ch.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return err
-			}
+	chunk := func(reg split.Region, src io.Reader) error {
+		return cutRegion(ch, reg.Kind, reg.Length, src, func(data []byte) error {
 			id := h.Sum(data)
 			if err := fn(id, data); err != nil {
 				return err
 			}
 			blobs = append(blobs, id)
-		}
+			return nil
+		})
 	}
 	fileHash := sha256.New()
 	layout := ""
@@ -95,7 +87,7 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		err = rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
 		if err == nil && bytes.Equal(rb.Sum(nil), fileHash.Sum(nil)) {
 			for _, reg := range p.Regions {
-				if err := chunk(io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
+				if err := chunk(reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
 					return nil, err
 				}
 			}
@@ -109,7 +101,7 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: &Progress{}}
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
-			if err := chunk(io.LimitReader(src, reg.Length)); err != nil {
+			if err := chunk(reg, io.LimitReader(src, reg.Length)); err != nil {
 				return nil, err
 			}
 		}

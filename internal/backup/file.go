@@ -104,7 +104,7 @@ func (r *run) pool(ctx context.Context, files []*entry, fn func(context.Context,
 // plan asks the splitter for a plan and falls back to plain chunking when
 // it has none or returns an invalid one.
 func (r *run) plan(e *entry, f *os.File, size int64) split.Plan {
-	return planFile(r.o.Splitter, r.o.Rebuilders, e.name, f, size)
+	return planFile(r.o.Splitter, r.o.Rebuilders, e.path, f, size)
 }
 
 // uploadMetadata stores the metadata regions of a changed file ahead of its
@@ -134,7 +134,7 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 		if !reg.Kind.Metadata() {
 			continue
 		}
-		if _, err := r.chunkRegion(ch, io.NewSectionReader(src, reg.Offset, reg.Length), g); err != nil {
+		if _, err := r.chunkRegion(ch, reg, io.NewSectionReader(src, reg.Offset, reg.Length), g); err != nil {
 			if ctx.Err() != nil || r.up.ctx.Err() != nil {
 				return err
 			}
@@ -153,28 +153,31 @@ func (r *run) chunker() *chunker.Chunker {
 	return chunker.New(nil, r.v.Config().Chunker)
 }
 
-// chunkRegion chunks one region and queues its blobs.
-func (r *run) chunkRegion(ch *chunker.Chunker, src io.Reader, g *group) ([]vault.ID, error) {
+// chunkRegion cuts one region into blobs and queues them.
+func (r *run) chunkRegion(ch *chunker.Chunker, reg split.Region, src io.Reader, g *group) ([]vault.ID, error) {
 	var ids []vault.ID
-	ch.Reset(src)
+	var stop error // an upload failure or a limit: not the file's fault
 	h := r.v.Hasher()
-	for {
-		data, err := ch.Next()
-		if err == io.EOF {
-			return ids, nil
-		}
-		if err != nil {
-			return nil, local(err)
-		}
+	err := cutRegion(ch, reg.Kind, reg.Length, src, func(data []byte) error {
 		id := h.Sum(data)
 		if err := r.up.put(id, data, false, g); err != nil {
-			return nil, err
+			stop = err
+			return err
 		}
 		ids = append(ids, id)
 		if r.limitReached() {
-			return nil, errLimit
+			stop = errLimit
+			return errLimit
 		}
+		return nil
+	})
+	switch {
+	case stop != nil:
+		return nil, stop
+	case err != nil:
+		return nil, local(err)
 	}
+	return ids, nil
 }
 
 // processFile stores one changed file, retrying when it changes while read.
@@ -248,7 +251,7 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 		err := r.o.Rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
 		if err == nil && string(rb.Sum(nil)) == string(fileHash.Sum(nil)) {
 			for _, reg := range p.Regions {
-				ids, err := r.chunkRegion(ch, io.NewSectionReader(p.Stream, reg.Offset, reg.Length), g)
+				ids, err := r.chunkRegion(ch, reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length), g)
 				if err != nil {
 					g.wg.Wait()
 					return nil, err
@@ -266,7 +269,7 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	if layout == "" {
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
-			ids, err := r.chunkRegion(ch, io.LimitReader(src, reg.Length), g)
+			ids, err := r.chunkRegion(ch, reg, io.LimitReader(src, reg.Length), g)
 			if err != nil {
 				g.wg.Wait()
 				return nil, err

@@ -313,14 +313,10 @@ func regionBlobs(t *testing.T, f *fixture, p string) map[string]split.Kind {
 	out := map[string]split.Kind{}
 	ch := chunker.New(nil, f.vault.Config().Chunker)
 	for _, r := range plan.Regions {
-		ch.Reset(io.NewSectionReader(src, r.Offset, r.Length))
-		for {
-			b, err := ch.Next()
-			if err != nil {
-				break
-			}
+		cutRegion(ch, r.Kind, r.Length, io.NewSectionReader(src, r.Offset, r.Length), func(b []byte) error {
 			out[f.vault.Hasher().Sum(b).String()] = r.Kind
-		}
+			return nil
+		})
 	}
 	return out
 }
