@@ -291,6 +291,10 @@ func (v *Vault) PutBlob(ctx context.Context, id ID, plain []byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	if !v.Encrypted() {
+		// A plain blob is stored as is, and its ID is its SHA-256.
+		ctx = store.WithDigest(ctx, sealed, id)
+	}
 	if err := v.store.Put(ctx, BlobKey(id), sealed); err != nil {
 		return 0, err
 	}
