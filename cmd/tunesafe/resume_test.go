@@ -140,30 +140,8 @@ func TestUploadLimitHolds(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes several seconds")
 	}
-	srv := s3test.Servers(t)[0]
-	cfg := srv.NewBucket(t)
-	u, _ := url.Parse(srv.Endpoint)
-	relay, err := faultrelay.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer relay.Close()
-	dir := t.TempDir()
-	music := filepath.Join(dir, "Music")
-	os.MkdirAll(music, 0o755)
-	r := rand.New(rand.NewPCG(3, 4))
-	b := make([]byte, 5<<20)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	os.WriteFile(filepath.Join(music, "long.flac"), b, 0o644)
-	loc := "s3://" + cfg.Bucket + "/v"
-	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
-		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": loc, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
-		"AWS_ENDPOINT_URL_S3": "http://" + relay.Addr(), "AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CA_BUNDLE": ""}
-	if code, _, stderr := tunesafe(t, env, "init", loc, "--no-encrypt", "--no-default"); code != 0 {
-		t.Fatal(stderr)
-	}
+	rv := newRelayedVault(t, 3, 5<<20)
+	relay, env, music := rv.relay, rv.env, rv.music
 	const limit = 1 << 20
 	var samples []int64
 	done, stop := make(chan struct{}), make(chan struct{})
@@ -212,30 +190,8 @@ func TestSlowLinkUtilization(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes about ten seconds")
 	}
-	srv := s3test.Servers(t)[0]
-	cfg := srv.NewBucket(t)
-	u, _ := url.Parse(srv.Endpoint)
-	relay, err := faultrelay.Start(u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer relay.Close()
-	dir := t.TempDir()
-	music := filepath.Join(dir, "Music")
-	os.MkdirAll(music, 0o755)
-	r := rand.New(rand.NewPCG(7, 8))
-	b := make([]byte, 360_000)
-	for i := range b {
-		b[i] = byte(r.Uint32())
-	}
-	os.WriteFile(filepath.Join(music, "track.mp3"), b, 0o644)
-	loc := "s3://" + cfg.Bucket + "/v"
-	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
-		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": loc, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
-		"AWS_ENDPOINT_URL_S3": "http://" + relay.Addr(), "AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CA_BUNDLE": ""}
-	if code, _, stderr := tunesafe(t, env, "init", loc, "--no-encrypt", "--no-default"); code != 0 {
-		t.Fatal(stderr)
-	}
+	rv := newRelayedVault(t, 7, 360_000)
+	relay, env, music := rv.relay, rv.env, rv.music
 	const limit = 36_000
 	type sample struct {
 		at time.Time
@@ -284,4 +240,41 @@ func TestSlowLinkUtilization(t *testing.T) {
 	if use < 0.9 || use > 1.1 {
 		t.Fatalf("upload used %.1f%% of the limit, want 90-110%%", 100*use)
 	}
+}
+
+// relayedVault is an unencrypted vault on a real S3 server reached through
+// a counting relay, with one random track of size bytes to back up.
+type relayedVault struct {
+	relay *faultrelay.Relay
+	music string
+	env   map[string]string
+}
+
+func newRelayedVault(t *testing.T, seed uint64, size int) relayedVault {
+	t.Helper()
+	srv := s3test.Servers(t)[0]
+	cfg := srv.NewBucket(t)
+	u, _ := url.Parse(srv.Endpoint)
+	relay, err := faultrelay.Start(u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { relay.Close() })
+	dir := t.TempDir()
+	music := filepath.Join(dir, "Music")
+	os.MkdirAll(music, 0o755)
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	os.WriteFile(filepath.Join(music, "track.flac"), b, 0o644)
+	loc := "s3://" + cfg.Bucket + "/v"
+	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
+		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": loc, "AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3": "http://" + relay.Addr(), "AWS_REGION": "us-east-1", "AWS_PROFILE": "", "AWS_CA_BUNDLE": ""}
+	if code, _, stderr := tunesafe(t, env, "init", loc, "--no-encrypt", "--no-default"); code != 0 {
+		t.Fatal(stderr)
+	}
+	return relayedVault{relay: relay, music: music, env: env}
 }
