@@ -320,3 +320,62 @@ func regionBlobs(t *testing.T, f *fixture, p string) map[string]split.Kind {
 	}
 	return out
 }
+
+// The same promise with other independent taggers: kid3-cli on MP3,
+// AtomicParsley on M4A, metaflac on FLAC, vorbiscomment on Ogg Vorbis.
+func TestOtherTaggersUploadNoAudio(t *testing.T) {
+	taggers := []struct {
+		ext  string
+		prog string
+		args func(path, title string) []string
+	}{
+		{".mp3", "kid3-cli", func(p, title string) []string {
+			return []string{"-c", "set title '" + title + "'", "-c", "set artist 'Jean Sibelius'", p}
+		}},
+		{".m4a", "AtomicParsley", func(p, title string) []string {
+			return []string{p, "--title", title, "--artist", "Jean Sibelius", "--overWrite"}
+		}},
+		{".flac", "metaflac", func(p, title string) []string {
+			return []string{"--remove-tag=TITLE", "--set-tag=TITLE=" + title, "--set-tag=ARTIST=Jean Sibelius", p}
+		}},
+		{".ogg", "vorbiscomment", func(p, title string) []string {
+			return []string{"-w", "-t", "TITLE=" + title, "-t", "ARTIST=Jean Sibelius", p}
+		}},
+	}
+	for _, tg := range taggers {
+		t.Run(tg.prog, func(t *testing.T) {
+			prog := testenv.LookPath(t, tg.prog)
+			tag := func(p, title string) {
+				c := exec.Command(prog, tg.args(p, title)...)
+				c.Env = append(os.Environ(), "QT_QPA_PLATFORM=offscreen")
+				if out, err := c.CombinedOutput(); err != nil {
+					t.Fatalf("%s: %v\n%s", tg.prog, err, out)
+				}
+			}
+			f := newFixtureWith(t, true, chunker.DefaultParams)
+			src := filepath.Join(f.dir, "Music")
+			p := filepath.Join(src, "Sibelius", "Finlandia"+tg.ext)
+			makeTrack(t, p, 40, 60)
+			tag(p, "Finlandia")
+			f.backup(musicOptions(src))
+			for i, title := range []string{"Finlandia, Op. 26", "Finlandia, Op. 26 (" + strings.Repeat("a much longer title ", 200) + ")", "F"} {
+				tag(p, title)
+				res := f.backup(musicOptions(src))
+				if res.FilesChanged != 1 {
+					t.Fatalf("edit %d: file not seen as changed: %+v", i, res)
+				}
+				tags := tagBytes(t, p)
+				t.Logf("edit %d: uploaded %d bytes; tag regions %d bytes", i, res.BytesUploaded, tags)
+				if limit := tags + 4<<10 + 3*1<<10; res.BytesUploaded > limit {
+					t.Fatalf("edit %d: uploaded %d bytes for a tag edit (tag regions %d bytes)", i, res.BytesUploaded, tags)
+				}
+			}
+			snaps, _ := f.vault.Snapshots(context.Background())
+			out := filepath.Join(f.dir, "out")
+			if _, err := restoreWithOgg(f, snaps[len(snaps)-1].ID.String(), out); err != nil {
+				t.Fatal(err)
+			}
+			sameTree(t, src, filepath.Join(out, "Music"))
+		})
+	}
+}
