@@ -67,7 +67,7 @@ func TestCompareTrees(t *testing.T) {
 }
 
 // TestPlanLibrary checks the generator's promises: every format present,
-// distinct seeds, about a tenth of the tracks marked for retagging, and
+// with covers, distinct seeds, about a tenth of the tracks marked for retagging, and
 // the same plan for the same parameters (the cache relies on it).
 func TestPlanLibrary(t *testing.T) {
 	for _, c := range []struct {
@@ -75,9 +75,10 @@ func TestPlanLibrary(t *testing.T) {
 		short bool
 	}{{4_000_000, true}, {2_000_000_000, false}} {
 		tracks := planLibrary(c.size, c.short)
-		formats, seeds, retag := map[string]int{}, map[int64]bool{}, 0
+		formats, covered, seeds, retag := map[string]int{}, map[string]bool{}, map[int64]bool{}, 0
 		for _, tr := range tracks {
 			formats[tr.Format]++
+			covered[tr.Format] = covered[tr.Format] || tr.Cover != ""
 			if seeds[tr.Seed] || seeds[mirrorSeed(tr.Seed)] || tr.Seed <= 0 || tr.Seed >= 1<<32 {
 				t.Errorf("%s: seed %d repeated or out of anoisesrc's range", tr.Path, tr.Seed)
 			}
@@ -89,8 +90,13 @@ func TestPlanLibrary(t *testing.T) {
 				}
 			}
 		}
-		if len(formats) != len(musicFormats) {
+		if len(formats) != len(musicFormats) || len(covered) != len(musicFormats) {
 			t.Errorf("size %d: formats %v, want all of %d", c.size, formats, len(musicFormats))
+		}
+		for f, ok := range covered {
+			if !ok {
+				t.Errorf("size %d: no %s track has a cover", c.size, f)
+			}
 		}
 		if retag != len(tracks)/10 {
 			t.Errorf("size %d: %d of %d tracks to retag, want a tenth", c.size, retag, len(tracks))

@@ -18,8 +18,9 @@ import (
 // The generated music library: albums of real, tagged audio files in an
 // iTunes-like layout, Music/<Album Artist>/<Album>/NN Title.ext. Every track
 // is encoded from its own noise and tones, so no two tracks share audio and
-// nothing deduplicates by accident; half of the albums embed a cover (one
-// JPEG per album, shared by its tracks), as ripping tools and stores do.
+// nothing deduplicates by accident; every other album of each format embeds
+// a cover (one JPEG per album, shared by its tracks), as ripping tools and
+// stores do.
 // Every tenth track credits a composer written "Last, First": those are the
 // files the retag workload rewrites.
 //
@@ -29,7 +30,7 @@ import (
 
 // libraryVersion changes whenever the generator would make different files
 // from the same parameters, so that stale caches are not reused.
-const libraryVersion = 2
+const libraryVersion = 3
 
 // musicFormat is one of the encodings the library mixes.
 type musicFormat struct {
@@ -102,7 +103,8 @@ func planLibrary(size int64, short bool) []track {
 	var tracks []track
 	assigned := map[string]float64{}
 	albums := map[string]bool{}
-	seeds := map[int64]bool{} // seeds taken, mirrors included: no two tracks share audio
+	albumsOf := map[string]int{} // albums planned so far, by format
+	seeds := map[int64]bool{}    // seeds taken, mirrors included: no two tracks share audio
 	var planned float64
 	for a := 0; planned < float64(size); a++ {
 		// The first albums take one format each, so that every format is
@@ -132,10 +134,13 @@ func planLibrary(size int64, short bool) []track {
 			n = 2
 		}
 		year, genre := 1965+rng.IntN(60), pick(genres)
+		// Every other album of each format embeds a cover, its first one
+		// included, so that every format carries pictures.
 		cover := ""
-		if a%2 == 0 {
+		if albumsOf[f.Name]%2 == 0 {
 			cover = fmt.Sprintf("covers/%03d.jpg", a)
 		}
+		albumsOf[f.Name]++
 		for i := 1; i <= n; i++ {
 			// Tracks of 2.5 to 6.5 minutes; shorter below 2 GB, so that a
 			// small library still has many albums in every format.
