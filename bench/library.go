@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -220,8 +221,23 @@ func generatedMusic(ctx context.Context, o options, py string) (string, *manifes
 		return "", nil, fmt.Errorf("keep the generated library: %w", err)
 	}
 	logf("generated %s in %v", bytesize.Format(m.Bytes), time.Since(start).Round(time.Second))
+	removeStaleLibraries(o.cacheDir)
 	return filepath.Join(entry, "lib"), m, nil
 }
+
+// removeStaleLibraries deletes cached libraries made by another version of
+// the generator: no run can use them again.
+func removeStaleLibraries(cacheDir string) {
+	entries, _ := filepath.Glob(filepath.Join(cacheDir, "music-*"))
+	for _, e := range entries {
+		if _, err := readManifest(e); errors.Is(err, errStaleLibrary) {
+			logf("removing %s, made by an older generator", e)
+			os.RemoveAll(e)
+		}
+	}
+}
+
+var errStaleLibrary = errors.New("made by another version of the generator")
 
 func readManifest(entry string) (*manifest, error) {
 	b, err := os.ReadFile(filepath.Join(entry, "manifest.json"))
@@ -233,7 +249,7 @@ func readManifest(entry string) (*manifest, error) {
 		return nil, fmt.Errorf("%s: %w", entry, err)
 	}
 	if m.Version != libraryVersion {
-		return nil, fmt.Errorf("%s: generator version %d, want %d", entry, m.Version, libraryVersion)
+		return nil, fmt.Errorf("%s: version %d: %w", entry, m.Version, errStaleLibrary)
 	}
 	return &m, nil
 }

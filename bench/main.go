@@ -55,6 +55,9 @@ func main() {
 		os.Exit(runGatewayChild())
 	}
 	o, err := parseFlags(os.Args[1:])
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "bench: error: %v\n", err)
 		os.Exit(2)
@@ -71,7 +74,7 @@ func parseFlags(args []string) (options, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var o options
 	var size, tools string
-	fs.BoolVar(&o.short, "short", false, "tiny library and few small files: a run well under a minute (for CI)")
+	fs.BoolVar(&o.short, "short", false, "a 4 MB library and 300 small files (overrides -size and -count): a run well under a minute, for CI")
 	fs.StringVar(&size, "size", "2GB", "size of the generated music library")
 	fs.IntVar(&o.count, "count", 100_000, "number of small files for the scan workloads")
 	fs.StringVar(&o.library, "library", "", "use this music folder instead of generating one (it is copied, never modified)")

@@ -200,15 +200,18 @@ func retagSelection(root string, m *manifest) ([]string, error) {
 
 // formatMix describes a generated library's formats.
 func formatMix(m *manifest) string {
-	count := map[string]int{}
+	count, covers := map[string]int{}, 0
 	for _, t := range m.Tracks {
 		count[t.Format]++
+		if t.Cover != "" {
+			covers++
+		}
 	}
 	var parts []string
 	for _, f := range musicFormats {
 		parts = append(parts, fmt.Sprintf("%d %s", count[f.Name], strings.ToUpper(f.Name)))
 	}
-	return strings.Join(parts, ", ") + ", half with embedded covers, about " + bytesize.Format(m.Size)
+	return fmt.Sprintf("%s; %d with an embedded album cover; target %s", strings.Join(parts, ", "), covers, bytesize.Format(m.Size))
 }
 
 // cleanExcept removes everything in dir but the entry keep.
