@@ -26,6 +26,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"iter"
@@ -60,6 +61,10 @@ type Store interface {
 	String() string
 }
 
+// Sizer is implemented by readers that know how many bytes they hold, so
+// that ReadAll allocates once.
+type Sizer interface{ Size() int64 }
+
 // ReadAll reads the whole object under key.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	rc, err := s.Get(ctx, key, 0, -1)
@@ -67,5 +72,12 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 		return nil, err
 	}
 	defer rc.Close()
+	if sz, ok := rc.(Sizer); ok {
+		if n := sz.Size(); n >= 0 && n < 1<<30 {
+			buf := bytes.NewBuffer(make([]byte, 0, n+1))
+			_, err := buf.ReadFrom(rc)
+			return buf.Bytes(), err
+		}
+	}
 	return io.ReadAll(rc)
 }

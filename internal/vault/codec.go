@@ -53,9 +53,12 @@ func (c codec) open(stored []byte, compressed bool) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}
-		if plain, err = io.ReadAll(r); err != nil {
+		// The plaintext is a little shorter than the age file.
+		buf := bytes.NewBuffer(make([]byte, 0, len(stored)))
+		if _, err := buf.ReadFrom(r); err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}
+		plain = buf.Bytes()
 	}
 	if compressed {
 		zr, err := gzip.NewReader(bytes.NewReader(plain))

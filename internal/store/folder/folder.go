@@ -329,6 +329,9 @@ type reader struct {
 	f   *os.File
 }
 
+// Size is the number of bytes the section holds (store.Sizer).
+func (r *reader) Size() int64 { return r.r.Size() }
+
 func (r *reader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, fmt.Errorf("get %s: %w", r.key, err)

@@ -153,6 +153,9 @@ type reader struct {
 	r   *bytes.Reader
 }
 
+// Size is the number of bytes the object holds (store.Sizer).
+func (r *reader) Size() int64 { return r.r.Size() }
+
 func (r *reader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
 		return 0, err

@@ -92,7 +92,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 	if err != nil {
 		return nil, store.Permanent(store.KindInvalid, fmt.Errorf("get %s: %w", key, err))
 	}
-	body, _, _, err := s.core.GetObject(ctx, s.bucket, s.object(key), opts)
+	body, info, _, err := s.core.GetObject(ctx, s.bucket, s.object(key), opts)
 	if err != nil {
 		var resp minio.ErrorResponse
 		if errors.As(err, &resp) && resp.Code == "InvalidRange" {
@@ -102,7 +102,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 		}
 		return nil, classify(ctx, "get "+key, err)
 	}
-	return &reader{ctx: ctx, key: key, body: body}, nil
+	return &reader{ctx: ctx, key: key, body: body, size: info.Size}, nil
 }
 
 // Stat returns the object's size, modification time and, when the server
@@ -157,7 +157,11 @@ type reader struct {
 	ctx  context.Context
 	key  string
 	body io.ReadCloser
+	size int64 // Content-Length of the response, -1 if unknown
 }
+
+// Size is the number of bytes the response holds (store.Sizer).
+func (r *reader) Size() int64 { return r.size }
 
 func (r *reader) Read(p []byte) (int, error) {
 	if err := r.ctx.Err(); err != nil {
