@@ -12,8 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/versity/versitygw/backend/meta"
-	"github.com/versity/versitygw/backend/posix"
+	"github.com/tunesafe/tunesafe/internal/s3test"
 	"github.com/versity/versitygw/embedgw"
 )
 
@@ -96,26 +95,9 @@ func runGatewayChild() int {
 }
 
 func serveGateway(dir string, in io.Reader, out io.Writer) error {
-	root, versions := filepath.Join(dir, "data"), filepath.Join(dir, "versions")
-	for _, d := range []string{root, versions} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
-			return err
-		}
-	}
-	var ms meta.MetadataStorer = meta.XattrMeta{}
-	if (meta.XattrMeta{}).Test(root) != nil {
-		side := filepath.Join(dir, "meta")
-		if err := os.MkdirAll(side, 0o700); err != nil {
-			return err
-		}
-		var err error
-		if ms, err = meta.NewSideCar(side); err != nil {
-			return err
-		}
-	}
-	be, err := posix.New(root, ms, posix.PosixOpts{VersioningDir: versions, CopyObjectThreshold: 5 << 30})
+	be, err := s3test.PosixBackend(dir)
 	if err != nil {
-		return fmt.Errorf("posix backend: %w", err)
+		return err
 	}
 	port, err := freePort()
 	if err != nil {

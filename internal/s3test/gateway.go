@@ -6,11 +6,8 @@ import (
 	"io"
 	"net"
 	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/versity/versitygw/backend/meta"
-	"github.com/versity/versitygw/backend/posix"
 	"github.com/versity/versitygw/embedgw"
 )
 
@@ -38,25 +35,6 @@ func serveGateway(in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	root, versions := filepath.Join(dir, "data"), filepath.Join(dir, "versions")
-	for _, d := range []string{root, versions} {
-		if err := os.Mkdir(d, 0o700); err != nil {
-			return err
-		}
-	}
-	// Object metadata (checksums, ETags) goes into user xattrs where the
-	// filesystem has them (ext4, xfs, btrfs), else into a sidecar tree.
-	var ms meta.MetadataStorer = meta.XattrMeta{}
-	if (meta.XattrMeta{}).Test(root) != nil {
-		side := filepath.Join(dir, "meta")
-		if err := os.Mkdir(side, 0o700); err != nil {
-			return err
-		}
-		if ms, err = meta.NewSideCar(side); err != nil {
-			return err
-		}
-	}
-
 	scheme := "http"
 	if certFile != "" {
 		scheme = "https"
@@ -69,17 +47,9 @@ func serveGateway(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		// posix.New makes root the working directory of this process
-		// and resolves objects relative to it: the reason this runs in
-		// a child.
-		be, err := posix.New(root, ms, posix.PosixOpts{
-			VersioningDir: versions,
-			// Not defaulted when embedded: 0 would refuse every
-			// CopyObject.
-			CopyObjectThreshold: 5 << 30,
-		})
+		be, err := PosixBackend(dir)
 		if err != nil {
-			return fmt.Errorf("posix backend: %w", err)
+			return err
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
