@@ -143,26 +143,11 @@ func TestUploadLimitHolds(t *testing.T) {
 	rv := newRelayedVault(t, 3, 5<<20)
 	relay, env, music := rv.relay, rv.env, rv.music
 	const limit = 1 << 20
-	var samples []int64
-	done, stop := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(500 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-tk.C:
-				samples = append(samples, relay.Stats().Up)
-			}
-		}
-	}()
+	stopSampling := sampleRelay(relay, 500*time.Millisecond)
 	start := time.Now()
 	code, _, stderr := tunesafe(t, env, "backup", "--limit-upload", "1MiB", music)
 	elapsed := time.Since(start)
-	close(stop)
-	<-done
+	samples := stopSampling()
 	if code != 0 {
 		t.Fatal(stderr)
 	}
@@ -172,7 +157,7 @@ func TestUploadLimitHolds(t *testing.T) {
 	// Over any 4 s window (8 samples): at most the limit plus 10% and one
 	// burst. Over the whole upload, at least 80% of it: the link is used.
 	for i := 8; i < len(samples); i++ {
-		got := samples[i] - samples[i-8]
+		got := samples[i].up - samples[i-8].up
 		if got > limit*4*11/10+64<<10 {
 			t.Fatalf("%d bytes in 4 s at a %d B/s limit", got, limit)
 		}
@@ -193,28 +178,9 @@ func TestSlowLinkUtilization(t *testing.T) {
 	rv := newRelayedVault(t, 7, 360_000)
 	relay, env, music := rv.relay, rv.env, rv.music
 	const limit = 36_000
-	type sample struct {
-		at time.Time
-		up int64
-	}
-	var samples []sample
-	done, stop := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		tk := time.NewTicker(250 * time.Millisecond)
-		defer tk.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-tk.C:
-				samples = append(samples, sample{now, relay.Stats().Up})
-			}
-		}
-	}()
+	stopSampling := sampleRelay(relay, 250*time.Millisecond)
 	code, _, stderr := tunesafe(t, env, "backup", "--limit-upload", "36kB", music)
-	close(stop)
-	<-done
+	samples := stopSampling()
 	if code != 0 {
 		t.Fatal(stderr)
 	}
@@ -222,7 +188,7 @@ func TestSlowLinkUtilization(t *testing.T) {
 	// the one with all but 10 kB sent.
 	base := samples[0].up
 	last := samples[len(samples)-1].up
-	var from, to *sample
+	var from, to *wireSample
 	for i := range samples {
 		s := &samples[i]
 		if from == nil && s.up-base >= 10_000 {
@@ -277,4 +243,35 @@ func newRelayedVault(t *testing.T, seed uint64, size int) relayedVault {
 		t.Fatal(stderr)
 	}
 	return relayedVault{relay: relay, music: music, env: env}
+}
+
+// wireSample is the relay's upload count at a moment.
+type wireSample struct {
+	at time.Time
+	up int64
+}
+
+// sampleRelay records the bytes the relay has sent up at every tick, until
+// the returned function is called; it returns the samples.
+func sampleRelay(relay *faultrelay.Relay, every time.Duration) func() []wireSample {
+	var samples []wireSample
+	done, stop := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		tk := time.NewTicker(every)
+		defer tk.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case now := <-tk.C:
+				samples = append(samples, wireSample{now, relay.Stats().Up})
+			}
+		}
+	}()
+	return func() []wireSample {
+		close(stop)
+		<-done
+		return samples
+	}
 }
