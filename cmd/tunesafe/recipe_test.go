@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"compress/gzip"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -69,6 +71,9 @@ func TestHandRestoreRecipe(t *testing.T) {
 			t.Fatalf("want one snapshot, have %v", snaps)
 		}
 		snap := filepath.Base(snaps[0])
+		if !encrypted && !treesUseLists(t, vaultDir) {
+			t.Fatal("no tree entry uses a list: the recipe's list reading is not exercised")
+		}
 		cmdEnv := append(os.Environ(), "VAULT="+vaultDir, "IDENTITY=")
 		if encrypted {
 			// The stock age CLI reads the passphrase from a terminal: give it
@@ -97,4 +102,30 @@ func TestHandRestoreRecipe(t *testing.T) {
 			os.Remove(out)
 		}
 	}
+}
+
+// treesUseLists reports whether a tree of the plain vault at dir has an
+// entry with lists.
+func treesUseLists(t *testing.T, dir string) bool {
+	t.Helper()
+	trees, _ := filepath.Glob(filepath.Join(dir, "trees", "*", "*"))
+	for _, p := range trees {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := io.ReadAll(zr)
+		f.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bytes.Contains(b, []byte(`"lists":[`)) {
+			return true
+		}
+	}
+	return false
 }

@@ -36,7 +36,8 @@ func planFile(s split.Splitter, rebuilders map[string]split.Rebuilder, name stri
 // including the check that a stored-stream layout rebuilds the file and the
 // fallback to plain chunking when it does not), the vault's chunker
 // parameters, a fresh chunker state for every region, and the vault's
-// content IDs. It calls fn with every blob in order; data is valid only
+// content IDs. It calls fn with every blob in order, each list after the
+// blobs it names; data is valid only
 // during the call, and an error from fn stops the reading. It returns the
 // file's node as a backup records it, without name, mode and time.
 //
@@ -61,16 +62,21 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 	p := planFile(splitter, rebuilders, path, f, size)
 	ch := chunker.New(nil, v.Config().Chunker)
 	h := v.Hasher()
-	var blobs []vault.ID
+	var fb fileBlobs
 	chunk := func(reg split.Region, src io.Reader) error {
-		return cutRegion(ch, reg.Kind, reg.Length, src, func(data []byte) error {
+		var ids []vault.ID
+		err := cutRegion(ch, reg.Kind, reg.Length, src, func(data []byte) error {
 			id := h.Sum(data)
 			if err := fn(id, data); err != nil {
 				return err
 			}
-			blobs = append(blobs, id)
+			ids = append(ids, id)
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		return fb.add(h, reg.Kind, ids, fn)
 	}
 	fileHash := sha256.New()
 	layout := ""
@@ -116,7 +122,7 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,
 		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
-		Layout: layout, Blobs: blobs,
+		Layout: layout, Blobs: fb.blobs, Lists: fb.lists,
 	}, nil
 }
 

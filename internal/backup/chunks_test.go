@@ -55,8 +55,20 @@ func checkFileChunks(t *testing.T, f *fixture, snapshot string, o Options) (file
 				if err != nil {
 					t.Fatalf("%s: %v", p, err)
 				}
-				if !slices.Equal(node.Blobs, n.Blobs) || !slices.Equal(got, n.Blobs) {
-					t.Errorf("%s: %d blobs, the backup stored %d (or others)", p, len(node.Blobs), len(n.Blobs))
+				// Each list comes after the blobs it names.
+				var want []vault.ID
+				for i, id := range n.Blobs {
+					if n.IsList(i) {
+						named, err := f.vault.ReadList(ctx, id)
+						if err != nil {
+							t.Fatalf("%s: %v", p, err)
+						}
+						want = append(want, named...)
+					}
+					want = append(want, id)
+				}
+				if !slices.Equal(node.Blobs, n.Blobs) || !slices.Equal(node.Lists, n.Lists) || !slices.Equal(got, want) {
+					t.Errorf("%s: %d blobs (lists %v), the backup stored %d (lists %v), or others", p, len(node.Blobs), node.Lists, len(n.Blobs), n.Lists)
 				}
 				if n.Layout != "" {
 					layouts++

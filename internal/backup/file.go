@@ -237,7 +237,17 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	g := &group{}
 	ch := r.chunker()
 	defer r.chunkers.Put(ch)
-	var blobs []vault.ID
+	var fb fileBlobs
+	h := r.v.Hasher()
+	region := func(reg split.Region, src io.Reader) error {
+		ids, err := r.chunkRegion(ch, reg, src, g)
+		if err != nil {
+			return err
+		}
+		return fb.add(h, reg.Kind, ids, func(id vault.ID, data []byte) error {
+			return r.up.put(id, data, false, g)
+		})
+	}
 	layout := ""
 	if p.Layout != "" {
 		// Hash the file, then check that the stored stream rebuilds it.
@@ -251,12 +261,10 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 		err := r.o.Rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
 		if err == nil && string(rb.Sum(nil)) == string(fileHash.Sum(nil)) {
 			for _, reg := range p.Regions {
-				ids, err := r.chunkRegion(ch, reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length), g)
-				if err != nil {
+				if err := region(reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
 					g.wg.Wait()
 					return nil, err
 				}
-				blobs = append(blobs, ids...)
 			}
 			layout = p.Layout
 		} else {
@@ -269,12 +277,10 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	if layout == "" {
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
-			ids, err := r.chunkRegion(ch, reg, io.LimitReader(src, reg.Length), g)
-			if err != nil {
+			if err := region(reg, io.LimitReader(src, reg.Length)); err != nil {
 				g.wg.Wait()
 				return nil, err
 			}
-			blobs = append(blobs, ids...)
 		}
 		if counted.n != size {
 			g.wg.Wait()
@@ -294,7 +300,7 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,
 		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
-		Layout: layout, Blobs: blobs,
+		Layout: layout, Blobs: fb.blobs, Lists: fb.lists,
 	}, nil
 }
 

@@ -41,11 +41,12 @@ type Options struct {
 	Keep func(key string) bool
 }
 
-// Referenced returns every tree and blob reachable from the snapshots. A
-// tree that cannot be read is an error: deciding without it could delete
-// data a snapshot needs.
+// Referenced returns every tree and blob reachable from the snapshots, the
+// blobs named by lists included. A tree or list that cannot be read is an
+// error: deciding without it could delete data a snapshot needs.
 func Referenced(ctx context.Context, v *vault.Vault, snaps []vault.SnapshotRef) (trees, blobs map[vault.ID]struct{}, err error) {
 	trees, blobs = map[vault.ID]struct{}{}, map[vault.ID]struct{}{}
+	lists := map[vault.ID]struct{}{}
 	var walk func(id vault.ID) error
 	walk = func(id vault.ID) error {
 		if _, ok := trees[id]; ok {
@@ -56,9 +57,23 @@ func Referenced(ctx context.Context, v *vault.Vault, snaps []vault.SnapshotRef) 
 		if err != nil {
 			return fmt.Errorf("tree %s: %w", id, err)
 		}
-		for _, n := range t.Nodes {
+		for i := range t.Nodes {
+			n := &t.Nodes[i]
 			for _, b := range n.Blobs {
 				blobs[b] = struct{}{}
+			}
+			for _, l := range n.ListIDs() {
+				if _, ok := lists[l]; ok {
+					continue
+				}
+				lists[l] = struct{}{}
+				ids, err := v.ReadList(ctx, l)
+				if err != nil {
+					return fmt.Errorf("list %s of %q: %w", l, n.FileName(), err)
+				}
+				for _, b := range ids {
+					blobs[b] = struct{}{}
+				}
 			}
 			if n.Subtree != nil {
 				if err := walk(*n.Subtree); err != nil {

@@ -51,7 +51,24 @@ func find(ctx context.Context, v *vault.Vault, blobs map[vault.ID]*blobState, re
 					return err
 				}
 			case vault.TypeFile:
-				for _, id := range n.Blobs {
+				ids := n.Blobs
+				if len(n.Lists) > 0 {
+					// The blobs of a list that cannot be read are looked
+					// for in no file: the list itself is then damaged,
+					// and cutting the file again gives it back.
+					ids = slices.Clone(n.Blobs)
+					for _, l := range n.ListIDs() {
+						sub, err := v.ReadList(ctx, l)
+						if unreadable(err) {
+							continue
+						}
+						if err != nil {
+							return fmt.Errorf("list %s: %w", l, err)
+						}
+						ids = append(ids, sub...)
+					}
+				}
+				for _, id := range ids {
 					if blobs[id] == nil {
 						continue
 					}

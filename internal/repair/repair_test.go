@@ -72,7 +72,24 @@ func (f *fixture) write(name string, data []byte) {
 
 // backup backs up the music folder and returns the snapshot's file nodes
 // by slash-separated path inside the folder.
+// backup backs the music folder up and returns its file entries, each
+// with its lists expanded: Blobs are the blobs of the file's bytes.
 func (f *fixture) backup() map[string]vault.Node {
+	f.t.Helper()
+	nodes := f.backupNodes()
+	for p, n := range nodes {
+		ids, err := f.vault.FileBlobs(context.Background(), &n)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		n.Blobs, n.Lists = ids, nil
+		nodes[p] = n
+	}
+	return nodes
+}
+
+// backupNodes backs the music folder up and returns its entries as stored.
+func (f *fixture) backupNodes() map[string]vault.Node {
 	f.t.Helper()
 	ctx := context.Background()
 	res, err := backup.Run(ctx, f.vault, f.cache, backup.Options{
@@ -292,6 +309,35 @@ func TestRepairFromRetaggedTrack(t *testing.T) {
 	}
 	if len(res.Unrepaired) != 1 || res.Unrepaired[0].Key != vault.BlobKey(tag) || res.Unrepaired[0].Files[0].Problem != repair.ProblemChanged {
 		t.Errorf("unrepaired %+v, want the old tag", res.Unrepaired)
+	}
+}
+
+// A lost list, and a blob it names, come back from the file: the list is
+// cut again exactly as the backup cut it.
+func TestRepairList(t *testing.T) {
+	f := newFixture(t, true)
+	f.write("Album/track.mp3", mp3("Finlandia", noise(6, 300<<10)))
+	n := f.backupNodes()["Album/track.mp3"]
+	lists := n.ListIDs()
+	if len(lists) != 1 {
+		t.Fatalf("track stored with lists %v, want one for its audio", n.Lists)
+	}
+	named, err := f.vault.ReadList(t.Context(), lists[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	damage := []repair.Damage{f.lose(vault.BlobKey(lists[0])), f.corrupt(vault.BlobKey(named[1]))}
+	res, err := repair.Run(t.Context(), f.vault, damage, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Repaired) != 2 || len(res.Unrepaired) != 0 {
+		t.Fatalf("repaired %+v, unrepaired %+v: want both", res.Repaired, res.Unrepaired)
+	}
+	for _, id := range []vault.ID{lists[0], named[1]} {
+		if !f.intact(id) {
+			t.Errorf("blob %s still damaged", id)
+		}
 	}
 }
 

@@ -76,16 +76,20 @@ func restoreFile(ctx context.Context, v *vault.Vault, o Options, j fileJob) (boo
 // writeContent writes the file's bytes: its blobs in order, or for a
 // layout the rebuild of their concatenation.
 func writeContent(ctx context.Context, v *vault.Vault, o Options, n *vault.Node, w io.Writer) error {
+	blobs, err := v.FileBlobs(ctx, n)
+	if err != nil {
+		return err
+	}
 	if n.Layout == "" {
-		return fetchBlobs(ctx, v, n.Blobs, w)
+		return fetchBlobs(ctx, v, blobs, w)
 	}
 	rb := o.Rebuilders[n.Layout]
 	if rb == nil {
 		return fmt.Errorf("stored with layout %q, which this program cannot rebuild", n.Layout)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(fetchBlobs(ctx, v, n.Blobs, pw)) }()
-	err := rb.Rebuild(pr, w)
+	go func() { pw.CloseWithError(fetchBlobs(ctx, v, blobs, pw)) }()
+	err = rb.Rebuild(pr, w)
 	pr.CloseWithError(errors.New("rebuild stopped reading"))
 	return err
 }

@@ -36,6 +36,9 @@ type Node struct {
 	// into the file.
 	Layout string `json:"layout,omitempty"`
 	Blobs  []ID   `json:"blobs,omitempty"`
+	// Lists are the positions in Blobs, ascending, of blobs that are lists
+	// (list.go): each stands for the blobs it names.
+	Lists []int `json:"lists,omitempty"`
 	// Subtree is the tree of a directory.
 	Subtree *ID `json:"subtree,omitempty"`
 	// Target of a symlink, or TargetRaw when it is not valid UTF-8.
@@ -174,7 +177,13 @@ func DecodeTree(b []byte) (*Tree, error) {
 			return nil, fmt.Errorf("tree entry with invalid name %q", name)
 		}
 		switch n.Type {
-		case TypeFile, TypeSymlink:
+		case TypeFile:
+			for j, l := range n.Lists {
+				if l < 0 || l >= len(n.Blobs) || (j > 0 && l <= n.Lists[j-1]) {
+					return nil, fmt.Errorf("entry %q: list positions %v out of order or range", name, n.Lists)
+				}
+			}
+		case TypeSymlink:
 		case TypeDir:
 			if n.Subtree == nil {
 				return nil, fmt.Errorf("directory %q without subtree", name)

@@ -191,6 +191,7 @@ func TestTreeGolden(t *testing.T) {
 		{NameRaw: []byte("caf\xe9.mp3"), Type: TypeFile, Mode: 0o600, MTime: mt},
 		{Name: "link", Type: TypeSymlink, Mode: 0o777, MTime: mt, Target: "01 Finlandia.flac"},
 		{Name: "song.ogg", Type: TypeFile, Mode: 0o4755, MTime: mt, Size: 1, SHA256: strings.Repeat("cd", 32), Layout: "ogg1", Blobs: []ID{{7}}},
+		{Name: "02 Valse triste.mp3", Type: TypeFile, Mode: 0o644, MTime: mt, Size: 9, SHA256: strings.Repeat("ef", 32), Blobs: []ID{{6}, {5}, {4}}, Lists: []int{1}},
 	}}
 	got, err := EncodeTree(tr)
 	if err != nil {
