@@ -12,18 +12,23 @@ import (
 // Taggers leave padding (runs of zero bytes, often 1% of the file) in the
 // tag region so that the next edit need not rewrite the audio; every edit
 // then changes the padding's length. To keep a tag edit from re-uploading
-// the padding, a long zero run in a tag region is cut into zeroBlock-sized
-// blobs, all identical and stored once per vault, and one shorter
-// remainder: an edit then uploads the new tag bytes and a remainder of less
-// than zeroBlock bytes.
+// the padding, a zero run in a tag region is cut into blobs of zeros whose
+// sizes are few and fixed: as many zeroBlock-sized blobs as fit, then the
+// rest as a sum of powers of two (2048, 1024, ..., 1), largest first. Each
+// of these thirteen blobs is stored once per vault, so an edit uploads the
+// new tag bytes and no zeros at all.
 const (
 	zeroBlock = 4096
-	// minZeroRun is the shortest zero run cut this way.
-	minZeroRun = zeroBlock
+	// minZeroRun is the shortest zero run cut this way: shorter runs are
+	// as likely to be part of a tag's own bytes as padding.
+	minZeroRun = 256
 	// maxTagRegion bounds the tag regions read into memory to find zero
 	// runs; a larger one is chunked as it streams.
 	maxTagRegion = 64 << 20
 )
+
+// zeros backs the zero blobs.
+var zeros [zeroBlock]byte
 
 // cutRegion cuts one region into blobs and calls emit with each, in order.
 // Every caller (backup, repair) must cut through here, so that the same
@@ -50,16 +55,31 @@ func cutRegion(ch *chunker.Chunker, kind split.Kind, length int64, src io.Reader
 			if err := cdc(ch, bytes.NewReader(data[start:i]), emit); err != nil {
 				return err
 			}
-			for ; i+zeroBlock <= j; i += zeroBlock {
-				if err := emit(data[i : i+zeroBlock]); err != nil {
-					return err
-				}
+			if err := emitZeros(j-i, emit); err != nil {
+				return err
 			}
-			start = i
+			start = j
 		}
 		i = j
 	}
 	return cdc(ch, bytes.NewReader(data[start:]), emit)
+}
+
+// emitZeros emits a run of n zero bytes as zero blobs of fixed sizes.
+func emitZeros(n int, emit func([]byte) error) error {
+	for ; n >= zeroBlock; n -= zeroBlock {
+		if err := emit(zeros[:]); err != nil {
+			return err
+		}
+	}
+	for size := zeroBlock / 2; size > 0; size /= 2 {
+		if n&size != 0 {
+			if err := emit(zeros[:size]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // cdc cuts src by content-defined chunking.

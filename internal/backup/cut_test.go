@@ -32,7 +32,11 @@ func TestTagPaddingCut(t *testing.T) {
 	before := append(append([]byte{}, tags...), make([]byte, 20000)...)
 	after := append(append([]byte{}, tags...), []byte(", Op. 26")...)
 	after = append(after, make([]byte, 20000-8)...)
+	// A vault soon holds a zero blob of each of the fixed sizes.
 	known := map[string]bool{}
+	for size := zeroBlock; size > 0; size /= 2 {
+		known[string(make([]byte, size))] = true
+	}
 	for _, c := range cuts(t, split.Tag, before) {
 		known[string(c)] = true
 	}
@@ -42,7 +46,7 @@ func TestTagPaddingCut(t *testing.T) {
 			newBytes += len(c)
 		}
 	}
-	if newBytes > len(tags)+8+zeroBlock {
+	if newBytes > len(tags)+8 {
 		t.Fatalf("a 8-byte tag edit makes %d new bytes", newBytes)
 	}
 	// Audio is never cut this way, and short zero runs stay in place.
@@ -52,5 +56,31 @@ func TestTagPaddingCut(t *testing.T) {
 	short := append(append([]byte{}, tags...), make([]byte, minZeroRun-1)...)
 	if n := len(cuts(t, split.Tag, short)); n != 1 {
 		t.Fatalf("short padding cut in %d pieces", n)
+	}
+}
+
+// A zero run is cut into blobs of the thirteen fixed sizes, whatever its
+// length and wherever it sits.
+func TestZeroRunSizes(t *testing.T) {
+	fixed := map[int]bool{}
+	for size := zeroBlock; size > 0; size /= 2 {
+		fixed[size] = true
+	}
+	for _, n := range []int{minZeroRun, 3881, zeroBlock, 3*zeroBlock + 1, 20000} {
+		data := append([]byte("TIT2 x"), make([]byte, n)...)
+		data = append(data, "TPE1 y"...)
+		pieces := cuts(t, split.Tag, data)
+		zeroBytes := 0
+		for _, c := range pieces {
+			if bytes.Count(c, []byte{0}) == len(c) {
+				if !fixed[len(c)] {
+					t.Errorf("run of %d: a zero blob of %d bytes", n, len(c))
+				}
+				zeroBytes += len(c)
+			}
+		}
+		if zeroBytes != n {
+			t.Errorf("run of %d: %d bytes in zero blobs", n, zeroBytes)
+		}
 	}
 }
