@@ -107,7 +107,30 @@ func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) age
 		if len(opts.Paths) == 0 && len(opts.Files) == 0 {
 			return nil, usagef("", "nothing to back up")
 		}
-		return backup.Run(ctx, s.vault, s.cache, opts)
+		res, err := backup.Run(ctx, s.vault, s.cache, opts)
+		if err != nil || res.Partial {
+			// A partial pass was stopped by its window: it ends now.
+			return res, err
+		}
+		if req.Stop != nil {
+			if _, shut := req.Stop(); shut {
+				return res, nil // the next pass in a window runs it
+			}
+		}
+		// Under S3 Object Lock, keep what the snapshots need locked; what
+		// goes wrong there is a warning of the pass, in the status.
+		kept, err := a.retainAfterBackup(ctx, s, true)
+		if isInterrupt(err) {
+			return res, err
+		}
+		if kept != nil {
+			log.Info("Object Lock retention checked", "needed", kept.Needed, "checked", kept.Checked, "extended", kept.Extended, "retained_until", kept.RetainedUntil)
+		}
+		for _, w := range retainWarnings(s.loc, kept, err) {
+			log.Warn(w.Err)
+			res.Warnings = append(res.Warnings, w)
+		}
+		return res, nil
 	}
 }
 

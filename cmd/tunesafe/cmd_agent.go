@@ -146,7 +146,7 @@ func (a *app) agentOnce(ctx context.Context, ag *agent.Agent) error {
 	if err != nil {
 		return err
 	}
-	return a.reportBackup(res)
+	return a.reportBackup(res, nil)
 }
 
 // agentWindows parses the windows given by --window, else the config

@@ -13,6 +13,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/retain"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -40,7 +41,12 @@ interrupted backup continues where it stopped when run again.
 A folder vault that does not exist yet is created (unencrypted, unless a
 passphrase is given with $TUNESAFE_PASSPHRASE or --passphrase-file).
 
-Exit code 3 means the backup completed but some files were skipped (listed).`,
+On a vault with an S3 Object Lock policy, a completed backup then extends
+the retention of what the snapshots still need, about once a day (see
+'tunesafe retain'); a failure there is a warning.
+
+Exit code 3 means the backup completed but some files were skipped (listed),
+or the retention could not be extended.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runBackup(cmd.Context(), args, o)
 		},
@@ -145,7 +151,18 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if err != nil {
 		return err
 	}
-	return a.reportBackup(res)
+	// Under S3 Object Lock, keep what the snapshots need locked. Not after
+	// a backup stopped by --max-time or --max-upload: it was told to end.
+	var kept *retain.Result
+	if !res.Partial {
+		var rerr error
+		kept, rerr = a.retainAfterBackup(ctx, s, o.noProgress)
+		if isInterrupt(rerr) {
+			return rerr
+		}
+		res.Warnings = append(res.Warnings, retainWarnings(s.loc, kept, rerr)...)
+	}
+	return a.reportBackup(res, kept)
 }
 
 // openOrCreate opens the vault, creating a folder vault that does not
@@ -183,9 +200,14 @@ func isEmptyOrMissing(dir string) (bool, error) {
 	return len(des) == 0, err
 }
 
-func (a *app) reportBackup(res *backup.Result) error {
+// reportBackup tells what a backup did, and what the retention pass that
+// followed it did, if one ran (kept).
+func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 	if a.json {
-		if err := a.printJSON(res); err != nil {
+		if err := a.printJSON(struct {
+			*backup.Result
+			Retention *retain.Result `json:"retention,omitempty"`
+		}{res, kept}); err != nil {
 			return err
 		}
 	} else {
@@ -199,6 +221,9 @@ func (a *app) reportBackup(res *backup.Result) error {
 			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), res.BlobsUploaded, res.TreesUploaded, res.Duration.Round(time.Millisecond))
 		if res.Partial {
 			a.printf("stopped: %s; %d files (%s) remain: run backup again to continue\n", res.StopReason, res.FilesRemaining, bytesize.Format(res.BytesRemaining))
+		}
+		if kept != nil {
+			a.printRetain(kept)
 		}
 		for _, w := range res.Warnings {
 			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %s\n", w.Path, w.Err)

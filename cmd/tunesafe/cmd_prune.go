@@ -59,7 +59,10 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 	}
 	defer lock.Release(ctx)
 	opts := prune.Options{DryRun: o.dryRun}
-	keeper := lockKeeper(s) // nil unless the vault uses S3 Object Lock
+	keeper, err := lockKeeper(ctx, s) // nil unless the vault uses S3 Object Lock
+	if err != nil {
+		return err
+	}
 	if keeper != nil {
 		opts.Keep = keeper.Keep(ctx)
 	}

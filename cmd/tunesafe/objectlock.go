@@ -92,17 +92,22 @@ func (a *app) lockedChain(backend, chain store.Store, v *vault.Vault) (store.Sto
 }
 
 // lockKeeper returns prune's keeper of objects still under Object Lock
-// retention, or nil when the vault does not lock its objects.
-func lockKeeper(s *session) *prune.LockKeeper {
+// retention, or nil when the vault does not lock its objects. It knows the
+// retention dates the retention pass recorded on this computer.
+func lockKeeper(ctx context.Context, s *session) (*prune.LockKeeper, error) {
 	l := s.vault.Config().ObjectLock
 	if l == nil {
-		return nil
+		return nil, nil
 	}
 	st := s.raw
 	if st == nil {
 		st = s.vault.Store()
 	}
-	return &prune.LockKeeper{Store: st, Period: time.Duration(l.Days) * day}
+	known, err := s.cache.Retentions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the retention dates in the cache: %w", err)
+	}
+	return &prune.LockKeeper{Store: st, Period: time.Duration(l.Days) * day, Known: known}, nil
 }
 
 // maxKeptShown bounds the objects prune lists one by one as kept.

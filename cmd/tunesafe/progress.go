@@ -9,6 +9,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/restore"
+	"github.com/tunesafe/tunesafe/internal/retain"
 )
 
 // ticker calls fn periodically until the returned stop function is called,
@@ -120,5 +121,31 @@ func (a *app) showRestoreProgress(p *restore.Progress, disabled bool) func() {
 		}
 		fmt.Fprintf(a.stderr, "\r\033[K%d/%d files  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), p.FilesTotal.Load(),
 			bytesize.Format(done), bytesize.Format(p.BytesTotal.Load()), bytesize.Format(int64(perSec)), eta(p.BytesTotal.Load()-done, perSec))
+	})
+}
+
+// showRetainProgress is the counterpart for the Object Lock retention pass.
+func (a *app) showRetainProgress(p *retain.Progress, disabled bool) func() {
+	if disabled || (!a.json && !a.stderrIsTerminal()) {
+		return func() {}
+	}
+	return ticker(time.Second, func(final bool) {
+		if a.json {
+			b, _ := json.Marshal(map[string]any{"type": "progress", "phase": "retain-" + p.Phase(),
+				"objects_total": p.Total.Load(), "objects_done": p.Done.Load(), "checked": p.Checked.Load(),
+				"extended": p.Extended.Load(), "failed": p.Failed.Load(), "missing": p.Missing.Load()})
+			fmt.Fprintf(a.stderr, "%s\n", b)
+			return
+		}
+		if final {
+			fmt.Fprintf(a.stderr, "\r\033[K")
+			return
+		}
+		if p.Phase() == retain.PhaseListing {
+			fmt.Fprintf(a.stderr, "\r\033[K[retain] reading the snapshots' trees")
+			return
+		}
+		fmt.Fprintf(a.stderr, "\r\033[K[retain] %d/%d objects  checked %d  extended %d  failed %d",
+			p.Done.Load(), p.Total.Load(), p.Checked.Load(), p.Extended.Load(), p.Failed.Load())
 	})
 }

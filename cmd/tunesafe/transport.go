@@ -72,10 +72,16 @@ func (a *app) decorate(s store.Store) store.Store {
 	if _, isS3 := s.(*s3store.Store); !isS3 && a.lim != nil && (a.lim.up != nil || a.lim.down != nil) {
 		s = bwlimit.Store(s, a.lim.up, a.lim.down)
 	}
-	return retry.Wrap(s, retry.Policy{
+	return retry.Wrap(s, a.retryPolicy())
+}
+
+// retryPolicy is how every storage request of this run is retried: by the
+// store chain, and by the retention requests that go around it (retain.go).
+func (a *app) retryPolicy() retry.Policy {
+	return retry.Policy{
 		MaxElapsed: a.retryFor,
 		OnRetry: func(op, key string, attempt int, err error) {
 			a.logger().Warn(fmt.Sprintf("retrying %s %s (attempt %d)", op, key, attempt), "err", err)
 		},
-	})
+	}
 }

@@ -27,6 +27,7 @@ import (
 // Kinds of lock.
 const (
 	Backup = "backup" // shared with other backups
+	Retain = "retain" // shared: extends retention of what snapshots need
 	Prune  = "prune"  // exclusive
 	Audit  = "audit"  // exclusive: an audit must see no write in flight
 )

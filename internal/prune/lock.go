@@ -37,10 +37,20 @@ type Retained struct {
 // retention, an extension by hand, a client clock ahead of the server's)
 // gets a delete marker while its version stays locked, and nothing can
 // delete a locked version early.
+//
+// An object that snapshots needed for longer than the period has had its
+// retention extended by the retention pass (package retain), which
+// records the dates it set. Known passes those records in: an object is
+// kept until the later of its estimate and its known date, so that one
+// whose last snapshot was just forgotten stays visible as long as its
+// version is locked anyway.
 type LockKeeper struct {
 	// Store is where the objects are; Period the vault's retention.
 	Store  store.Store
 	Period time.Duration
+	// Known holds retain-until dates known from elsewhere, by key; nil
+	// for none.
+	Known map[string]time.Time
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 
@@ -70,6 +80,9 @@ func (k *LockKeeper) Keep(ctx context.Context) func(key string) bool {
 			return true
 		}
 		until := info.ModTime.Add(k.Period)
+		if u, ok := k.Known[key]; ok && u.After(until) {
+			until = u
+		}
 		if !now().Before(until) {
 			return false
 		}

@@ -72,3 +72,35 @@ type failingStat struct{ store.Store }
 func (failingStat) Stat(context.Context, string) (store.Info, error) {
 	return store.Info{}, store.Transient(store.KindUnreachable, errors.New("unreachable"))
 }
+
+// A retain-until date known to be later than the estimate (an extension
+// by the retention pass) keeps the object until then.
+func TestLockKeeperKnown(t *testing.T) {
+	ctx := context.Background()
+	s := &memstore.Store{}
+	v, err := vault.Init(ctx, s, vault.InitOptions{Chunker: chunker.Params{Min: 1 << 10, Avg: 4 << 10, Max: 16 << 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	extended, plain := vault.ID{1}, vault.ID{2}
+	for _, id := range []vault.ID{extended, plain} {
+		if _, err := v.PutBlob(ctx, id, id[:1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	period := 24 * time.Hour
+	afterEstimate := time.Now().Add(period + time.Hour)
+	k := &LockKeeper{
+		Store: s, Period: period,
+		Known: map[string]time.Time{vault.BlobKey(extended): afterEstimate.Add(time.Hour), vault.BlobKey(plain): afterEstimate.Add(-2 * period)},
+		Now:   func() time.Time { return afterEstimate },
+	}
+	res, err := Run(ctx, v, Options{Keep: k.Keep(ctx)})
+	if err != nil || res.Deleted != 1 {
+		t.Fatalf("prune: %+v, %v", res, err)
+	}
+	kept := k.Kept()
+	if len(kept) != 1 || kept[0].Key != vault.BlobKey(extended) || !kept[0].Until.Equal(afterEstimate.Add(time.Hour).UTC()) {
+		t.Fatalf("kept %+v, want the extended blob until its known date", kept)
+	}
+}

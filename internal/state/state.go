@@ -2,6 +2,10 @@
 // has backed up (so unchanged files are not read again) and which blobs and
 // trees a vault already holds (so they are not uploaded again).
 //
+// It also remembers until when the vault's objects are retained by S3 Object
+// Lock (retention.go), so that the pass extending retention asks the
+// server only about objects close to expiry.
+//
 // It is only a cache. Deleted, or on a new computer, everything still works:
 // the first backup lists the vault's objects once to learn what is stored,
 // re-reads the files, and uploads nothing the vault already has. The cache is
@@ -40,6 +44,9 @@ CREATE TABLE IF NOT EXISTS objects (
 	PRIMARY KEY (vault, id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS meta (
 	vault TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL,
+	PRIMARY KEY (vault, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS retention (
+	vault TEXT NOT NULL, key TEXT NOT NULL, until INTEGER NOT NULL,
 	PRIMARY KEY (vault, key)) WITHOUT ROWID;
 `
 
@@ -289,11 +296,12 @@ func (c *Cache) ResetObjects(ctx context.Context) error {
 	return err
 }
 
-// Reset forgets everything about this vault (objects and files).
+// Reset forgets everything about this vault (objects, files and
+// retention dates).
 func (c *Cache) Reset(ctx context.Context) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	for _, t := range []string{"files", "dirs", "objects", "meta"} {
+	for _, t := range []string{"files", "dirs", "objects", "meta", "retention"} {
 		if _, err := c.d.db.ExecContext(ctx, `DELETE FROM `+t+` WHERE vault=?`, c.vault); err != nil {
 			return err
 		}

@@ -33,9 +33,10 @@ type Policy struct {
 
 	// OnRetry, if set, is called before each retry's delay, on the
 	// goroutine that called the store method, with the operation ("put",
-	// "get", "stat", "delete", "list"), the key (the prefix for list), the
-	// number of the retry about to happen (1 for the first) and the
-	// transient error that caused it. It must not block for long.
+	// "get", "stat", "delete", "list", or the op given to Do), the key (the
+	// prefix for list), the number of the retry about to happen (1 for the
+	// first) and the transient error that caused it. It must not block for
+	// long.
 	OnRetry func(op, key string, attempt int, err error)
 
 	// Sleep waits for d or until ctx ends, returning ctx's error in that
@@ -92,6 +93,25 @@ func (p Policy) Ceiling(n int) time.Duration {
 		c *= 2
 	}
 	return min(c, p.Max)
+}
+
+// Do calls fn until it succeeds, fails with an error that is not
+// transient, or the policy gives up, exactly as the Store's methods retry
+// their calls; op and key name the call for OnRetry and errors. It is for
+// requests outside store.Store that should be retried like the store's own,
+// such as an optional capability of the store underneath, found through
+// Store.Unwrap.
+func (p Policy) Do(ctx context.Context, op, key string, fn func() error) error {
+	b := p.withDefaults().begin()
+	for {
+		err := fn()
+		if err == nil {
+			return nil
+		}
+		if err := b.wait(ctx, op, key, err); err != nil {
+			return err
+		}
+	}
 }
 
 // backoff is the state of one retry loop: when it started and how many

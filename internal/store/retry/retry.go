@@ -155,16 +155,7 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 
 // do calls fn until it succeeds or the backoff gives up.
 func (s *Store) do(ctx context.Context, op, key string, fn func() error) error {
-	b := s.p.begin()
-	for {
-		err := fn()
-		if err == nil {
-			return nil
-		}
-		if err := b.wait(ctx, op, key, err); err != nil {
-			return err
-		}
-	}
+	return s.p.Do(ctx, op, key, fn)
 }
 
 // cancelled returns the error for a retry loop ended by its context: the

@@ -270,3 +270,26 @@ func equal[T comparable](a, b []T) bool {
 	}
 	return true
 }
+
+// Do retries a request outside the store interface like the store's own:
+// transient failures again, anything else at once.
+func TestDo(t *testing.T) {
+	c, l := newClock(), &retryLog{}
+	p := testPolicy(c, l)
+	calls := 0
+	err := p.Do(t.Context(), "put-retention", "blobs/aa/x", func() error {
+		calls++
+		if calls < 3 {
+			return store.Transient(store.KindServer, errors.New("503 SlowDown"))
+		}
+		return nil
+	})
+	if err != nil || calls != 3 || !equal(l.calls, []string{"put-retention blobs/aa/x", "put-retention blobs/aa/x"}) {
+		t.Fatalf("Do = %v after %d calls, retries %v", err, calls, l.calls)
+	}
+	perm := store.Permanent(store.KindAccessDenied, errors.New("denied"))
+	calls = 0
+	if err := p.Do(t.Context(), "put-retention", "k", func() error { calls++; return perm }); err != perm || calls != 1 {
+		t.Fatalf("Do of a permanent failure = %v after %d calls", err, calls)
+	}
+}

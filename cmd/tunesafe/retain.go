@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/retain"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// The retention pass (package retain) keeps what the snapshots of a vault
+// under S3 Object Lock still need locked: 'tunesafe retain' runs it, and
+// so does every successful backup, the agent's included, when it is due.
+
+// retainLastKey is the cache's record (state meta) of the last complete
+// pass on this computer.
+const retainLastKey = "retain.last"
+
+// retainInterval is how long after a complete pass the next backup runs
+// one: about daily (20 hours, so that a nightly backup starting a little
+// earlier than yesterday's still runs it), and four times a period for
+// shorter periods, so that no object's retention, extended when less than
+// half a period is left, runs out between two passes of regular backups.
+func retainInterval(l *vault.ObjectLock) time.Duration {
+	return min(20*time.Hour, time.Duration(l.Days)*day/4)
+}
+
+// retainer returns the capability to read and extend retention under the
+// session's store chain, with the chain's retries, or false when the vault
+// is not in S3 storage (a folder copy of an S3 vault holds no retention).
+func (a *app) retainer(s *session) (retain.Retainer, bool) {
+	r, ok := retain.Find(s.raw)
+	if !ok {
+		return nil, false
+	}
+	return retain.WithRetries(r, a.retryPolicy().Do), true
+}
+
+// retainPass runs the pass with this computer's cache and clock, and
+// records a complete one.
+func (a *app) retainPass(ctx context.Context, s *session, r retain.Retainer, o retain.Options) (*retain.Result, error) {
+	o.Cache, o.Now = s.cache, a.now
+	res, err := retain.Run(ctx, s.vault, r, o)
+	if err != nil || o.DryRun {
+		return res, err
+	}
+	if err := s.cache.SetMeta(ctx, retainLastKey, a.now().UTC().Format(time.RFC3339)); err != nil {
+		return res, fmt.Errorf("record the retention pass in the cache: %w", err)
+	}
+	return res, nil
+}
+
+// retainDue reports whether a backup should run the pass now.
+func (a *app) retainDue(ctx context.Context, s *session, l *vault.ObjectLock) (bool, error) {
+	v, err := s.cache.Meta(ctx, retainLastKey)
+	if err != nil {
+		return false, err
+	}
+	last, err := time.Parse(time.RFC3339, v)
+	return err != nil || a.now().Sub(last) >= retainInterval(l), nil
+}
+
+// retainAfterBackup runs the pass after a backup when the vault has an
+// Object Lock policy, is in S3 storage, and the pass is due; otherwise it
+// returns nil and does nothing. The backup holds the shared lock.
+func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool) (*retain.Result, error) {
+	l := s.vault.Config().ObjectLock
+	if l == nil {
+		return nil, nil
+	}
+	r, ok := a.retainer(s)
+	if !ok {
+		return nil, nil
+	}
+	due, err := a.retainDue(ctx, s, l)
+	if err != nil || !due {
+		return nil, err
+	}
+	prog := &retain.Progress{}
+	stop := a.showRetainProgress(prog, noProgress)
+	res, err := a.retainPass(ctx, s, r, retain.Options{Progress: prog})
+	stop()
+	return res, err
+}
+
+// retainWarnings turns what went wrong in a pass after a backup into
+// warnings of the backup: the snapshot is saved, and the next backup
+// tries again.
+func retainWarnings(loc string, res *retain.Result, err error) []backup.Warning {
+	var ws []backup.Warning
+	if err != nil {
+		ws = append(ws, backup.Warning{Path: loc, Err: fmt.Sprintf("Object Lock: %v (the next backup tries again; or run 'tunesafe retain')", err)})
+	}
+	if res != nil && res.Missing > 0 {
+		ws = append(ws, backup.Warning{Path: loc, Err: missingMessage(res) + ": run 'tunesafe audit'"})
+	}
+	return ws
+}
+
+func missingMessage(res *retain.Result) string {
+	return fmt.Sprintf("%d objects the snapshots need are missing from the storage (%s)", res.Missing, listKeys(res.MissingKeys, res.Missing))
+}
+
+// listKeys names a few keys of n.
+func listKeys(keys []string, n int) string {
+	s := strings.Join(keys, ", ")
+	if n > len(keys) {
+		s += fmt.Sprintf(" and %d more", n-len(keys))
+	}
+	return s
+}
+
+// printRetain tells what a pass did, on stdout.
+func (a *app) printRetain(res *retain.Result) {
+	when := func(t time.Time) string { return t.Local().Format(time.DateTime) }
+	extended, is := "extended", "is"
+	if res.DryRun {
+		extended, is = "would extend", "would be"
+	}
+	a.printf("Object Lock: checked the retention of %d of %d needed objects (%d known to be retained long enough)\n", res.Checked, res.Needed, res.Cached)
+	if res.Extended > 0 {
+		a.printf("Object Lock: %s %d objects until %s\n", extended, res.Extended, when(res.ExtendedUntil))
+	}
+	if res.Failed == 0 && res.Missing == 0 && !res.RetainedUntil.IsZero() {
+		a.printf("Object Lock: every needed object %s retained until at least %s\n", is, when(res.RetainedUntil))
+	}
+}
+
+// isInterrupt reports whether err is the user's interrupt, which ends a
+// command rather than becoming a warning.
+func isInterrupt(err error) bool { return errors.Is(err, context.Canceled) }

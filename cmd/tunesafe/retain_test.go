@@ -1,0 +1,201 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+
+	"github.com/tunesafe/tunesafe/internal/s3test"
+	"github.com/tunesafe/tunesafe/internal/store/s3store"
+)
+
+// lockedVaultEnv is the environment of commands on the vault loc of srv,
+// with config and state under dir.
+func lockedVaultEnv(srv s3test.Target, dir, loc string) map[string]string {
+	return map[string]string{
+		"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
+		"TUNESAFE_PASSPHRASE": "object lock passphrase", "TUNESAFE_VAULT": loc,
+		"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
+		"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": srv.CABundle,
+		"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
+	}
+}
+
+// retainJSON is the --json output of a retention pass.
+type retainJSON struct {
+	Needed, Cached, Checked, Extended, Failed, Missing int
+	RetainedUntil                                      time.Time `json:"retained_until"`
+}
+
+// TestRetainCommand: on every real server, a vault with a one-day lock
+// gets its retention checked after its first backup; 'tunesafe retain'
+// trusts the dates this computer recorded, --recheck asks the server and
+// extends a needed blob whose retention was cut short behind Tunesafe's
+// back, but not a blob no snapshot needs any more; a needed blob hidden
+// behind a delete marker is reported with exit code 4.
+func TestRetainCommand(t *testing.T) {
+	for _, srv := range s3test.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			ctx := context.Background()
+			cfg := srv.NewLockedBucket(t)
+			loc := "s3://" + cfg.Bucket + "/vault"
+			dir := t.TempDir()
+			music := filepath.Join(dir, "Music")
+			os.MkdirAll(music, 0o755)
+			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+			env := lockedVaultEnv(srv, dir, loc)
+			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
+			client := srv.Client(t)
+			blobs := func() []string {
+				var keys []string
+				for obj := range client.ListObjectsIter(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: "vault/blobs/", Recursive: true}) {
+					if obj.Err != nil {
+						t.Fatal(obj.Err)
+					}
+					keys = append(keys, obj.Key)
+				}
+				return keys
+			}
+			retainedUntil := func(key string) time.Time {
+				t.Helper()
+				oi, err := client.StatObject(ctx, cfg.Bucket, key, minio.StatObjectOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, err := time.Parse(time.RFC3339, oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+				if err != nil {
+					t.Fatalf("%s: %v", key, err)
+				}
+				return u
+			}
+			// shorten cuts a retention to an hour from now, as only
+			// credentials allowed to bypass governance can.
+			shorten := func(key string) {
+				t.Helper()
+				mode, until := minio.Governance, time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+				if err := client.PutObjectRetention(ctx, cfg.Bucket, key, minio.PutObjectRetentionOptions{Mode: &mode, RetainUntilDate: &until, GovernanceBypass: true}); err != nil {
+					t.Fatalf("shorten the retention of %s: %v", key, err)
+				}
+			}
+
+			if code, stdout, stderr := run("init", loc, "--encrypt", "--kdf-work", "10", "--no-default", "--object-lock", "1d"); code != 0 {
+				t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+			}
+			// The first backup checks the retention of everything it
+			// needs, all fresh.
+			code, stdout, stderr := run("backup", "--json", music)
+			var b1 struct {
+				Retention *retainJSON `json:"retention"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &b1); code != 0 || err != nil || b1.Retention == nil {
+				t.Fatalf("backup: exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+			if r := b1.Retention; r.Needed < 7 || r.Checked != r.Needed || r.Extended != 0 || r.RetainedUntil.Before(time.Now().Add(23*time.Hour)) {
+				t.Fatalf("the retention pass after the first backup: %+v", r)
+			}
+			kept := blobs()
+
+			// A second backup the same day runs no pass. Its snapshot is
+			// then forgotten: b.mp3's blob is needed no more.
+			os.WriteFile(filepath.Join(music, "b.mp3"), []byte(strings.Repeat("b.mp3", 3000)), 0o644)
+			code, stdout, stderr = run("backup", "--json", music)
+			var b2 struct {
+				SnapshotID string      `json:"snapshot_id"`
+				Retention  *retainJSON `json:"retention"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &b2); code != 0 || err != nil || b2.Retention != nil {
+				t.Fatalf("second backup: exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+			if code, _, stderr := run("forget", b2.SnapshotID); code != 0 {
+				t.Fatalf("forget: %s", stderr)
+			}
+			var garbage string
+			for _, k := range blobs() {
+				if !slices.Contains(kept, k) {
+					garbage = k
+				}
+			}
+			needed := kept[0]
+			shorten(needed)
+			shorten(garbage)
+			garbageUntil := retainedUntil(garbage)
+
+			// A routine run trusts the dates it recorded: it asks only
+			// about the objects it has not seen (the log written since).
+			code, stdout, stderr = run("retain", "--json")
+			var r retainJSON
+			if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil || r.Checked == 0 || r.Checked >= r.Needed || r.Cached+r.Checked != r.Needed || r.Extended != 0 {
+				t.Fatalf("retain: exit %d, %v, %+v\n%s%s", code, err, r, stdout, stderr)
+			}
+
+			// --recheck asks about everything: the needed blob is
+			// extended to a day from now, the forgotten one is not.
+			start := time.Now()
+			code, stdout, stderr = run("retain", "--recheck")
+			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 objects until ") || !strings.Contains(stdout, "every needed object is retained until at least ") {
+				t.Fatalf("retain --recheck: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if u := retainedUntil(needed); u.Before(start.Add(24*time.Hour).Truncate(time.Second)) || u.After(time.Now().Add(24*time.Hour+time.Second)) {
+				t.Errorf("the needed blob is retained until %v, want a day after %v", u, start)
+			}
+			if u := retainedUntil(garbage); !u.Equal(garbageUntil) {
+				t.Errorf("the forgotten blob is retained until %v, was %v", u, garbageUntil)
+			}
+			code, stdout, _ = run("retain", "--recheck", "--dry-run", "--json")
+			if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil || r.Extended != 0 || r.Checked != r.Needed {
+				t.Fatalf("retain --dry-run: exit %d, %v, %+v", code, err, r)
+			}
+
+			// A needed blob behind a delete marker: exit 4.
+			raw := cfg
+			raw.Prefix = "vault"
+			rs, err := s3store.New(ctx, raw)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := rs.Delete(ctx, strings.TrimPrefix(needed, "vault/")); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr = run("retain", "--recheck")
+			if code != exitIntegrity || !strings.Contains(stderr, "1 objects the snapshots need are missing from the storage ("+strings.TrimPrefix(needed, "vault/")+")") {
+				t.Fatalf("retain with a hidden blob: exit %d\n%s", code, stderr)
+			}
+		})
+	}
+}
+
+// TestRetainAfterAgentPass: an agent pass on a vault under Object Lock
+// runs the retention pass too, which leaves its dates in the cache.
+func TestRetainAfterAgentPass(t *testing.T) {
+	srv := s3test.Servers(t)[0]
+	cfg := srv.NewLockedBucket(t)
+	loc := "s3://" + cfg.Bucket + "/vault"
+	dir := t.TempDir()
+	music := filepath.Join(dir, "Music")
+	os.MkdirAll(music, 0o755)
+	os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+	env := lockedVaultEnv(srv, dir, loc)
+	if code, stdout, stderr := tunesafe(t, env, "init", loc, "--encrypt", "--kdf-work", "10", "--object-lock", "30d"); code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+	}
+	config := filepath.Join(dir, "agent.json")
+	b, _ := json.Marshal(fileConfig{Vault: loc, Paths: []string{music}, Windows: []string{"always"}})
+	if err := os.WriteFile(config, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, stdout, stderr := tunesafe(t, env, "agent", "--once", "--config", config); code != 0 || !strings.Contains(stderr, "Object Lock retention checked") || strings.Contains(stderr, "level=WARN") {
+		t.Fatalf("agent --once: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr := tunesafe(t, env, "retain", "--json", "--config", config)
+	var r retainJSON
+	if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil || r.Cached < 5 || r.Cached+r.Checked != r.Needed || r.Extended != 0 {
+		t.Fatalf("retain after an agent pass: exit %d, %v, %+v\n%s%s", code, err, r, stdout, stderr)
+	}
+}
