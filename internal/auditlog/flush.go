@@ -25,6 +25,27 @@ func (l *Log) Flush(ctx context.Context) error {
 	return l.flushLocked(ctx)
 }
 
+// flushIfDue publishes the waiting records once Options.FlushEvery of them
+// wait, unless a flush is already running. A failure leaves them waiting,
+// and the next try comes FlushEvery records later: the caller's own Flush,
+// at the end of its work, publishes them or reports why it cannot.
+func (l *Log) flushIfDue(ctx context.Context) {
+	if l.flushEvery < 0 {
+		return
+	}
+	l.mu.Lock()
+	n := int64(len(l.ready))
+	l.mu.Unlock()
+	if n < l.nextFlush.Load() || !l.flushMu.TryLock() {
+		return
+	}
+	defer l.flushMu.Unlock()
+	l.flushLocked(ctx)
+	l.mu.Lock()
+	l.nextFlush.Store(int64(len(l.ready) + l.flushEvery))
+	l.mu.Unlock()
+}
+
 func (l *Log) flushLocked(ctx context.Context) error {
 	l.mu.Lock()
 	if len(l.ready) == 0 {

@@ -39,7 +39,15 @@ type Options struct {
 	Host string
 	// Now returns the time for records; time.Now when nil.
 	Now func() time.Time
+	// FlushEvery makes the audited store publish the waiting records by
+	// itself once this many wait (0: DefaultFlushEvery; negative: only
+	// on Flush), so that a long run holds a bounded number in memory.
+	FlushEvery int
 }
+
+// DefaultFlushEvery is Options.FlushEvery when zero: a backup of many
+// small files publishes an entries object every thousand writes.
+const DefaultFlushEvery = 1000
 
 // Log is a vault's tamper-evident log of store operations. It is safe for
 // concurrent use.
@@ -51,6 +59,9 @@ type Log struct {
 	dir      string
 	host     string
 	now      func() time.Time
+	// flushEvery and nextFlush: see flushIfDue.
+	flushEvery int
+	nextFlush  atomic.Int64
 
 	// flushMu serialises everything that reads the vault's log or changes
 	// the local tree: Flush, Verify, VerifyCheckpoint.
@@ -91,15 +102,20 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 		return nil, errors.New("auditlog: signer and verifier are not the same key")
 	}
 	l := &Log{
-		store:    opts.Store,
-		verifier: opts.Verifier,
-		signer:   opts.Signer,
-		codec:    opts.Codec,
-		dir:      opts.StateDir,
-		host:     opts.Host,
-		now:      opts.Now,
-		inflight: make(map[uint64]*pendingOp),
+		store:      opts.Store,
+		verifier:   opts.Verifier,
+		signer:     opts.Signer,
+		codec:      opts.Codec,
+		dir:        opts.StateDir,
+		host:       opts.Host,
+		now:        opts.Now,
+		inflight:   make(map[uint64]*pendingOp),
+		flushEvery: opts.FlushEvery,
 	}
+	if l.flushEvery == 0 {
+		l.flushEvery = DefaultFlushEvery
+	}
+	l.nextFlush.Store(int64(l.flushEvery))
 	if l.now == nil {
 		l.now = time.Now
 	}

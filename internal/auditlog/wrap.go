@@ -62,6 +62,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	}
 	err = s.next.Put(store.WithDigest(ctx, data, sum), key, data)
 	in.Done(err)
+	s.log.flushIfDue(ctx)
 	return err
 }
 
@@ -84,6 +85,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	}
 	err = s.next.Delete(ctx, key)
 	in.Done(err)
+	s.log.flushIfDue(ctx)
 	return err
 }
 

@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 
@@ -85,5 +86,47 @@ func TestTestLog(t *testing.T) {
 	rep, err := Audit(t.Context(), l, mem, AuditOptions{})
 	if err != nil || !rep.Clean() || rep.Counts.OK != 1 {
 		t.Fatalf("audit: %v %+v", err, rep.Counts)
+	}
+}
+
+// The audited store publishes by itself every FlushEvery records, so a
+// long run keeps few in memory; an explicit Flush publishes the rest, and
+// the log holds every record once, in order.
+func TestWrapFlushesEvery(t *testing.T) {
+	f := newFixture(t)
+	opts := f.options()
+	opts.FlushEvery = 3
+	l, err := Open(t.Context(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(l.release)
+	s := Wrap(f.store, l)
+	var want []string
+	for i := range 7 {
+		key := fmt.Sprintf("blobs/%02d", i)
+		put(t, s, key, key)
+		want = append(want, "put "+key+" ok")
+	}
+	published := 0
+	for info, err := range f.store.List(t.Context(), Prefix+"entries/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		published++
+		_ = info
+	}
+	if published != 2 {
+		t.Fatalf("%d entries objects published before Flush, want 2 (after 3 and 6 records)", published)
+	}
+	l.mu.Lock()
+	waiting := len(l.ready)
+	l.mu.Unlock()
+	if waiting != 1 {
+		t.Fatalf("%d records wait, want 1", waiting)
+	}
+	flush(t, l)
+	if got := keysOf(entries(t, l)); !slices.Equal(got, want) {
+		t.Fatalf("entries %q, want %q", got, want)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/tunesafe/tunesafe/internal/chunker"
 	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -143,7 +144,7 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start}
+	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers)}
 	err := r.ensureKnown(ctx)
 	if err != nil {
 		return nil, err
@@ -205,8 +206,13 @@ type run struct {
 	// verifyCached makes the scan check that every blob of a cached file
 	// node is still stored (after a prune, or with a new cache).
 	verifyCached bool
-	chunkers     sync.Pool // of *chunker.Chunker
-	dirCache     map[string]state.DirEntry
+	// chunkers holds idle chunkers: each keeps a buffer of twice the
+	// maximum chunk size once it has cut a large file, too large to
+	// allocate per file or to let the collector drop (as a sync.Pool would).
+	chunkers chan *chunker.Chunker
+	// finishing counts files read whose uploads are still running.
+	finishing sync.WaitGroup
+	dirCache  map[string]state.DirEntry
 	// known holds the IDs of the objects the vault is known to hold when
 	// the pass starts; the uploader adds to it under its lock.
 	known map[vault.ID]struct{}

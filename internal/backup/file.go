@@ -47,7 +47,11 @@ func (r *run) processAll(ctx context.Context) error {
 		return err
 	}
 	r.p.Phase.Store("data")
-	return r.pool(ctx, files, r.processFile)
+	err := r.pool(ctx, files, r.processFile)
+	// Files whose blobs are still being uploaded are recorded once they
+	// are stored, even when the pool stopped early.
+	r.finishing.Wait()
+	return err
 }
 
 // pool runs fn over files with o.Readers goroutines. Local errors become
@@ -129,7 +133,7 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 	}
 	g := &group{}
 	ch := r.chunker()
-	defer r.chunkers.Put(ch)
+	defer r.putChunker(ch)
 	for _, reg := range p.Regions {
 		if !reg.Kind.Metadata() {
 			continue
@@ -144,13 +148,22 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 	return nil
 }
 
-// chunker returns a chunker from the pass's pool: each holds a buffer of
-// twice the maximum chunk size, too large to allocate per file.
+// chunker returns an idle chunker of the pass, or a new one.
 func (r *run) chunker() *chunker.Chunker {
-	if ch, ok := r.chunkers.Get().(*chunker.Chunker); ok {
+	select {
+	case ch := <-r.chunkers:
 		return ch
+	default:
+		return chunker.New(nil, r.v.Config().Chunker)
 	}
-	return chunker.New(nil, r.v.Config().Chunker)
+}
+
+// putChunker keeps ch for the next file, if fewer than Readers are idle.
+func (r *run) putChunker(ch *chunker.Chunker) {
+	select {
+	case r.chunkers <- ch:
+	default:
+	}
 }
 
 // chunkRegion cuts one region into blobs and queues them.
@@ -196,7 +209,7 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 			return local(fmt.Errorf("no longer a regular file"))
 		}
 		before := statOf(fi)
-		node, err := r.storeFile(e, f, fi.Size())
+		node, g, err := r.storeFile(e, f, fi.Size())
 		if errors.Is(err, errChanged) {
 			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 			continue
@@ -216,27 +229,38 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 		node.SetName(e.name)
 		node.Mode = vault.UnixMode(fi.Mode())
 		node.MTime = fi.ModTime()
-		e.node.Store(node)
-		r.p.FilesDone.Add(1)
 		nodeJSON, err := json.Marshal(node)
 		if err != nil {
 			return err
 		}
-		r.up.recordFile(e.dir, e.name, state.FileEntry{Stat: before, Node: nodeJSON})
+		// The file is done once its last blobs are stored; meanwhile this
+		// reader goes on with the next file.
+		r.finishing.Add(1)
+		go func() {
+			defer r.finishing.Done()
+			g.wg.Wait()
+			if r.up.ctx.Err() != nil {
+				return
+			}
+			e.node.Store(node)
+			r.p.FilesDone.Add(1)
+			r.up.recordFile(e.dir, e.name, state.FileEntry{Stat: before, Node: nodeJSON})
+		}()
 		return nil
 	}
 	return local(fmt.Errorf("%w, three times; skipped this time", errChanged))
 }
 
-// storeFile reads f once, uploads what the vault lacks and returns its
-// node once every blob is stored.
-func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
+// storeFile reads f once, queues the upload of what the vault lacks and
+// returns its node and the group of its uploads: the node is valid once the
+// group is done and the uploader has not failed.
+func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, *group, error) {
 	p := r.plan(e, f, size)
 	fileHash := sha256.New()
 	counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
 	g := &group{}
 	ch := r.chunker()
-	defer r.chunkers.Put(ch)
+	defer r.putChunker(ch)
 	var fb fileBlobs
 	h := r.v.Hasher()
 	region := func(reg split.Region, src io.Reader) error {
@@ -252,18 +276,17 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 	if p.Layout != "" {
 		// Hash the file, then check that the stored stream rebuilds it.
 		if _, err := io.Copy(fileHash, counted); err != nil {
-			return nil, local(err)
+			return nil, nil, local(err)
 		}
 		if counted.n != size {
-			return nil, errChanged
+			return nil, nil, errChanged
 		}
 		rb := sha256.New()
 		err := r.o.Rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
 		if err == nil && string(rb.Sum(nil)) == string(fileHash.Sum(nil)) {
 			for _, reg := range p.Regions {
 				if err := region(reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
-					g.wg.Wait()
-					return nil, err
+					return nil, nil, err
 				}
 			}
 			layout = p.Layout
@@ -278,30 +301,26 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, error) {
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
 			if err := region(reg, io.LimitReader(src, reg.Length)); err != nil {
-				g.wg.Wait()
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if counted.n != size {
-			g.wg.Wait()
-			return nil, errChanged
+			return nil, nil, errChanged
 		}
 		// A file that grew while read: the extra bytes are not in the plan.
 		var one [1]byte
 		if n, _ := f.ReadAt(one[:], size); n > 0 {
-			g.wg.Wait()
-			return nil, errChanged
+			return nil, nil, errChanged
 		}
 	}
-	g.wg.Wait()
 	if err := r.up.ctx.Err(); err != nil {
-		return nil, context.Cause(r.up.ctx)
+		return nil, nil, context.Cause(r.up.ctx)
 	}
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,
 		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
 		Layout: layout, Blobs: fb.blobs, Lists: fb.lists,
-	}, nil
+	}, g, nil
 }
 
 // countingReader counts bytes read from local files.

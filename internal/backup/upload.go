@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -25,10 +27,20 @@ type uploader struct {
 	wg     sync.WaitGroup
 	recWG  sync.WaitGroup
 
+	// bytes bounds the bytes of blobs queued or being uploaded, so that
+	// memory does not depend on how far the readers run ahead.
+	bytes *semaphore.Weighted
+	bufs  bufPool
+
 	mu       sync.Mutex
 	known    map[vault.ID]struct{}
 	inflight map[vault.ID]chan struct{}
 }
+
+// maxQueued is the most blob bytes queued or being uploaded at once: room
+// for every uploader to send an average blob while the readers cut more,
+// and far less than a reader's chunker holds.
+const maxQueued = 24 << 20
 
 type job struct {
 	id   vault.ID
@@ -55,6 +67,7 @@ func newUploader(ctx context.Context, r *run) *uploader {
 		rec:      make(chan record, 1024),
 		known:    r.known,
 		inflight: map[vault.ID]chan struct{}{},
+		bytes:    semaphore.NewWeighted(maxQueued),
 	}
 	for range r.o.Uploaders {
 		u.wg.Add(1)
@@ -93,14 +106,27 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 	u.mu.Unlock()
 
 	g.wg.Add(1)
-	select {
-	case u.jobs <- job{id: id, data: append([]byte(nil), data...), tree: tree, g: g, done: done}:
-		return nil
-	case <-u.ctx.Done():
+	weight := queuedWeight(data)
+	if err := u.bytes.Acquire(u.ctx, weight); err != nil {
 		g.wg.Done()
 		u.finish(id, done, false)
 		return context.Cause(u.ctx)
 	}
+	select {
+	case u.jobs <- job{id: id, data: u.bufs.copyOf(data), tree: tree, g: g, done: done}:
+		return nil
+	case <-u.ctx.Done():
+		u.bytes.Release(weight)
+		g.wg.Done()
+		u.finish(id, done, false)
+		return context.Cause(u.ctx)
+	}
+}
+
+// queuedWeight is what data counts against maxQueued: a tree larger than
+// the bound counts as the bound.
+func queuedWeight(data []byte) int64 {
+	return min(int64(len(data)), maxQueued)
 }
 
 func (u *uploader) finish(id vault.ID, done chan struct{}, ok bool) {
@@ -122,6 +148,8 @@ func (u *uploader) worker() {
 
 func (u *uploader) upload(j job) {
 	defer j.g.wg.Done()
+	defer u.bytes.Release(queuedWeight(j.data))
+	defer u.bufs.recycle(j.data)
 	if u.ctx.Err() != nil {
 		u.finish(j.id, j.done, false)
 		return

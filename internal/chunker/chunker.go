@@ -58,7 +58,7 @@ type Chunker struct {
 
 // New returns a Chunker reading r. The buffer is reused between chunks.
 func New(r io.Reader, p Params) *Chunker {
-	c := &Chunker{p: p, buf: make([]byte, 2*p.Max)}
+	c := &Chunker{p: p, buf: make([]byte, min(initialBuf, 2*p.Max))}
 	c.Reset(r)
 	return c
 }
@@ -99,7 +99,19 @@ func (c *Chunker) Next() ([]byte, error) {
 	return chunk, nil
 }
 
+// initialBuf is the buffer a chunker starts with. It grows to twice the
+// maximum chunk size at the first input longer than that, so that cutting
+// many small files costs little memory and cutting large ones copies the
+// unconsumed rest of the buffer only once per maximum chunk size.
+const initialBuf = 64 << 10
+
 func (c *Chunker) fill() error {
+	if len(c.buf) < 2*c.p.Max && c.end == len(c.buf) {
+		buf := make([]byte, 2*c.p.Max)
+		c.end = copy(buf, c.buf[c.start:c.end])
+		c.start = 0
+		c.buf = buf
+	}
 	copy(c.buf, c.buf[c.start:c.end])
 	c.end -= c.start
 	c.start = 0

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"fmt"
 	"io"
+	"sync"
 
 	"filippo.io/age"
 )
@@ -15,6 +16,41 @@ import (
 type codec struct {
 	recipient age.Recipient
 	identity  age.Identity
+	// bufs recycles the buffers blobs are encrypted into (*bytes.Buffer):
+	// a backup seals most of a library's bytes, and a fresh buffer for
+	// each blob would be allocated, cleared and collected.
+	bufs *sync.Pool
+}
+
+// sealBlob seals a blob for storage; release must be called once the
+// sealed bytes are no longer used.
+func (c codec) sealBlob(plain []byte) (sealed []byte, release func(), err error) {
+	if c.recipient == nil {
+		return plain, func() {}, nil
+	}
+	out, _ := c.bufs.Get().(*bytes.Buffer)
+	if out == nil {
+		out = new(bytes.Buffer)
+	}
+	out.Reset()
+	if err := c.encrypt(out, plain); err != nil {
+		c.bufs.Put(out)
+		return nil, nil, err
+	}
+	return out.Bytes(), func() { c.bufs.Put(out) }, nil
+}
+
+// encrypt appends the age encryption of plain to out.
+func (c codec) encrypt(out *bytes.Buffer, plain []byte) error {
+	out.Grow(len(plain) + 256 + len(plain)/(64<<10)*16)
+	w, err := age.Encrypt(out, c.recipient)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return err
+	}
+	return w.Close()
 }
 
 func (c codec) seal(plain []byte, compress bool) ([]byte, error) {
@@ -32,15 +68,7 @@ func (c codec) seal(plain []byte, compress bool) ([]byte, error) {
 		return plain, nil
 	}
 	var out bytes.Buffer
-	out.Grow(len(plain) + 256 + len(plain)/(64<<10)*16)
-	w, err := age.Encrypt(&out, c.recipient)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := w.Write(plain); err != nil {
-		return nil, err
-	}
-	if err := w.Close(); err != nil {
+	if err := c.encrypt(&out, plain); err != nil {
 		return nil, err
 	}
 	return out.Bytes(), nil

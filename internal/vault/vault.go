@@ -24,6 +24,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
@@ -149,7 +150,7 @@ func newKeyName() string {
 func (v *Vault) useKeys(k *Keys) {
 	v.keys = k
 	v.hasher = NewHasher(k.IDKey)
-	v.codec = codec{recipient: k.Identity.Recipient(), identity: k.Identity}
+	v.codec = codec{recipient: k.Identity.Recipient(), identity: k.Identity, bufs: new(sync.Pool)}
 }
 
 // Open opens the vault in s. passphrase is called only when the vault is
@@ -287,10 +288,11 @@ func (v *Vault) Seal(plain []byte, compress bool) ([]byte, error) {
 
 // PutBlob stores the blob with the given ID and returns the stored size.
 func (v *Vault) PutBlob(ctx context.Context, id ID, plain []byte) (int, error) {
-	sealed, err := v.codec.seal(plain, false)
+	sealed, release, err := v.codec.sealBlob(plain)
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	if !v.Encrypted() {
 		// A plain blob is stored as is, and its ID is its SHA-256.
 		ctx = store.WithDigest(ctx, sealed, id)
