@@ -114,6 +114,13 @@ func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store) (*
 	}
 	skey, _ := readTrimmed(filepath.Join(dir, "log.key"))
 	if skey == "" {
+		if v.Encrypted() {
+			// Opened with a remembered id-key: the log key is in the
+			// key files.
+			if err := v.Unlock(); err != nil {
+				return nil, err
+			}
+		}
 		if k := v.Keys(); k != nil {
 			skey = k.LogKey
 		} else if b, err := store.ReadAll(ctx, chain, plainLogKey); err == nil {

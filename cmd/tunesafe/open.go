@@ -143,10 +143,11 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	chain := a.decorate(backend)
-	v, err := vault.Open(ctx, chain, a.passphrase(false))
+	v, err := vault.OpenWith(ctx, chain, vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey})
 	if err != nil {
 		return nil, fmt.Errorf("open vault %s: %w", loc, err)
 	}
+	a.rememberIDKey(v)
 	// A vault under S3 Object Lock locks everything written from here on.
 	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
 		return nil, err

@@ -16,6 +16,9 @@ import (
 type codec struct {
 	recipient age.Recipient
 	identity  age.Identity
+	// lazy, when identity is nil in an encrypted vault, opens the key
+	// files on first need (remembered.go).
+	lazy *lazyKeys
 	// bufs recycles the buffers blobs are encrypted into (*bytes.Buffer):
 	// a backup seals most of a library's bytes, and a fresh buffer for
 	// each blob would be allocated, cleared and collected.
@@ -76,8 +79,16 @@ func (c codec) seal(plain []byte, compress bool) ([]byte, error) {
 
 func (c codec) open(stored []byte, compressed bool) ([]byte, error) {
 	plain := stored
-	if c.identity != nil {
-		r, err := age.Decrypt(bytes.NewReader(stored), c.identity)
+	identity := c.identity
+	if identity == nil && c.lazy != nil {
+		k, err := c.lazy.get()
+		if err != nil {
+			return nil, &lockedError{err}
+		}
+		identity = k.Identity
+	}
+	if identity != nil {
+		r, err := age.Decrypt(bytes.NewReader(stored), identity)
 		if err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}

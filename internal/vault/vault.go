@@ -38,6 +38,9 @@ type Vault struct {
 	keys   *Keys
 	hasher Hasher
 	codec  codec
+	// lazy opens the key files on first need when the vault was opened
+	// with a remembered id-key (remembered.go); keys is then nil.
+	lazy *lazyKeys
 }
 
 // InitOptions configure a new vault.
@@ -156,6 +159,13 @@ func (v *Vault) useKeys(k *Keys) {
 // Open opens the vault in s. passphrase is called only when the vault is
 // encrypted; it may prompt the user.
 func Open(ctx context.Context, s store.Store, passphrase func() (string, error)) (*Vault, error) {
+	return OpenWith(ctx, s, OpenOptions{Passphrase: passphrase})
+}
+
+// OpenWith opens the vault in s; see OpenOptions. An encrypted vault
+// opened with a remembered id-key asks for its passphrase on first need,
+// with ctx.
+func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error) {
 	b, err := store.ReadAll(ctx, s, ConfigKey)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, ErrNoVault
@@ -171,6 +181,24 @@ func Open(ctx context.Context, s store.Store, passphrase func() (string, error))
 	if !cfg.encrypted() {
 		return v, nil
 	}
+	if o.RememberedIDKey != nil {
+		if key := o.RememberedIDKey(cfg.ID); len(key) == 32 {
+			if err := v.openRemembered(ctx, key, o.Passphrase); err != nil {
+				return nil, err
+			}
+			return v, nil
+		}
+	}
+	k, err := v.openKeys(ctx, o.Passphrase)
+	if err != nil {
+		return nil, err
+	}
+	v.useKeys(k)
+	return v, nil
+}
+
+// openKeys asks for the passphrase and opens the key file it opens.
+func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error)) (*Keys, error) {
 	if passphrase == nil {
 		return nil, ErrNeedPassphrase
 	}
@@ -185,11 +213,10 @@ func Open(ctx context.Context, s store.Store, passphrase func() (string, error))
 	if err != nil {
 		return nil, err
 	}
-	if k.Identity.Recipient().String() != cfg.Recipient {
+	if k.Identity.Recipient().String() != v.cfg.Recipient {
 		return nil, &FormatError{Msg: "the key file does not match the vault's recipient in " + ConfigKey}
 	}
-	v.useKeys(k)
-	return v, nil
+	return k, nil
 }
 
 // unlock tries every key file with the passphrase.
@@ -222,7 +249,14 @@ func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
 // ChangePassphrase writes a new key file sealed with newPass and removes
 // the others. Only keys/ changes.
 func (v *Vault) ChangePassphrase(ctx context.Context, newPass string, scryptLogN int) error {
-	if v.keys == nil {
+	keys := v.Keys()
+	if v.lazy != nil {
+		var err error
+		if keys, err = v.lazy.get(); err != nil {
+			return err
+		}
+	}
+	if keys == nil {
 		return errors.New("the vault is not encrypted: there is no passphrase to change")
 	}
 	if newPass == "" {
@@ -238,7 +272,7 @@ func (v *Vault) ChangePassphrase(ctx context.Context, newPass string, scryptLogN
 	if scryptLogN == 0 {
 		scryptLogN = DefaultScryptLogN
 	}
-	sealed, err := sealKeys(v.keys, newPass, scryptLogN)
+	sealed, err := sealKeys(keys, newPass, scryptLogN)
 	if err != nil {
 		return err
 	}
@@ -263,14 +297,41 @@ func (v *Vault) WithStore(s store.Store) *Vault {
 
 // Unseal decodes stored bytes written by Seal.
 func (v *Vault) Unseal(stored []byte, compressed bool) ([]byte, error) {
-	return v.codec.open(stored, compressed)
+	plain, err := v.codec.open(stored, compressed)
+	var le *lockedError
+	if errors.As(err, &le) {
+		return nil, le.err
+	}
+	return plain, err
+}
+
+// openStored decodes the stored bytes of key: a failure is damage to the
+// object, unless the key files could not be opened.
+func (v *Vault) openStored(key string, stored []byte, compressed bool) ([]byte, error) {
+	plain, err := v.codec.open(stored, compressed)
+	var le *lockedError
+	if errors.As(err, &le) {
+		return nil, le.err
+	}
+	if err != nil {
+		return nil, &CorruptError{Key: key, Err: err}
+	}
+	return plain, nil
 }
 
 // Config returns the vault's configuration.
 func (v *Vault) Config() *Config { return v.cfg }
 
 // Keys returns the vault's secrets, or nil for a plain vault.
-func (v *Vault) Keys() *Keys { return v.keys }
+// Keys returns the vault's secrets once its key files are open: nil for a
+// plain vault, and for one opened with a remembered id-key that has not
+// needed them yet.
+func (v *Vault) Keys() *Keys {
+	if v.lazy != nil {
+		return v.lazy.peek()
+	}
+	return v.keys
+}
 
 // Store returns the store the vault writes to.
 func (v *Vault) Store() store.Store { return v.store }
@@ -318,11 +379,7 @@ func (v *Vault) ReadBlob(ctx context.Context, id ID) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	plain, err := v.codec.open(stored, false)
-	if err != nil {
-		return nil, &CorruptError{Key: key, Err: err}
-	}
-	return plain, nil
+	return v.openStored(key, stored, false)
 }
 
 func (v *Vault) getVerified(ctx context.Context, key string, id ID, compressed bool) ([]byte, error) {
@@ -330,9 +387,9 @@ func (v *Vault) getVerified(ctx context.Context, key string, id ID, compressed b
 	if err != nil {
 		return nil, err
 	}
-	plain, err := v.codec.open(stored, compressed)
+	plain, err := v.openStored(key, stored, compressed)
 	if err != nil {
-		return nil, &CorruptError{Key: key, Err: err}
+		return nil, err
 	}
 	if got := v.hasher.Sum(plain); got != id {
 		return nil, &CorruptError{Key: key, Err: errors.New("content does not match its id")}

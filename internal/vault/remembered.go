@@ -1,0 +1,103 @@
+package vault
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"sync"
+
+	"filippo.io/age"
+)
+
+// A computer that has opened an encrypted vault once may remember the
+// vault's id-key (Keys.IDKey) and open the vault with it later: the vault
+// then names content and encrypts to its public recipient at once, and
+// opens its key files (an scrypt derivation of the passphrase, a quarter of
+// a second and 64 MiB) only when something must be decrypted. A backup
+// that finds nothing to read, the common case of a scheduled run, never
+// needs the passphrase at all.
+//
+// The id-key lets its holder tell whether the vault holds given content,
+// which the computer that made the backups knows anyway; it decrypts
+// nothing. The identity, which does, is never remembered.
+
+// OpenOptions configure OpenWith.
+type OpenOptions struct {
+	// Passphrase is called when the vault's key files must be opened; it
+	// may prompt the user.
+	Passphrase func() (string, error)
+	// RememberedIDKey, if set, returns the id-key this computer remembers
+	// for the vault with the given ID, or nil.
+	RememberedIDKey func(vaultID string) []byte
+}
+
+// lazyKeys opens the key files on first need. A wrong or missing
+// passphrase is kept as the answer; any other failure (the store
+// unreachable) is tried again at the next need.
+type lazyKeys struct {
+	mu   sync.Mutex
+	open func() (*Keys, error)
+	keys *Keys
+	err  error
+}
+
+func (l *lazyKeys) get() (*Keys, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.keys != nil || l.err != nil {
+		return l.keys, l.err
+	}
+	k, err := l.open()
+	switch {
+	case err == nil:
+		l.keys = k
+	case errors.Is(err, ErrWrongPassphrase), errors.Is(err, ErrNeedPassphrase):
+		l.err = err
+	}
+	return k, err
+}
+
+// peek returns the keys if they are open already.
+func (l *lazyKeys) peek() *Keys {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.keys
+}
+
+// lockedError carries why the key files could not be opened through the
+// codec, so that it is not mistaken for damaged content.
+type lockedError struct{ err error }
+
+func (e *lockedError) Error() string { return e.err.Error() }
+func (e *lockedError) Unwrap() error { return e.err }
+
+// openRemembered sets v up to work with a remembered id-key.
+func (v *Vault) openRemembered(ctx context.Context, idKey []byte, passphrase func() (string, error)) error {
+	rcpt, err := age.ParseX25519Recipient(v.cfg.Recipient)
+	if err != nil {
+		return &FormatError{Msg: ConfigKey + ": recipient: " + err.Error()}
+	}
+	v.hasher = NewHasher(idKey)
+	v.lazy = &lazyKeys{open: func() (*Keys, error) {
+		k, err := v.openKeys(ctx, passphrase)
+		if err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare(k.IDKey, idKey) != 1 {
+			return nil, &FormatError{Msg: "the id-key this computer remembers for the vault is not the vault's: forget it (see 'tunesafe help') and open the vault again"}
+		}
+		return k, nil
+	}}
+	v.codec = codec{recipient: rcpt, lazy: v.lazy, bufs: new(sync.Pool)}
+	return nil
+}
+
+// Unlock opens the key files now, if the vault was opened with a
+// remembered id-key and has not needed them yet.
+func (v *Vault) Unlock() error {
+	if v.lazy == nil {
+		return nil
+	}
+	_, err := v.lazy.get()
+	return err
+}
