@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -342,5 +343,37 @@ func TestRestoreDetectsDamage(t *testing.T) {
 		if hashOf(t, filepath.Join(out, "Music", "good.flac")) != hashOf(t, filepath.Join(src, "good.flac")) {
 			t.Fatal("the undamaged file was not restored")
 		}
+	}
+}
+
+// A complete pass removes only the checkpoints this computer's cache
+// recorded: it reads no snapshot to find them, so a checkpoint left before
+// the cache was lost (or by another computer) stays for forget to handle.
+func TestOldCheckpointsOnRecord(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 6 {
+		writeFile(t, filepath.Join(src, string(rune('a'+i))+".flac"), randomBytes(uint64(200+i), 200<<10))
+	}
+	first := f.backup(Options{Paths: []string{src}, MaxUpload: 300 << 10, Readers: 1, Uploaders: 1})
+	f.dropCache()
+	second := f.backup(Options{Paths: []string{src}, MaxUpload: 300 << 10, Readers: 1, Uploaders: 1})
+	if !first.Partial || !second.Partial || first.SnapshotID == second.SnapshotID {
+		t.Fatalf("want two checkpoints: %+v %+v", first, second)
+	}
+	full := f.backup(Options{Paths: []string{src}})
+	snaps, err := f.vault.Snapshots(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, s := range snaps {
+		ids = append(ids, s.ID.String())
+	}
+	slices.Sort(ids)
+	want := []string{first.SnapshotID, full.SnapshotID}
+	slices.Sort(want)
+	if !slices.Equal(ids, want) {
+		t.Fatalf("snapshots %v, want the unrecorded checkpoint and the complete one %v", ids, want)
 	}
 }

@@ -2,6 +2,7 @@ package backup
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/user"
@@ -172,9 +173,20 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 			return vault.ID{}, err
 		}
 	}
+	if partial {
+		// Recorded before the previous one goes, so that a kill between
+		// the two leaves both on the record.
+		m := r.checkpoints(ctx)
+		m[id.String()] = s.Paths
+		r.setCheckpoints(ctx, m)
+	}
 	if r.checkpoint != nil && *r.checkpoint != id {
 		if err := r.v.DeleteSnapshot(ctx, *r.checkpoint); err != nil {
 			r.o.Logger.Warn("remove superseded checkpoint", "err", err)
+		} else {
+			m := r.checkpoints(ctx)
+			delete(m, r.checkpoint.String())
+			r.setCheckpoints(ctx, m)
 		}
 	}
 	if partial {
@@ -186,23 +198,51 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	return id, nil
 }
 
-// removeOldCheckpoints deletes the checkpoints that earlier, interrupted
-// passes over the same paths from this host left behind: the complete
-// snapshot just written holds everything they held. Failing to delete one
-// is not an error of the backup.
-func (r *run) removeOldCheckpoints(ctx context.Context, s *vault.Snapshot, keep vault.ID) {
-	all, err := r.v.Snapshots(ctx)
-	if err != nil {
-		r.o.Logger.Warn("list snapshots to remove old checkpoints", "err", err)
-		return
+// checkpointsMeta is the cache's record of the checkpoints this computer
+// wrote and has not removed: snapshot ID to the source paths.
+const checkpointsMeta = "checkpoints"
+
+// checkpoints returns the record of this computer's checkpoints.
+func (r *run) checkpoints(ctx context.Context) map[string][]string {
+	m := map[string][]string{}
+	if s, err := r.c.Meta(ctx, checkpointsMeta); err == nil && s != "" {
+		json.Unmarshal([]byte(s), &m)
 	}
-	for _, old := range all {
-		if !old.Partial || old.ID == keep || old.Host != s.Host || !old.Time.Before(s.Time) || !samePaths(old.Paths, s.Paths) {
+	return m
+}
+
+func (r *run) setCheckpoints(ctx context.Context, m map[string][]string) {
+	b, _ := json.Marshal(m)
+	if err := r.c.SetMeta(ctx, checkpointsMeta, string(b)); err != nil {
+		r.o.Logger.Warn("record checkpoints", "err", err)
+	}
+}
+
+// removeOldCheckpoints deletes the checkpoints that earlier, interrupted
+// passes over the same paths on this computer left behind, as the cache
+// recorded them: the complete snapshot just written holds everything they
+// held. Reading every snapshot of the vault to find them would cost a
+// request per snapshot on every run. Failing to delete one is not an error
+// of the backup.
+func (r *run) removeOldCheckpoints(ctx context.Context, s *vault.Snapshot, keep vault.ID) {
+	m := r.checkpoints(ctx)
+	changed := false
+	for id, paths := range m {
+		if id == keep.String() || !samePaths(paths, s.Paths) {
 			continue
 		}
-		if err := r.v.DeleteSnapshot(ctx, old.ID); err != nil {
-			r.o.Logger.Warn("remove old checkpoint", "id", old.ID, "err", err)
+		old, err := vault.ParseID(id)
+		if err == nil {
+			if err := r.v.DeleteSnapshot(ctx, old); err != nil {
+				r.o.Logger.Warn("remove old checkpoint", "id", id, "err", err)
+				continue
+			}
 		}
+		delete(m, id)
+		changed = true
+	}
+	if changed {
+		r.setCheckpoints(ctx, m)
 	}
 }
 
