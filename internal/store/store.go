@@ -74,7 +74,10 @@ func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	defer rc.Close()
 	if sz, ok := rc.(Sizer); ok {
 		if n := sz.Size(); n >= 0 && n < 1<<30 {
-			buf := bytes.NewBuffer(make([]byte, 0, n+1))
+			// Grow, unlike make, does not clear memory about to be
+			// overwritten: restoring a library reads gigabytes here.
+			var buf bytes.Buffer
+			buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
 			_, err := buf.ReadFrom(rc)
 			return buf.Bytes(), err
 		}

@@ -92,8 +92,10 @@ func (c codec) open(stored []byte, compressed bool) ([]byte, error) {
 		if err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}
-		// The plaintext is a little shorter than the age file.
-		buf := bytes.NewBuffer(make([]byte, 0, len(stored)))
+		// The plaintext is a little shorter than the age file. Grow, unlike
+		// make, does not clear memory about to be overwritten.
+		var buf bytes.Buffer
+		buf.Grow(len(stored) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
 		if _, err := buf.ReadFrom(r); err != nil {
 			return nil, fmt.Errorf("decrypt: %w", err)
 		}
