@@ -95,8 +95,9 @@ func writeContent(ctx context.Context, v *vault.Vault, o Options, n *vault.Node,
 }
 
 type fetched struct {
-	data []byte
-	err  error
+	data    []byte
+	release func()
+	err     error
 }
 
 // fetchBlobs writes blobs in order, fetching a few ahead.
@@ -115,8 +116,8 @@ func fetchBlobs(ctx context.Context, v *vault.Vault, ids []vault.ID, w io.Writer
 			}
 			go func(id vault.ID) {
 				// The file's SHA-256 is checked once it is whole.
-				data, err := v.ReadBlob(ctx, id)
-				f <- fetched{data, err}
+				data, release, err := v.ReadBlob(ctx, id)
+				f <- fetched{data, release, err}
 			}(id)
 		}
 	}()
@@ -125,7 +126,9 @@ func fetchBlobs(ctx context.Context, v *vault.Vault, ids []vault.ID, w io.Writer
 		if r.err != nil {
 			return r.err
 		}
-		if _, err := w.Write(r.data); err != nil {
+		_, err := w.Write(r.data)
+		r.release()
+		if err != nil {
 			return err
 		}
 	}

@@ -65,6 +65,23 @@ type Store interface {
 // that ReadAll allocates once.
 type Sizer interface{ Size() int64 }
 
+// ReadInto reads the whole object under key into buf, after what buf
+// holds: a caller that recycles buffers reads without allocating.
+func ReadInto(ctx context.Context, s Store, key string, buf *bytes.Buffer) error {
+	rc, err := s.Get(ctx, key, 0, -1)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	if sz, ok := rc.(Sizer); ok {
+		if n := sz.Size(); n >= 0 && n < 1<<30 {
+			buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+		}
+	}
+	_, err = buf.ReadFrom(rc)
+	return err
+}
+
 // ReadAll reads the whole object under key.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
 	rc, err := s.Get(ctx, key, 0, -1)

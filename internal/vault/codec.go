@@ -77,6 +77,27 @@ func (c codec) seal(plain []byte, compress bool) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
+// openBlobTo decrypts a blob of an encrypted vault into out.
+func (c codec) openBlobTo(stored []byte, out *bytes.Buffer) error {
+	identity := c.identity
+	if identity == nil && c.lazy != nil {
+		k, err := c.lazy.get()
+		if err != nil {
+			return &lockedError{err}
+		}
+		identity = k.Identity
+	}
+	r, err := age.Decrypt(bytes.NewReader(stored), identity)
+	if err != nil {
+		return fmt.Errorf("decrypt: %w", err)
+	}
+	out.Grow(len(stored) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+	if _, err := out.ReadFrom(r); err != nil {
+		return fmt.Errorf("decrypt: %w", err)
+	}
+	return nil
+}
+
 func (c codec) open(stored []byte, compressed bool) ([]byte, error) {
 	plain := stored
 	identity := c.identity

@@ -106,7 +106,7 @@ func TestOpenRememberedMismatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	var fe *FormatError
-	if _, err := v.ReadBlob(ctx, id); !errors.As(err, &fe) {
+	if _, _, err := v.ReadBlob(ctx, id); !errors.As(err, &fe) {
 		t.Fatalf("read with a wrong remembered key: %v", err)
 	}
 	v, err = OpenWith(ctx, s, OpenOptions{Passphrase: pass("pass phrase"), RememberedIDKey: func(string) []byte { return []byte("short") }})

@@ -16,6 +16,7 @@
 package vault
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -41,6 +42,8 @@ type Vault struct {
 	// lazy opens the key files on first need when the vault was opened
 	// with a remembered id-key (remembered.go); keys is then nil.
 	lazy *lazyKeys
+	// reads recycles the buffers of ReadBlob (*bytes.Buffer).
+	reads *sync.Pool
 }
 
 // InitOptions configure a new vault.
@@ -108,7 +111,7 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 		ObjectLock:   o.ObjectLock,
 		Doc:          "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe.",
 	}
-	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil)}
+	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil), reads: new(sync.Pool)}
 	if o.Encrypt {
 		if o.Passphrase == "" {
 			return nil, ErrNeedPassphrase
@@ -177,7 +180,7 @@ func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error)
 	if err != nil {
 		return nil, err
 	}
-	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil)}
+	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil), reads: new(sync.Pool)}
 	if !cfg.encrypted() {
 		return v, nil
 	}
@@ -372,14 +375,42 @@ func (v *Vault) GetBlob(ctx context.Context, id ID) ([]byte, error) {
 // ReadBlob reads and decrypts a blob without checking its content against
 // its ID, for callers that verify what they assemble another way (restore
 // checks every file's SHA-256, and age authenticates encrypted blobs). It
-// saves hashing every byte twice.
-func (v *Vault) ReadBlob(ctx context.Context, id ID) ([]byte, error) {
+// saves hashing every byte twice. The plaintext is in a recycled buffer:
+// call release once it is no longer used (a restore reads gigabytes, and
+// fresh buffers would each be cleared and collected).
+func (v *Vault) ReadBlob(ctx context.Context, id ID) (plain []byte, release func(), err error) {
 	key := BlobKey(id)
-	stored, err := store.ReadAll(ctx, v.store, key)
-	if err != nil {
-		return nil, err
+	stored := v.readBuf()
+	if err := store.ReadInto(ctx, v.store, key, stored); err != nil {
+		v.reads.Put(stored)
+		return nil, nil, err
 	}
-	return v.openStored(key, stored, false)
+	if !v.Encrypted() {
+		return stored.Bytes(), func() { v.reads.Put(stored) }, nil
+	}
+	out := v.readBuf()
+	err = v.codec.openBlobTo(stored.Bytes(), out)
+	v.reads.Put(stored)
+	var le *lockedError
+	switch {
+	case errors.As(err, &le):
+		err = le.err
+	case err != nil:
+		err = &CorruptError{Key: key, Err: err}
+	}
+	if err != nil {
+		v.reads.Put(out)
+		return nil, nil, err
+	}
+	return out.Bytes(), func() { v.reads.Put(out) }, nil
+}
+
+func (v *Vault) readBuf() *bytes.Buffer {
+	if b, ok := v.reads.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
 }
 
 func (v *Vault) getVerified(ctx context.Context, key string, id ID, compressed bool) ([]byte, error) {
