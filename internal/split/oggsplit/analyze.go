@@ -12,8 +12,10 @@ import (
 // and audio bytes more often than this is stored whole.
 const maxRegions = 1 << 16
 
-// analysis is the first pass of Split over the file's bytes: it validates
-// every page, encodes the page table and labels every body byte.
+// analysis is the pass of Split over the file's pages: it validates every
+// page, encodes the page table, labels every body byte and notes where
+// each body lies in the file. It reads the file once, in order, and keeps
+// nothing of the bodies but their place.
 type analysis struct {
 	serials []uint32
 	streams map[uint32]*logical
@@ -22,7 +24,9 @@ type analysis struct {
 	table   []byte // page entries
 	headLen int    // bytes of table holding the head table; -1 until known
 	bodyLen int64
-	end     int // offset of the first byte after the last page
+	end     int64 // file offset of the first byte after the last page
+
+	bodies []segment // where the bodies lie: at is relative to the bodies section
 
 	known    bool    // some logical stream has a known codec
 	kinds    []kspan // labels of the body bytes, in order, covering [0, bodyLen)
@@ -36,14 +40,15 @@ type logical struct {
 	codec codec // known once packet 0 is complete
 	nhead int   // header packets of the current link, or allPackets
 
-	packets int     // packets completed in the current link
-	keep    bool    // the packet in progress is collected for parsing
-	pieces  []piece // where the packet in progress lies
+	packets int      // packets completed in the current link
+	keep    bool     // the packet in progress is scanned
+	scan    *scanner // scans the packet in progress when keep
+	pieces  []piece  // where the packet in progress lies when keep
 }
 
-// piece is a part of a packet: n bytes at file offset file and body
+// piece is a part of a packet: n bytes at packet offset pkt and body
 // offset body.
-type piece struct{ file, body, n int64 }
+type piece struct{ pkt, body, n int64 }
 
 // kspan labels n body bytes at offset off.
 type kspan struct {
@@ -51,22 +56,30 @@ type kspan struct {
 	kind   split.Kind
 }
 
-// analyze reads the pages of buf from offset start on.
-func analyze(buf []byte, start int) (*analysis, error) {
+// analyze reads the pages of the file from r, positioned at file offset
+// start, up to size.
+func analyze(r *fileReader, start int64) (*analysis, error) {
 	a := &analysis{streams: make(map[uint32]*logical), headLen: -1}
 	off := start
-	for off < len(buf) {
-		p, err := parsePage(buf[off:])
+	for off < r.size {
+		b, err := r.peekPage()
+		if err != nil {
+			return nil, fmt.Errorf("read offset %d: %w", off, err)
+		}
+		p, err := parsePage(b)
 		if err == errNoPage {
 			break
 		}
 		if err != nil {
 			return nil, fmt.Errorf("offset %d: %w", off, err)
 		}
-		if err := a.page(buf, off, &p); err != nil {
+		if err := a.page(off, &p); err != nil {
 			return nil, fmt.Errorf("offset %d: %w", off, err)
 		}
-		off += p.size()
+		if err := r.skip(int64(p.size())); err != nil {
+			return nil, err
+		}
+		off += int64(p.size())
 	}
 	if off == start {
 		return nil, fmt.Errorf("%w: no complete Ogg page at offset %d", ErrNotOgg, start)
@@ -82,8 +95,8 @@ func analyze(buf []byte, start int) (*analysis, error) {
 }
 
 // page labels the body bytes of page p, found at file offset off, and
-// appends its entry to the table.
-func (a *analysis) page(buf []byte, off int, p *page) error {
+// appends its entry to the table. p's body is valid only during the call.
+func (a *analysis) page(off int64, p *page) error {
 	st := a.streams[p.serial]
 	if st == nil {
 		if len(a.serials) == maxSerials {
@@ -101,7 +114,7 @@ func (a *analysis) page(buf []byte, off int, p *page) error {
 		return fmt.Errorf("%w: page of stream %#x before its first page", ErrUnsupported, p.serial)
 	}
 
-	audio := a.packets(buf, off+pageHeaderSize+len(p.lacing), p, st)
+	audio := a.packets(p, st)
 	if p.htype&flagBOS != 0 && st.packets == 0 {
 		return fmt.Errorf("%w: first packet of stream %#x does not end on its first page", ErrUnsupported, p.serial)
 	}
@@ -110,24 +123,38 @@ func (a *analysis) page(buf []byte, off int, p *page) error {
 	}
 	e := entry{htype: p.htype, sidx: st.sidx, seq: p.seq, granule: p.granule, lacing: p.lacing}
 	var err error
-	a.table, err = a.enc.appendEntry(a.table, &e)
+	a.table, err = a.enc.appendEntry(double(a.table, maxEntry), &e)
 	if err != nil {
 		return err
 	}
 	if len(a.table) > maxTables {
 		return fmt.Errorf("%w: page table over %d bytes", ErrUnsupported, maxTables)
 	}
+	if len(p.body) > 0 {
+		a.bodies = append(double(a.bodies, 1), segment{a.bodyLen, off + pageHeaderSize + int64(len(p.lacing))})
+	}
 	a.bodyLen += int64(len(p.body))
 	return nil
 }
 
-// packets walks the packet pieces of page p, whose body starts at file
-// offset bodyOff, labels them and reports whether any is audio.
-func (a *analysis) packets(buf []byte, bodyOff int, p *page, st *logical) (audio bool) {
-	file, body := int64(bodyOff), a.bodyLen
-	var n int64 // bytes of the piece in progress
+// double returns s with room for n more elements, doubling its capacity
+// when it has less: the table and the segments grow with every page, and
+// append's smaller steps for large slices would allocate several times
+// their final size in all.
+func double[S ~[]E, E any](s S, n int) S {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s), 64))
+}
+
+// packets walks the packet pieces of page p, labels them and reports
+// whether any is audio.
+func (a *analysis) packets(p *page, st *logical) (audio bool) {
+	at, body := 0, a.bodyLen // offsets of the piece in the page body and in the bodies
+	n := 0                   // bytes of the piece in progress
 	for i, l := range p.lacing {
-		n += int64(l)
+		n += int(l)
 		complete := l < maxLacing
 		if !complete && i < len(p.lacing)-1 {
 			continue
@@ -136,67 +163,65 @@ func (a *analysis) packets(buf []byte, bodyOff int, p *page, st *logical) (audio
 		header := st.nhead == allPackets || st.packets < st.nhead
 		switch {
 		case !header && st.codec == codecOther:
-			a.label(body, n, split.Data)
+			a.label(body, int64(n), split.Data)
 		case !header:
 			audio = audio || n > 0
-			a.label(body, n, split.Audio)
+			a.label(body, int64(n), split.Audio)
 		default:
-			a.label(body, n, split.Tag)
-			if st.packets == 0 || st.codec.hasComment(st.packets) {
-				st.keep = true
+			a.label(body, int64(n), split.Tag)
+			if !st.keep && (st.packets == 0 || st.codec.hasComment(st.packets)) {
+				st.keep, st.scan = true, newScanner(st.codec, st.packets)
 			}
 			if st.keep && n > 0 {
-				st.pieces = append(st.pieces, piece{file, body, n})
+				st.pieces = append(st.pieces, piece{st.scan.pos, body, int64(n)})
+				st.scan.feed(p.body[at : at+n])
 			}
 		}
-		file, body, n = file+n, body+n, 0
+		at, body, n = at+n, body+int64(n), 0
 		if complete {
-			a.endPacket(buf, st)
+			a.endPacket(st)
 		}
 	}
 	return audio
 }
 
 // endPacket finishes packet st.packets: the first packet names the codec,
-// and comment packets are searched for pictures.
-func (a *analysis) endPacket(buf []byte, st *logical) {
+// and the pictures of a comment packet are labelled.
+func (a *analysis) endPacket(st *logical) {
 	k := st.packets
 	st.packets++
 	if !st.keep {
 		return
 	}
-	var pkt []byte
-	if len(st.pieces) == 1 {
-		pc := st.pieces[0]
-		pkt = buf[pc.file : pc.file+pc.n]
-	} else {
-		for _, pc := range st.pieces {
-			pkt = append(pkt, buf[pc.file:pc.file+pc.n]...)
-		}
-	}
-	pieces := st.pieces
-	st.keep, st.pieces = false, st.pieces[:0]
+	sc, pieces := st.scan, st.pieces
+	st.keep, st.scan, st.pieces = false, nil, st.pieces[:0]
 	if k == 0 {
-		st.codec, st.nhead = identify(pkt)
+		st.codec, st.nhead = identify(sc.head())
 		if st.codec != codecOther {
 			a.known = true
 		}
 		return
 	}
-	for _, r := range st.codec.pictures(k, pkt) {
+	for _, r := range sc.finish() {
 		a.picture(pieces, r)
 	}
 }
 
 // picture labels the bytes r of a packet lying in pieces as a picture.
 func (a *analysis) picture(pieces []piece, r rng) {
-	var pos int64 // packet offset of the current piece
-	for _, pc := range pieces {
-		lo, hi := max(r.start, pos), min(r.end, pos+pc.n)
-		if lo < hi && len(a.pictures) < maxRegions {
-			a.pictures = append(a.pictures, kspan{pc.body + lo - pos, hi - lo, split.Picture})
+	// The piece holding r.start, then the following ones.
+	i, found := slices.BinarySearchFunc(pieces, r.start, func(pc piece, off int64) int { return cmp.Compare(pc.pkt, off) })
+	if !found && i > 0 {
+		i--
+	}
+	for _, pc := range pieces[i:] {
+		if pc.pkt >= r.end || len(a.pictures) >= maxRegions {
+			return
 		}
-		pos += pc.n
+		lo, hi := max(r.start, pc.pkt), min(r.end, pc.pkt+pc.n)
+		if lo < hi {
+			a.pictures = append(a.pictures, kspan{pc.body + lo - pc.pkt, hi - lo, split.Picture})
+		}
 	}
 }
 

@@ -59,5 +59,17 @@
 // those whole. It stores exactly multiplexed and chained files, Skeleton
 // tracks, leading ID3v2 tags and truncated files. Before returning a plan
 // it rebuilds the file from the stream and compares SHA-256 digests, so
-// every plan it returns restores the file.
+// every plan it returns restores the file (SplitUnverified leaves that
+// check to its caller).
+//
+// # Memory
+//
+// Split reads the file once, in order, through a 64 KiB buffer: it checks
+// each page's CRC as the page goes by, and scans header packets for
+// pictures without holding them. What it keeps is the page table and one
+// 16-byte segment per page saying where the page's body lies in the file:
+// a few dozen bytes per page, 1–3% of a file of 4 KiB pages. The plan's
+// stream is built of those segments and the small in-memory sections; it
+// reads the prefix, the bodies and the trailer from the file whenever it
+// is read, so it is only valid while the file is open and unchanged.
 package oggsplit

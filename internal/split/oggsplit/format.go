@@ -130,6 +130,9 @@ func noEOF(err error) error {
 // sequence numbers as runs of zero, and renumbering all pages after an
 // inserted one leaves every later entry unchanged.
 
+// maxEntry is the size of the longest page entry.
+const maxEntry = 1 + 3*binary.MaxVarintLen64 + 1 + maxLacing
+
 // entry is one decoded page entry.
 type entry struct {
 	htype   byte

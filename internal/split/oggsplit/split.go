@@ -28,102 +28,109 @@ var (
 // means the file should be stored whole; errors wrap ErrNotOgg,
 // ErrUnsupported or ErrCorrupt when they are about the file's content.
 //
-// Split reads the whole file into memory and returns the stored stream in
-// memory (about the file's size), so it refuses files over 1 GiB. Before
-// returning it rebuilds the file from the stream and compares SHA-256
-// digests, so a plan it returns always restores the file it read.
+// Split reads the file once, in order, checking every page's CRC, and
+// keeps in memory only the page table and where each page body lies: its
+// memory grows with the number of pages (a few dozen bytes each), not with
+// the file's size. The plan's Stream holds the small sections and reads the
+// rest (prefix, page bodies, trailer) from f: it is valid as long as f is
+// open and unchanged, and a read of it fails when f has become shorter.
+// Files over 1 GiB are refused: Rebuild does not accept ogg1 sections
+// that long.
+//
+// Before returning, Split rebuilds the file from the stream and compares
+// its SHA-256 digest with the file's, reading the file twice more, so a
+// plan it returns restores the file it read.
 func Split(f io.ReaderAt, size int64) (split.Plan, error) {
-	return split1(f, size, true)
+	p, err := split1(f, size)
+	if err != nil {
+		return split.Plan{}, err
+	}
+	if err := verify(f, size, p); err != nil {
+		return split.Plan{}, err
+	}
+	return p, nil
 }
 
 // SplitUnverified is Split without the final rebuild check, for callers
 // that verify every plan themselves (the backup engine rebuilds each
 // layout into a SHA-256 and compares it with the file's, as package split
-// requires); it saves a rebuild and a hash of the whole file.
+// requires); it saves a rebuild and two reads of the whole file.
 func SplitUnverified(f io.ReaderAt, size int64) (split.Plan, error) {
-	return split1(f, size, false)
+	return split1(f, size)
 }
 
-func split1(f io.ReaderAt, size int64, check bool) (split.Plan, error) {
+func split1(f io.ReaderAt, size int64) (split.Plan, error) {
 	if size < pageHeaderSize {
 		return split.Plan{}, fmt.Errorf("%w: %d bytes", ErrNotOgg, size)
 	}
 	if size > maxFileSize {
 		return split.Plan{}, fmt.Errorf("%w: %d bytes is over the %d byte limit", ErrUnsupported, size, maxFileSize)
 	}
-	var head [10]byte
-	if n, err := f.ReadAt(head[:], 0); n < len(head) {
-		return split.Plan{}, fmt.Errorf("read: %w", noEOF(orShort(err)))
+	var head [4]byte
+	if err := readFull(f, head[:], 0); err != nil {
+		return split.Plan{}, fmt.Errorf("read: %w", err)
 	}
-	if [4]byte(head[:4]) != capturePattern && string(head[:3]) != "ID3" {
+	if head != capturePattern && string(head[:3]) != "ID3" {
 		return split.Plan{}, fmt.Errorf("%w: no capture pattern", ErrNotOgg)
 	}
-	buf := make([]byte, size)
-	if n, err := f.ReadAt(buf, 0); n < len(buf) {
-		return split.Plan{}, fmt.Errorf("read: %w", noEOF(orShort(err)))
-	}
-	pre, err := id3Prefix(buf)
+	r := newFileReader(f, 0, size)
+	pre, err := id3Prefix(r)
 	if err != nil {
 		return split.Plan{}, err
 	}
-
-	a, err := analyze(buf, pre)
+	a, err := analyze(r, pre)
 	if err != nil {
 		return split.Plan{}, err
 	}
-	stream, regions, err := a.build(buf, pre)
+	if a.end < size {
+		// The trailer is read from f with the rest of the stream; make
+		// sure that f has it.
+		var last [1]byte
+		if err := readFull(f, last[:], size-1); err != nil {
+			return split.Plan{}, fmt.Errorf("read: %w", err)
+		}
+	}
+	s, regions, err := a.build(f, size, pre)
 	if err != nil {
 		return split.Plan{}, err
 	}
 	p := split.Plan{
 		Layout:  Layout,
-		Stream:  bytes.NewReader(stream),
-		Size:    int64(len(stream)),
+		Stream:  s,
+		Size:    s.size,
 		Regions: regions,
 	}
 	if err := p.Check(); err != nil {
 		return split.Plan{}, fmt.Errorf("ogg1 plan: %w", err)
 	}
-	if check {
-		if err := verify(buf, stream); err != nil {
-			return split.Plan{}, err
-		}
-	}
 	return p, nil
 }
 
-// build lays out the stored stream and its regions for the file buf, whose
-// first pre bytes are the prefix.
-func (a *analysis) build(buf []byte, pre int) ([]byte, []split.Region, error) {
-	prefix := buf[:pre]
+// build lays out the stored stream and its regions for the file f of size
+// bytes, whose first pre bytes are the prefix.
+func (a *analysis) build(f io.ReaderAt, size, pre int64) (*stream, []split.Region, error) {
 	pro := prologue{
 		serials:    a.serials,
-		prefixLen:  uint64(len(prefix)),
+		prefixLen:  uint64(pre),
 		headLen:    uint64(a.headLen),
 		tailLen:    uint64(len(a.table) - a.headLen),
 		bodyLen:    uint64(a.bodyLen),
-		trailerLen: uint64(len(buf) - a.end),
+		trailerLen: uint64(size - a.end),
 	}
-	out := pro.append(nil)
-	head := int64(len(out)) + int64(len(prefix)) + int64(a.headLen)
-	out = slices.Grow(out, len(prefix)+len(a.table)+int(a.bodyLen)+len(buf)-a.end)
-	out = append(out, prefix...)
-	out = append(out, a.table...)
-	bodies := int64(len(out))
-	for off := pre; off < a.end; {
-		nseg := int(buf[off+26])
-		n := 0
-		for _, l := range buf[off+pageHeaderSize : off+pageHeaderSize+nseg] {
-			n += int(l)
-		}
-		start := off + pageHeaderSize + nseg
-		out = append(out, buf[start:start+n]...)
-		off = start + n
+	var s stream
+	s.appendMem(pro.append(nil))
+	s.appendFile(0, pre)
+	head := s.size + int64(a.headLen)
+	s.appendMem(a.table)
+	// The body segments follow, in the memory that holds them already.
+	bodies := s.size
+	for i := range a.bodies {
+		a.bodies[i].at += bodies
 	}
-	if int64(len(out))-bodies != a.bodyLen {
-		return nil, nil, fmt.Errorf("ogg1: bodies of %d bytes, analysed %d", int64(len(out))-bodies, a.bodyLen)
-	}
-	out = append(out, buf[a.end:]...)
+	s.segs = slices.Insert(a.bodies, 0, s.segs...)
+	a.bodies = nil
+	s.f, s.size = f, bodies+a.bodyLen
+	s.appendFile(a.end, size-a.end)
 
 	regions := []split.Region{{Kind: split.Tag, Offset: 0, Length: head}}
 	if pro.tailLen > 0 {
@@ -137,7 +144,7 @@ func (a *analysis) build(buf []byte, pre int) ([]byte, []split.Region, error) {
 	if pro.trailerLen > 0 {
 		regions = append(regions, split.Region{Kind: split.Data, Offset: bodies + a.bodyLen, Length: int64(pro.trailerLen)})
 	}
-	return out, regions, nil
+	return &s, regions, nil
 }
 
 // orShort supplies the error an io.ReaderAt owes for a short read.
@@ -148,38 +155,58 @@ func orShort(err error) error {
 	return err
 }
 
-// id3Prefix returns the length of the ID3v2 tags at the start of buf
-// (some tools prepend one to Ogg files), or 0. The first byte after them
-// must start an Ogg page.
-func id3Prefix(buf []byte) (int, error) {
-	off := 0
-	for len(buf)-off >= 10 && string(buf[off:off+3]) == "ID3" {
-		h := buf[off : off+10]
+// id3Prefix returns the length of the ID3v2 tags at r's position, the
+// start of the file (some tools prepend one to Ogg files), or 0, and
+// leaves r after them. The first byte after them must start an Ogg page.
+func id3Prefix(r *fileReader) (int64, error) {
+	for r.size-r.off >= 10 {
+		h, err := r.peek(10)
+		if err != nil {
+			return 0, fmt.Errorf("read: %w", err)
+		}
+		if string(h[:3]) != "ID3" {
+			break
+		}
 		if h[3] == 0xff || h[4] == 0xff || (h[6]|h[7]|h[8]|h[9])&0x80 != 0 {
 			return 0, fmt.Errorf("%w: malformed ID3v2 header", ErrNotOgg)
 		}
-		n := 10 + (int(h[6])<<21 | int(h[7])<<14 | int(h[8])<<7 | int(h[9]))
+		n := 10 + (int64(h[6])<<21 | int64(h[7])<<14 | int64(h[8])<<7 | int64(h[9]))
 		if h[5]&0x10 != 0 { // footer present
 			n += 10
 		}
-		if n > len(buf)-off {
+		if n > r.size-r.off {
 			return 0, fmt.Errorf("%w: ID3v2 tag runs past the end", ErrNotOgg)
 		}
-		off += n
+		if err := r.skip(n); err != nil {
+			return 0, fmt.Errorf("read: %w", err)
+		}
 	}
-	if len(buf)-off < 4 || [4]byte(buf[off:off+4]) != capturePattern {
-		return 0, fmt.Errorf("%w: no capture pattern after %d bytes of ID3v2 tags", ErrNotOgg, off)
+	if r.size-r.off < 4 {
+		return 0, fmt.Errorf("%w: no capture pattern after %d bytes of ID3v2 tags", ErrNotOgg, r.off)
 	}
-	return off, nil
+	b, err := r.peek(4)
+	if err != nil {
+		return 0, fmt.Errorf("read: %w", err)
+	}
+	if [4]byte(b) != capturePattern {
+		return 0, fmt.Errorf("%w: no capture pattern after %d bytes of ID3v2 tags", ErrNotOgg, r.off)
+	}
+	return r.off, nil
 }
 
-// verify rebuilds the file from stream and compares it with buf.
-func verify(buf, stream []byte) error {
-	h := sha256.New()
-	if err := (Rebuilder{}).Rebuild(bytes.NewReader(stream), h); err != nil {
+// verify rebuilds the file from p's stream and compares it with the file
+// f of size bytes, by their SHA-256 digests.
+func verify(f io.ReaderAt, size int64, p split.Plan) error {
+	buf := make([]byte, min(64<<10, size))
+	rebuilt := sha256.New()
+	if err := (Rebuilder{}).Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rebuilt); err != nil {
 		return fmt.Errorf("ogg1 verify: %w", err)
 	}
-	if want := sha256.Sum256(buf); !bytes.Equal(h.Sum(nil), want[:]) {
+	file := sha256.New()
+	if n, err := io.CopyBuffer(file, io.NewSectionReader(f, 0, size), buf); err != nil || n != size {
+		return fmt.Errorf("ogg1 verify: read: %w", noEOF(orShort(err)))
+	}
+	if !bytes.Equal(rebuilt.Sum(nil), file.Sum(nil)) {
 		return errors.New("ogg1 verify: rebuilt file differs from the original")
 	}
 	return nil

@@ -193,7 +193,7 @@ func TestRebuildDamaged(t *testing.T) {
 	}
 }
 
-// TestCRCSlicing compares the eight-byte path of crcUpdate with the
+// TestCRCSlicing compares the sliced paths of crcUpdate with the
 // bitwise definition, at every length and split point up to 40 bytes.
 func TestCRCSlicing(t *testing.T) {
 	bitwise := func(p []byte) uint32 {
