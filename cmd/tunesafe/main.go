@@ -19,7 +19,7 @@ func main() {
 	// by collecting garbage sooner once the heap passes this soft limit
 	// (GOMEMLIMIT overrides it).
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(128 << 20)
+		debug.SetMemoryLimit(112 << 20)
 	}
 	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }

@@ -40,7 +40,7 @@ type uploader struct {
 // maxQueued is the most blob bytes queued or being uploaded at once: room
 // for every uploader to send an average blob while the readers cut more,
 // and far less than a reader's chunker holds.
-const maxQueued = 24 << 20
+const maxQueued = 16 << 20
 
 type job struct {
 	id   vault.ID
