@@ -173,7 +173,8 @@ func (a *app) newSession(loc string, v *vault.Vault, l *auditlog.Log) (*session,
 		}
 		return nil, withHint(err, "remove the cache file "+a.cacheFile()+" if it is damaged: it is only a cache")
 	}
-	return &session{a: a, loc: loc, vault: v, log: l, db: db, cache: db.Vault(v.Config().ID)}, nil
+	cache := db.Vault(v.Config().ID)
+	return &session{a: a, loc: loc, vault: v.WithCopies(cache), log: l, db: db, cache: cache}, nil
 }
 
 // readLine reads one line from stdin (for confirmations).

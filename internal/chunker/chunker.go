@@ -106,16 +106,20 @@ func (c *Chunker) Next() ([]byte, error) {
 const initialBuf = 64 << 10
 
 func (c *Chunker) fill() error {
-	if len(c.buf) < 2*c.p.Max && c.end == len(c.buf) {
-		buf := make([]byte, 2*c.p.Max)
-		c.end = copy(buf, c.buf[c.start:c.end])
-		c.start = 0
-		c.buf = buf
-	}
 	copy(c.buf, c.buf[c.start:c.end])
 	c.end -= c.start
 	c.start = 0
-	for c.end < len(c.buf) {
+	for {
+		if c.end == len(c.buf) {
+			if len(c.buf) >= 2*c.p.Max {
+				return nil
+			}
+			// More input than the first buffer holds: grow it, so that
+			// cut always sees a maximum chunk or the end of the input.
+			buf := make([]byte, 2*c.p.Max)
+			copy(buf, c.buf[:c.end])
+			c.buf = buf
+		}
 		n, err := c.r.Read(c.buf[c.end:])
 		c.end += n
 		if errors.Is(err, io.EOF) {
@@ -126,7 +130,6 @@ func (c *Chunker) fill() error {
 			return err
 		}
 	}
-	return nil
 }
 
 // cut returns the length of the first chunk of data.

@@ -128,3 +128,69 @@ func BenchmarkChunker(b *testing.B) {
 		}
 	}
 }
+
+// A chunker starts with a small buffer and grows it at the first input
+// longer than that: the cut points must be those of a chunker that had its
+// full buffer from the start, for small and large inputs, whole or read in
+// short pieces, and when reused for the next input.
+func TestGrowingBufferCutsTheSame(t *testing.T) {
+	p := DefaultParams
+	if 2*p.Max <= initialBuf {
+		t.Fatalf("default parameters do not exercise the growing buffer")
+	}
+	reference := func(data []byte) [][]byte {
+		c := &Chunker{p: p, buf: make([]byte, 2*p.Max)}
+		c.Reset(bytes.NewReader(data))
+		var out [][]byte
+		for {
+			b, err := c.Next()
+			if err == io.EOF {
+				return out
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, bytes.Clone(b))
+		}
+	}
+	reused := New(nil, p)
+	for _, n := range []int{100, initialBuf - 1, initialBuf, initialBuf + 1, p.Min + 5, 3*p.Max + 12345} {
+		data := random(uint64(n)+100, n)
+		want := reference(data)
+		for k, r := range []io.Reader{bytes.NewReader(data), pieceReader{bytes.NewReader(data), 1000}, bytes.NewReader(data)} {
+			c := New(r, p)
+			if k == 2 {
+				c = reused
+				c.Reset(r)
+			}
+			for i := 0; ; i++ {
+				b, err := c.Next()
+				if err == io.EOF {
+					if i != len(want) {
+						t.Fatalf("n=%d: %d chunks, want %d", n, i, len(want))
+					}
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if i >= len(want) || !bytes.Equal(b, want[i]) {
+					t.Fatalf("n=%d: chunk %d (%d bytes) differs from the full-buffer cut", n, i, len(b))
+				}
+			}
+		}
+	}
+}
+
+// pieceReader returns at most n bytes per Read.
+type pieceReader struct {
+	r io.Reader
+	n int
+}
+
+func (p pieceReader) Read(b []byte) (int, error) {
+	if len(b) > p.n {
+		b = b[:p.n]
+	}
+	return p.r.Read(b)
+}

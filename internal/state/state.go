@@ -6,6 +6,10 @@
 // Lock (retention.go), so that the pass extending retention asks the
 // server only about objects close to expiry.
 //
+// It keeps copies of the vault's trees, lists and snapshots that commands
+// have read (copies.go), so that walking every snapshot again (prune, the
+// retention pass, repair) costs no requests.
+//
 // It is only a cache. Deleted, or on a new computer, everything still works:
 // the first backup lists the vault's objects once to learn what is stored,
 // re-reads the files, and uploads nothing the vault already has. The cache is
@@ -47,6 +51,9 @@ CREATE TABLE IF NOT EXISTS meta (
 	PRIMARY KEY (vault, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS retention (
 	vault TEXT NOT NULL, key TEXT NOT NULL, until INTEGER NOT NULL,
+	PRIMARY KEY (vault, key)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS copies (
+	vault TEXT NOT NULL, key TEXT NOT NULL, plain BLOB NOT NULL,
 	PRIMARY KEY (vault, key)) WITHOUT ROWID;
 `
 
@@ -296,12 +303,12 @@ func (c *Cache) ResetObjects(ctx context.Context) error {
 	return err
 }
 
-// Reset forgets everything about this vault (objects, files and
-// retention dates).
+// Reset forgets everything about this vault (objects, files, retention
+// dates and copies).
 func (c *Cache) Reset(ctx context.Context) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	for _, t := range []string{"files", "dirs", "objects", "meta", "retention"} {
+	for _, t := range []string{"files", "dirs", "objects", "meta", "retention", "copies"} {
 		if _, err := c.d.db.ExecContext(ctx, `DELETE FROM `+t+` WHERE vault=?`, c.vault); err != nil {
 			return err
 		}

@@ -77,7 +77,7 @@ func (n *Node) ListIDs() []ID {
 
 // ReadList reads a list and checks it against its ID.
 func (v *Vault) ReadList(ctx context.Context, id ID) ([]ID, error) {
-	b, err := v.GetBlob(ctx, id)
+	b, err := v.getCopied(ctx, BlobKey(id), id, false)
 	if err != nil {
 		return nil, err
 	}

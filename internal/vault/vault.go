@@ -44,6 +44,8 @@ type Vault struct {
 	lazy *lazyKeys
 	// reads recycles the buffers of ReadBlob (*bytes.Buffer).
 	reads *sync.Pool
+	// copies, if set, keeps trees, lists and snapshots (copies.go).
+	copies Copies
 }
 
 // InitOptions configure a new vault.
@@ -455,7 +457,7 @@ func (v *Vault) PutTree(ctx context.Context, t EncodedTree) (int, error) {
 // GetTree reads and checks a tree.
 func (v *Vault) GetTree(ctx context.Context, id ID) (*Tree, error) {
 	key := TreeKey(id)
-	plain, err := v.getVerified(ctx, key, id, true)
+	plain, err := v.getCopied(ctx, key, id, true)
 	if err != nil {
 		return nil, err
 	}
@@ -483,7 +485,7 @@ func (v *Vault) PutSnapshot(ctx context.Context, s *Snapshot) (ID, error) {
 // GetSnapshot reads one snapshot.
 func (v *Vault) GetSnapshot(ctx context.Context, id ID) (*Snapshot, error) {
 	key := SnapshotKey(id)
-	plain, err := v.getVerified(ctx, key, id, true)
+	plain, err := v.getCopied(ctx, key, id, true)
 	if err != nil {
 		return nil, err
 	}
