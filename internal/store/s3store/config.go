@@ -119,13 +119,21 @@ func isAWS(host string) bool {
 	return strings.HasSuffix(h, ".amazonaws.com") || strings.HasSuffix(h, ".amazonaws.com.cn")
 }
 
+// maxIdlePerHost is how many idle connections to the server are kept for
+// reuse. A restore has dozens of requests in flight (files in parallel,
+// blobs fetched ahead); with minio's default of 16, the rest would open a
+// new connection for every blob.
+const maxIdlePerHost = 64
+
 // transport returns the HTTP transport for the client: minio's defaults,
-// with the CA bundle added to the trusted roots.
+// with more idle connections kept and the CA bundle added to the trusted
+// roots.
 func (c *Config) transport(secure bool) (*http.Transport, error) {
 	tr, err := minio.DefaultTransport(secure)
 	if err != nil {
 		return nil, err
 	}
+	tr.MaxIdleConnsPerHost = maxIdlePerHost
 	if c.CABundle == "" {
 		return tr, nil
 	}
