@@ -37,50 +37,15 @@ func (c *Cache) Retentions(ctx context.Context) (map[string]time.Time, error) {
 // same keys. Dates are kept to the second, rounded down: S3 retention
 // dates have no fractions.
 func (c *Cache) SetRetentions(ctx context.Context, until map[string]time.Time) error {
-	if len(until) == 0 {
-		return nil
+	keys := make([]string, 0, len(until))
+	for k := range until {
+		keys = append(keys, k)
 	}
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO retention(vault,key,until) VALUES(?,?,?)`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for k, u := range until {
-		if _, err := st.ExecContext(ctx, c.vault, k, u.Unix()); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return execEach(ctx, c, `INSERT OR REPLACE INTO retention(vault,key,until) VALUES(?,?,?)`, keys,
+		func(k string) []any { return []any{c.vault, k, until[k].Unix()} })
 }
 
 // ForgetRetentions drops the recorded dates of keys.
 func (c *Cache) ForgetRetentions(ctx context.Context, keys []string) error {
-	if len(keys) == 0 {
-		return nil
-	}
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, `DELETE FROM retention WHERE vault=? AND key=?`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, k := range keys {
-		if _, err := st.ExecContext(ctx, c.vault, k); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return execEach(ctx, c, `DELETE FROM retention WHERE vault=? AND key=?`, keys, func(k string) []any { return []any{c.vault, k} })
 }

@@ -280,6 +280,14 @@ func (c *Cache) Objects(ctx context.Context, fn func(id []byte)) error {
 // ForgetObjects drops the given IDs from the known set (after a prune or
 // when an object was found missing).
 func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
+	return execEach(ctx, c, `DELETE FROM objects WHERE vault=? AND id=?`, ids, func(id []byte) []any { return []any{c.vault, id} })
+}
+
+// execEach runs one statement for each item, in one transaction.
+func execEach[T any](ctx context.Context, c *Cache, query string, items []T, args func(T) []any) error {
+	if len(items) == 0 {
+		return nil
+	}
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	tx, err := c.d.db.BeginTx(ctx, nil)
@@ -287,8 +295,13 @@ func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
 		return err
 	}
 	defer tx.Rollback()
-	for _, id := range ids {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM objects WHERE vault=? AND id=?`, c.vault, id); err != nil {
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, it := range items {
+		if _, err := st.ExecContext(ctx, args(it)...); err != nil {
 			return err
 		}
 	}
