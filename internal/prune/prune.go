@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -41,12 +43,21 @@ type Options struct {
 	Keep func(key string) bool
 }
 
+// listReaders is how many lists Referenced reads at once: a vault has
+// about one per track, and each is a small request.
+const listReaders = 8
+
 // Referenced returns every tree and blob reachable from the snapshots, the
 // blobs named by lists included. A tree or list that cannot be read is an
 // error: deciding without it could delete data a snapshot needs.
 func Referenced(ctx context.Context, v *vault.Vault, snaps []vault.SnapshotRef) (trees, blobs map[vault.ID]struct{}, err error) {
 	trees, blobs = map[vault.ID]struct{}{}, map[vault.ID]struct{}{}
-	lists := map[vault.ID]struct{}{}
+	type list struct {
+		id   vault.ID
+		file string
+	}
+	var lists []list
+	seen := map[vault.ID]struct{}{}
 	var walk func(id vault.ID) error
 	walk = func(id vault.ID) error {
 		if _, ok := trees[id]; ok {
@@ -63,16 +74,9 @@ func Referenced(ctx context.Context, v *vault.Vault, snaps []vault.SnapshotRef) 
 				blobs[b] = struct{}{}
 			}
 			for _, l := range n.ListIDs() {
-				if _, ok := lists[l]; ok {
-					continue
-				}
-				lists[l] = struct{}{}
-				ids, err := v.ReadList(ctx, l)
-				if err != nil {
-					return fmt.Errorf("list %s of %q: %w", l, n.FileName(), err)
-				}
-				for _, b := range ids {
-					blobs[b] = struct{}{}
+				if _, ok := seen[l]; !ok {
+					seen[l] = struct{}{}
+					lists = append(lists, list{l, n.FileName()})
 				}
 			}
 			if n.Subtree != nil {
@@ -90,6 +94,28 @@ func Referenced(ctx context.Context, v *vault.Vault, snaps []vault.SnapshotRef) 
 		for _, b := range s.Library {
 			blobs[b] = struct{}{}
 		}
+	}
+
+	// The lists, several at a time.
+	var mu sync.Mutex
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(listReaders)
+	for _, l := range lists {
+		g.Go(func() error {
+			ids, err := v.ReadList(gctx, l.id)
+			if err != nil {
+				return fmt.Errorf("list %s of %q: %w", l.id, l.file, err)
+			}
+			mu.Lock()
+			for _, b := range ids {
+				blobs[b] = struct{}{}
+			}
+			mu.Unlock()
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, nil, err
 	}
 	return trees, blobs, nil
 }
