@@ -282,7 +282,9 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 	}
 }
 
-// blobsStored reports whether a cached node's blobs can be trusted.
+// blobsStored reports whether a cached node's blobs can be trusted. The
+// blobs a list names need no check: prune keeps a list exactly when it
+// keeps them.
 func (r *run) blobsStored(ctx context.Context, ids []vault.ID) bool {
 	if !r.verifyCached {
 		return true
