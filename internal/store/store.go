@@ -75,7 +75,10 @@ func ReadInto(ctx context.Context, s Store, key string, buf *bytes.Buffer) error
 	defer rc.Close()
 	if sz, ok := rc.(Sizer); ok {
 		if n := sz.Size(); n >= 0 && n < 1<<30 {
-			buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
+			// Grow, unlike make, does not clear memory about to be
+			// overwritten: restoring a library reads gigabytes here.
+			// ReadFrom wants MinRead free to see the end.
+			buf.Grow(int(n) + bytes.MinRead)
 		}
 	}
 	_, err = buf.ReadFrom(rc)
@@ -84,20 +87,7 @@ func ReadInto(ctx context.Context, s Store, key string, buf *bytes.Buffer) error
 
 // ReadAll reads the whole object under key.
 func ReadAll(ctx context.Context, s Store, key string) ([]byte, error) {
-	rc, err := s.Get(ctx, key, 0, -1)
-	if err != nil {
-		return nil, err
-	}
-	defer rc.Close()
-	if sz, ok := rc.(Sizer); ok {
-		if n := sz.Size(); n >= 0 && n < 1<<30 {
-			// Grow, unlike make, does not clear memory about to be
-			// overwritten: restoring a library reads gigabytes here.
-			var buf bytes.Buffer
-			buf.Grow(int(n) + bytes.MinRead) // ReadFrom wants MinRead free to see EOF
-			_, err := buf.ReadFrom(rc)
-			return buf.Bytes(), err
-		}
-	}
-	return io.ReadAll(rc)
+	var buf bytes.Buffer
+	err := ReadInto(ctx, s, key, &buf)
+	return buf.Bytes(), err
 }

@@ -77,15 +77,24 @@ func (c codec) seal(plain []byte, compress bool) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-// openBlobTo decrypts a blob of an encrypted vault into out.
-func (c codec) openBlobTo(stored []byte, out *bytes.Buffer) error {
-	identity := c.identity
-	if identity == nil && c.lazy != nil {
+// ident returns the identity that decrypts, opening the key files first
+// when the vault was opened with a remembered id-key; nil in a plain vault.
+func (c codec) ident() (age.Identity, error) {
+	if c.identity == nil && c.lazy != nil {
 		k, err := c.lazy.get()
 		if err != nil {
-			return &lockedError{err}
+			return nil, &lockedError{err}
 		}
-		identity = k.Identity
+		return k.Identity, nil
+	}
+	return c.identity, nil
+}
+
+// openBlobTo decrypts a blob of an encrypted vault into out.
+func (c codec) openBlobTo(stored []byte, out *bytes.Buffer) error {
+	identity, err := c.ident()
+	if err != nil {
+		return err
 	}
 	r, err := age.Decrypt(bytes.NewReader(stored), identity)
 	if err != nil {
@@ -100,13 +109,9 @@ func (c codec) openBlobTo(stored []byte, out *bytes.Buffer) error {
 
 func (c codec) open(stored []byte, compressed bool) ([]byte, error) {
 	plain := stored
-	identity := c.identity
-	if identity == nil && c.lazy != nil {
-		k, err := c.lazy.get()
-		if err != nil {
-			return nil, &lockedError{err}
-		}
-		identity = k.Identity
+	identity, err := c.ident()
+	if err != nil {
+		return nil, err
 	}
 	if identity != nil {
 		r, err := age.Decrypt(bytes.NewReader(stored), identity)
