@@ -23,8 +23,8 @@ import (
 const maxPut = 5 << 30
 
 // Put stores data under key with one PUT request that carries its SHA-256
-// as the signed payload hash and as x-amz-checksum-sha256; see the package
-// comment.
+// as x-amz-checksum-sha256 and, until the server has shown that it checks
+// that header, as the signed payload hash; see the package comment.
 // A store with an ObjectLock also sends the retention (lock.go).
 func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	if err := store.CheckKey(ctx, key); err != nil {
@@ -34,21 +34,31 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 		return store.Permanent(store.KindInvalid, fmt.Errorf("put %s: %d bytes is more than one S3 PUT takes", key, len(data)))
 	}
 	sum := store.Digest(ctx, data)
+	checksum := base64.StdEncoding.EncodeToString(sum[:])
 	opts := minio.PutObjectOptions{
 		ContentType: "application/octet-stream",
 		// Keys starting with "x-amz-checksum-" are sent as they are.
-		UserMetadata: map[string]string{"x-amz-checksum-sha256": base64.StdEncoding.EncodeToString(sum[:])},
+		UserMetadata: map[string]string{"x-amz-checksum-sha256": checksum},
 		// No streaming (chunk-signed) body: with the hash known up front,
-		// the whole body is signed by its hash, over HTTP and HTTPS.
+		// the whole body is signed by its hash, over HTTP and HTTPS, or
+		// sent as UNSIGNED-PAYLOAD once the checksum is known to be
+		// checked.
 		DisableContentSha256: true,
+	}
+	payloadHash := hex.EncodeToString(sum[:])
+	if s.checksumsChecked.Load() {
+		payloadHash = "" // UNSIGNED-PAYLOAD
 	}
 	md5 := s.lock.apply(&opts, data)
 	// Core.PutObject sends exactly one request; Client.PutObject would
 	// refuse the checksum header without trailing-header support and
 	// switch to multipart uploads for large objects.
-	_, err := s.core.PutObject(ctx, s.bucket, s.object(key), bytes.NewReader(data), int64(len(data)),
-		md5, hex.EncodeToString(sum[:]), opts)
+	info, err := s.core.PutObject(ctx, s.bucket, s.object(key), bytes.NewReader(data), int64(len(data)),
+		md5, payloadHash, opts)
 	if err == nil {
+		if info.ChecksumSHA256 == checksum {
+			s.checksumsChecked.Store(true)
+		}
 		return nil
 	}
 	err = classify(ctx, "put "+key, err)
