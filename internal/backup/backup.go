@@ -144,7 +144,7 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers)}
+	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget)}
 	err := r.ensureKnown(ctx)
 	if err != nil {
 		return nil, err
@@ -210,6 +210,8 @@ type run struct {
 	// maximum chunk size once it has cut a large file, too large to
 	// allocate per file or to let the collector drop (as a sync.Pool would).
 	chunkers chan *chunker.Chunker
+	// plans keeps the metadata phase's costly plans for the data phase.
+	plans *planCache
 	// finishing counts files read whose uploads are still running.
 	finishing sync.WaitGroup
 	dirCache  map[string]state.DirEntry

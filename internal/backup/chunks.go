@@ -1,35 +1,18 @@
 package backup
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
-
-// planFile is the plan a backup stores a file by: the splitter's, when it
-// has a valid one whose layout (if any) can be rebuilt, else plain
-// chunking of the whole file. name is the file's path.
-func planFile(s split.Splitter, rebuilders map[string]split.Rebuilder, name string, f io.ReaderAt, size int64) split.Plan {
-	if s != nil && size > 0 {
-		p, err := s.Split(name, f, size)
-		if err == nil && p.Check() == nil {
-			if p.Layout == "" && p.Size != size {
-				return split.Whole(size, split.Data)
-			}
-			if p.Layout == "" || rebuilders[p.Layout] != nil {
-				return p
-			}
-		}
-	}
-	return split.Whole(size, split.Data)
-}
 
 // FileChunks reads the file at path and cuts it into blobs exactly as a
 // backup pass does: the same plan (splitter and rebuilders as in Options,
@@ -59,7 +42,8 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 	size := fi.Size()
 	changed := fmt.Errorf("%s: %w", path, errChanged)
 
-	p := planFile(splitter, rebuilders, path, f, size)
+	hp := makePlan(splitter, rebuilders, path, f, size, state.Stat{})
+	p := hp.plan
 	ch := chunker.New(nil, v.Config().Chunker)
 	h := v.Hasher()
 	var fb fileBlobs
@@ -78,32 +62,32 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		}
 		return fb.add(h, reg.Kind, ids, fn)
 	}
-	fileHash := sha256.New()
+	var sum []byte
 	layout := ""
 	if p.Layout != "" {
-		// Hash the file, then check that the stored stream rebuilds it.
-		n, err := io.Copy(fileHash, io.NewSectionReader(f, 0, size))
+		// Check, while chunking the stored stream, that it rebuilds the
+		// file.
+		sum = hp.sum
+		if sum == nil {
+			if sum, err = hashFile(f, size, &Progress{}); errors.Is(err, errChanged) {
+				return nil, changed
+			} else if err != nil {
+				return nil, err
+			}
+		}
+		ok, err := chunkStream(p, rebuilders[p.Layout], sum, chunk)
 		if err != nil {
 			return nil, err
 		}
-		if n != size {
-			return nil, changed
-		}
-		rb := sha256.New()
-		err = rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
-		if err == nil && bytes.Equal(rb.Sum(nil), fileHash.Sum(nil)) {
-			for _, reg := range p.Regions {
-				if err := chunk(reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
-					return nil, err
-				}
-			}
+		if ok {
 			layout = p.Layout
 		} else {
-			fileHash.Reset()
+			fb = fileBlobs{}
 			p = split.Whole(size, split.Data)
 		}
 	}
 	if layout == "" {
+		fileHash := sha256.New()
 		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: &Progress{}}
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
@@ -118,10 +102,11 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		if n, _ := f.ReadAt(one[:], size); n > 0 {
 			return nil, changed
 		}
+		sum = fileHash.Sum(nil)
 	}
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,
-		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
+		SHA256: hex.EncodeToString(sum),
 		Layout: layout, Blobs: fb.blobs, Lists: fb.lists,
 	}, nil
 }

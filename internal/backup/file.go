@@ -105,12 +105,6 @@ func (r *run) pool(ctx context.Context, files []*entry, fn func(context.Context,
 	return first
 }
 
-// plan asks the splitter for a plan and falls back to plain chunking when
-// it has none or returns an invalid one.
-func (r *run) plan(e *entry, f *os.File, size int64) split.Plan {
-	return planFile(r.o.Splitter, r.o.Rebuilders, e.path, f, size)
-}
-
 // uploadMetadata stores the metadata regions of a changed file ahead of its
 // audio. Failures here are not reported: the data phase redoes everything.
 func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
@@ -126,7 +120,9 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil
 	}
-	p := r.plan(e, f, fi.Size())
+	hp := makePlan(r.o.Splitter, r.o.Rebuilders, e.path, f, fi.Size(), statOf(fi))
+	r.plans.put(e, hp)
+	p := hp.plan
 	src := p.Stream
 	if src == nil {
 		src = f
@@ -209,7 +205,7 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 			return local(fmt.Errorf("no longer a regular file"))
 		}
 		before := statOf(fi)
-		node, g, err := r.storeFile(e, f, fi.Size())
+		node, g, err := r.storeFile(e, f, fi.Size(), before)
 		if errors.Is(err, errChanged) {
 			time.Sleep(time.Duration(attempt+1) * 100 * time.Millisecond)
 			continue
@@ -251,13 +247,17 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 	return local(fmt.Errorf("%w, three times; skipped this time", errChanged))
 }
 
-// storeFile reads f once, queues the upload of what the vault lacks and
-// returns its node and the group of its uploads: the node is valid once the
-// group is done and the uploader has not failed.
-func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, *group, error) {
-	p := r.plan(e, f, size)
-	fileHash := sha256.New()
-	counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
+// storeFile reads f, whose state is st, and queues the upload of what the
+// vault lacks. It returns the file's node and the group of its uploads:
+// the node is valid once the group is done and the uploader has not failed.
+func (r *run) storeFile(e *entry, f *os.File, size int64, st state.Stat) (*vault.Node, *group, error) {
+	hp, ok := r.plans.take(e)
+	if ok && hp.stat == st {
+		hp.src.setFile(f)
+	} else {
+		hp = makePlan(r.o.Splitter, r.o.Rebuilders, e.path, f, size, st)
+	}
+	p := hp.plan
 	g := &group{}
 	ch := r.chunker()
 	defer r.putChunker(ch)
@@ -272,32 +272,37 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, *group, 
 			return r.up.put(id, data, false, g)
 		})
 	}
+	var sum []byte
 	layout := ""
 	if p.Layout != "" {
-		// Hash the file, then check that the stored stream rebuilds it.
-		if _, err := io.Copy(fileHash, counted); err != nil {
-			return nil, nil, local(err)
-		}
-		if counted.n != size {
-			return nil, nil, errChanged
-		}
-		rb := sha256.New()
-		err := r.o.Rebuilders[p.Layout].Rebuild(io.NewSectionReader(p.Stream, 0, p.Size), rb)
-		if err == nil && string(rb.Sum(nil)) == string(fileHash.Sum(nil)) {
-			for _, reg := range p.Regions {
-				if err := region(reg, io.NewSectionReader(p.Stream, reg.Offset, reg.Length)); err != nil {
-					return nil, nil, err
-				}
+		// Check, while chunking the stored stream, that it rebuilds the
+		// file.
+		sum = hp.sum
+		if sum == nil {
+			var err error
+			if sum, err = hashFile(f, size, r.p); errors.Is(err, errChanged) {
+				return nil, nil, err
+			} else if err != nil {
+				return nil, nil, local(err)
 			}
+		} else {
+			r.p.BytesRead.Add(size)
+		}
+		ok, err := chunkStream(p, r.o.Rebuilders[p.Layout], sum, region)
+		if err != nil {
+			return nil, nil, err
+		}
+		if ok {
 			layout = p.Layout
 		} else {
 			r.o.Logger.Debug("split rebuild differs; plain chunking", "path", e.path, "layout", p.Layout)
-			fileHash.Reset()
-			counted = &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
+			fb = fileBlobs{}
 			p = split.Whole(size, split.Data)
 		}
 	}
 	if layout == "" {
+		fileHash := sha256.New()
+		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
 		src := io.TeeReader(counted, fileHash)
 		for _, reg := range p.Regions {
 			if err := region(reg, io.LimitReader(src, reg.Length)); err != nil {
@@ -312,13 +317,14 @@ func (r *run) storeFile(e *entry, f *os.File, size int64) (*vault.Node, *group, 
 		if n, _ := f.ReadAt(one[:], size); n > 0 {
 			return nil, nil, errChanged
 		}
+		sum = fileHash.Sum(nil)
 	}
 	if err := r.up.ctx.Err(); err != nil {
 		return nil, nil, context.Cause(r.up.ctx)
 	}
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,
-		SHA256: hex.EncodeToString(fileHash.Sum(nil)),
+		SHA256: hex.EncodeToString(sum),
 		Layout: layout, Blobs: fb.blobs, Lists: fb.lists,
 	}, g, nil
 }

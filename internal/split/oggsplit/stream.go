@@ -36,6 +36,16 @@ type segment struct{ at, src int64 }
 // system call per buffer instead of one per page.
 const maxGap = pageHeaderSize + maxLacing
 
+// MemSize returns about how many bytes of memory the stream holds: what a
+// caller that keeps plans counts against its budget.
+func (s *stream) MemSize() int64 {
+	n := int64(cap(s.segs))*16 + int64(cap(s.mem))*24
+	for _, b := range s.mem {
+		n += int64(cap(b))
+	}
+	return n
+}
+
 // appendMem appends b to the stream.
 func (s *stream) appendMem(b []byte) {
 	if len(b) == 0 {
