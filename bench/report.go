@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -56,8 +57,12 @@ type cell struct {
 	PeakRSS   int64   `json:"peak_rss_bytes"`
 	Note      string  `json:"note,omitempty"`
 	Error     string  `json:"error,omitempty"`
+	// NotApplicable marks a workload the tool does not take part in (a
+	// control runs a few only); Note says why. It is not a failure.
+	NotApplicable bool `json:"not_applicable,omitempty"`
 	// Ratio compares a peer with Tunesafe: the peer's value divided by
-	// Tunesafe's (restic with encrypted Tunesafe, rclone with unencrypted).
+	// Tunesafe's (restic with encrypted Tunesafe, rclone and its 1 MiB
+	// control with unencrypted).
 	Ratio *ratio `json:"ratio,omitempty"`
 }
 
@@ -68,6 +73,11 @@ type ratio struct {
 	PeakRSS *float64 `json:"peak_rss,omitempty"`
 }
 
+// measured reports whether c holds a measurement.
+func (c *cell) measured() bool {
+	return c != nil && c.Error == "" && !c.NotApplicable
+}
+
 func (c *cell) bytes(which string) int64 {
 	if which == "down" {
 		return c.BytesDown
@@ -76,10 +86,11 @@ func (c *cell) bytes(which string) int64 {
 }
 
 // baselineFor returns the Tunesafe column a peer is compared with: like
-// with like (restic encrypts, rclone does not), else whichever ran.
+// with like (restic encrypts, rclone and its control do not), else
+// whichever ran.
 func baselineFor(peer string, have map[string]bool) string {
 	order := []string{"tunesafe", "tunesafe-plain"}
-	if peer == "rclone" {
+	if peer == "rclone" || peer == "rclone-1mib" {
 		order = []string{"tunesafe-plain", "tunesafe"}
 	}
 	for _, id := range order {
@@ -110,7 +121,7 @@ func (r *report) computeRatios() {
 			}
 			base := baselineFor(t.ID, have)
 			c, b := rw.Cells[t.ID], rw.Cells[base]
-			if c == nil || b == nil || c.Error != "" || b.Error != "" {
+			if !c.measured() || !b.measured() {
 				continue
 			}
 			c.Ratio = &ratio{
@@ -143,7 +154,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Each cell: wall time · bytes on the wire (↑ uploaded, ↓ downloaded, counted by the relay) · peak RSS of the process.")
-	fmt.Fprintln(w, "Second line (peers only): the same three as a ratio to Tunesafe, restic to encrypted and rclone to unencrypted Tunesafe; above 1 means the peer is slower, sends more or uses more memory.")
+	fmt.Fprintln(w, "Second line (peers only): the same three as a ratio to Tunesafe, restic to encrypted, rclone and its control to unencrypted Tunesafe; above 1 means the peer is slower, sends more or uses more memory.")
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Library: %d files, %s (%s). Small files: %d, %s. Server: %s behind a counting relay on 127.0.0.1.\n",
 		r.Library.Files, bytesize.Format(r.Library.Bytes), r.Library.Source, r.Many.Files, bytesize.Format(r.Many.Bytes), r.Server)
@@ -170,6 +181,12 @@ func formatCell(c *cell, which string) string {
 	if c == nil {
 		return "–"
 	}
+	if c.NotApplicable {
+		if c.Note == "" {
+			return "n/a"
+		}
+		return "n/a (" + c.Note + ")"
+	}
 	if c.Error != "" {
 		msg, _, _ := strings.Cut(c.Error, "\n")
 		return "**FAILED**: " + msg
@@ -193,6 +210,19 @@ func formatSeconds(s float64) string {
 		return fmt.Sprintf("%.2f s", s)
 	}
 	return fmt.Sprintf("%.1f s", s)
+}
+
+// formatCount prints a count with its thousands grouped: "2,051".
+func formatCount(n int) string {
+	s := strconv.Itoa(n)
+	start := 0
+	if n < 0 {
+		start = 1
+	}
+	for i := len(s) - 3; i > start; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func formatRatio(q *float64) string {

@@ -8,7 +8,9 @@ import (
 
 // rcloneTool mirrors the folder with "rclone sync" to an S3 remote of
 // provider Other, configured entirely by environment variables. It keeps
-// one copy (no snapshots) and does not encrypt (no crypt remote).
+// one copy (no snapshots) and does not encrypt (no crypt remote). The
+// 1 MiB control (rclonePiecesTool) embeds it, so that both run rclone
+// alike and differ only in what they are given to upload.
 type rcloneTool struct{ bin string }
 
 func (t *rcloneTool) ID() string    { return "rclone" }

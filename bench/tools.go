@@ -31,6 +31,30 @@ type tool interface {
 	Restored(dst, src string) string
 }
 
+// control is a tool that is a control measurement rather than a backup
+// program under test. It runs only the workloads TakesPart names (the
+// table shows "n/a (control)" for the others), it backs up what Prepare
+// made of the source instead of the source, and so it checks its restores
+// itself.
+type control interface {
+	tool
+	// TakesPart reports whether the tool runs the workload rowID.
+	TakesPart(rowID string) bool
+	// Prepare makes in dst, which must not exist, what Backup is given in
+	// place of src; it is not measured. The note is for the cell.
+	Prepare(src, dst string) (note string, err error)
+	// Verify compares what Restore put in the folder restored with the
+	// source as Prepare read it, every file by size and SHA-256.
+	Verify(restored string) (note string, err error)
+}
+
+// takesPart reports whether t runs the workload rowID: every tool does,
+// but a control only where it says.
+func takesPart(t tool, rowID string) bool {
+	c, ok := t.(control)
+	return !ok || c.TakesPart(rowID)
+}
+
 // repo is one repository of one tool: a bucket on the S3 server, reached
 // through the relay, and a home folder that stands for the user's computer
 // (the tool's configuration and caches live there and nowhere else).
@@ -56,7 +80,7 @@ func (rp *repo) homeEnv(extra ...string) []string {
 	}, extra...)...)
 }
 
-var allToolIDs = []string{"tunesafe", "tunesafe-plain", "restic", "rclone"}
+var allToolIDs = []string{"tunesafe", "tunesafe-plain", "restic", "rclone", "rclone-1mib"}
 
 func validToolID(id string) bool { return slices.Contains(allToolIDs, id) }
 
@@ -81,8 +105,9 @@ func newTools(ctx context.Context, o options, tunesafeBin string) ([]tool, error
 				t.kdfWork = 10 // a KDF of ~1 ms instead of ~1 s per command
 			}
 			tools = append(tools, t)
-		case "restic", "rclone":
-			bin, err := findOrInstall(ctx, id, o.install)
+		case "restic", "rclone", "rclone-1mib":
+			program, _, _ := strings.Cut(id, "-") // rclone-1mib is rclone too
+			bin, err := findOrInstall(ctx, program, o.install)
 			if err != nil {
 				if o.short && !testenv.Strict() {
 					logf("WARNING: leaving %s out: %v", id, err)
@@ -90,10 +115,13 @@ func newTools(ctx context.Context, o options, tunesafeBin string) ([]tool, error
 				}
 				return nil, err
 			}
-			if id == "restic" {
+			switch id {
+			case "restic":
 				tools = append(tools, &resticTool{bin: bin})
-			} else {
+			case "rclone":
 				tools = append(tools, &rcloneTool{bin: bin})
+			case "rclone-1mib":
+				tools = append(tools, &rclonePiecesTool{rcloneTool: &rcloneTool{bin: bin}})
 			}
 		}
 	}

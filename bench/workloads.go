@@ -65,6 +65,9 @@ func (b *benchmark) set(rowID string, t tool, c *cell) {
 			r.Cells[t.ID()] = c
 		}
 	}
+	if c.NotApplicable {
+		return
+	}
 	if c.Error != "" {
 		b.rep.Failures = append(b.rep.Failures, fmt.Sprintf("%s, %s: %s", t.Title(), rowID, c.Error))
 		logf("%s %s: FAILED: %s", t.ID(), rowID, c.Error)
@@ -82,6 +85,16 @@ func cellOf(m measurement, err error) *cell {
 	return c
 }
 
+// applies reports whether t runs the workload rowID, and if not records
+// so in the table (a control takes part in a few workloads only).
+func (b *benchmark) applies(rowID string, t tool) bool {
+	if takesPart(t, rowID) {
+		return true
+	}
+	b.set(rowID, t, &cell{NotApplicable: true, Note: "control"})
+	return false
+}
+
 // skipped marks a workload that could not run because an earlier step of
 // the same repository failed.
 func skipped() *cell { return &cell{Error: "not run: an earlier step of this repository failed"} }
@@ -93,12 +106,15 @@ func (b *benchmark) runAll(ctx context.Context) {
 	// Music: initial backup, no-change re-run, retag re-run, restore.
 	repos := map[string]*repo{}
 	for _, t := range b.tools {
+		if !b.applies(rowInitial, t) {
+			continue
+		}
 		rp, err := b.newRepo(ctx, t, "music")
 		if err != nil {
 			b.set(rowInitial, t, &cell{Error: err.Error()})
 			continue
 		}
-		c := cellOf(b.backup(ctx, t, rp, b.music, rowInitial, 0))
+		c := b.initial(ctx, t, rp)
 		b.set(rowInitial, t, c)
 		if c.Error == "" {
 			repos[t.ID()] = rp
@@ -113,7 +129,9 @@ func (b *benchmark) runAll(ctx context.Context) {
 	logf("retagging %d files with mutagen", len(b.retag))
 	if err := retag(ctx, b.py, b.retag); err != nil {
 		for _, t := range b.tools {
-			b.set(rowRetag, t, &cell{Error: err.Error()})
+			if b.applies(rowRetag, t) {
+				b.set(rowRetag, t, &cell{Error: err.Error()})
+			}
 		}
 	} else {
 		b.forEach(ctx, repos, rowRetag, func(t tool, rp *repo) *cell {
@@ -137,7 +155,9 @@ func (b *benchmark) runAll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		b.set(rowKill, t, b.killed(ctx, t, int64(float64(lib.Bytes)*killAt)))
+		if b.applies(rowKill, t) {
+			b.set(rowKill, t, b.killed(ctx, t, int64(float64(lib.Bytes)*killAt)))
+		}
 	}
 
 	// Many small files: initial backup, no-change re-run.
@@ -145,6 +165,9 @@ func (b *benchmark) runAll(ctx context.Context) {
 	for _, t := range b.tools {
 		if ctx.Err() != nil {
 			return
+		}
+		if !b.applies(rowManyInitial, t) {
+			continue
 		}
 		rp, err := b.newRepo(ctx, t, "many")
 		if err != nil {
@@ -162,12 +185,16 @@ func (b *benchmark) runAll(ctx context.Context) {
 	})
 }
 
-// forEach runs step for every tool that still has a working repository,
-// and marks the others skipped. A failed step retires the repository.
+// forEach runs step for every tool that takes part in the workload and
+// still has a working repository, and marks the others skipped. A failed
+// step retires the repository.
 func (b *benchmark) forEach(ctx context.Context, repos map[string]*repo, rowID string, step func(tool, *repo) *cell) {
 	for _, t := range b.tools {
 		if ctx.Err() != nil {
 			return
+		}
+		if !b.applies(rowID, t) {
+			continue
 		}
 		rp := repos[t.ID()]
 		if rp == nil {
@@ -203,6 +230,29 @@ func (b *benchmark) newRepo(ctx context.Context, t tool, name string) (*repo, er
 	return rp, nil
 }
 
+// initial backs the library up into rp, the repository's first backup. A
+// control backs up what it prepares from the library, in a folder of its
+// own that is removed afterwards (it is as big as the library, and no
+// other workload of a control reads it).
+func (b *benchmark) initial(ctx context.Context, t tool, rp *repo) *cell {
+	ctl, ok := t.(control)
+	if !ok {
+		return cellOf(b.backup(ctx, t, rp, b.music, rowInitial, 0))
+	}
+	src := filepath.Join(b.work, "src", t.ID())
+	defer os.RemoveAll(src)
+	logf("%s: preparing its copy of the library in %s", t.ID(), src)
+	note, err := ctl.Prepare(b.music, src)
+	if err != nil {
+		return &cell{Error: fmt.Sprintf("prepare the control's copy of the library: %v", err)}
+	}
+	c := cellOf(b.backup(ctx, t, rp, src, rowInitial, 0))
+	if c.Error == "" {
+		c.Note = note
+	}
+	return c
+}
+
 func (b *benchmark) backup(ctx context.Context, t tool, rp *repo, src, step string, killAfter int64) (measurement, error) {
 	j := t.Backup(rp, src)
 	j.name, j.killAfterUp = t.ID()+"-"+step, killAfter
@@ -210,7 +260,8 @@ func (b *benchmark) backup(ctx context.Context, t tool, rp *repo, src, step stri
 }
 
 // restore restores rp into an empty folder, compares every file with want
-// by size and SHA-256, and removes the copy.
+// (a control's with what it backed up) by size and SHA-256, and removes
+// the copy.
 func (b *benchmark) restore(ctx context.Context, t tool, rp *repo, want map[string]fileSum) *cell {
 	dst := filepath.Join(b.work, "restore", t.ID())
 	defer os.RemoveAll(dst)
@@ -223,16 +274,29 @@ func (b *benchmark) restore(ctx context.Context, t tool, rp *repo, want map[stri
 	if c.Error != "" {
 		return c
 	}
-	got, err := hashTree(t.Restored(dst, b.music))
-	if err == nil {
-		err = compareTrees(want, got)
-	}
+	note, err := verifyRestore(t, t.Restored(dst, b.music), want)
 	if err != nil {
 		c.Error = "RESTORE MISMATCH: " + err.Error()
 		return c
 	}
-	c.Note = fmt.Sprintf("%d files verified", len(got))
+	c.Note = note
 	return c
+}
+
+// verifyRestore compares the copy of the library in restored with want; a
+// control compares it with what it backed up.
+func verifyRestore(t tool, restored string, want map[string]fileSum) (note string, err error) {
+	if ctl, ok := t.(control); ok {
+		return ctl.Verify(restored)
+	}
+	got, err := hashTree(restored)
+	if err == nil {
+		err = compareTrees(want, got)
+	}
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%d files verified", len(got)), nil
 }
 
 // killed backs the library up into a fresh repository, SIGKILLs the backup
