@@ -289,6 +289,13 @@ func (r *run) storeFile(e *entry, f *os.File, size int64, st state.Stat) (*vault
 			r.p.BytesRead.Add(size)
 		}
 		ok, err := chunkStream(p, r.o.Rebuilders[p.Layout], sum, region)
+		if le := (*localError)(nil); errors.As(err, &le) {
+			// The stream reads the file: a file cut short while it was
+			// read fails here, and is read again.
+			if fi, serr := f.Stat(); serr == nil && statOf(fi) != st {
+				return nil, nil, errChanged
+			}
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -169,10 +169,7 @@ func TestStoredStreamPlannedOnce(t *testing.T) {
 	writeFile(t, p, randomBytes(31, 300<<10))
 	sp := &xorSplitter{}
 	rb := map[string]split.Rebuilder{xorLayout: xorRebuilder{}}
-	res := f.backup(Options{Paths: []string{src}, Splitter: sp, Rebuilders: rb})
-	if len(res.Warnings) != 0 {
-		t.Fatalf("warnings: %v", res.Warnings)
-	}
+	res := f.backupClean(Options{Paths: []string{src}, Splitter: sp, Rebuilders: rb})
 	if n := sp.count("a.xor"); n != 1 {
 		t.Errorf("the file was split %d times in one pass, want 1", n)
 	}
@@ -186,11 +183,7 @@ func TestStoredStreamPlannedOnce(t *testing.T) {
 	if sum := sha256.Sum256(randomBytes(31, 300<<10)); node.SHA256 != hex.EncodeToString(sum[:]) {
 		t.Fatalf("node SHA-256 %s, want %x", node.SHA256, sum)
 	}
-	out := filepath.Join(f.dir, "out")
-	if _, err := restoreLayouts(f, res.SnapshotID, out, rb); err != nil {
-		t.Fatal(err)
-	}
-	sameTree(t, src, filepath.Join(out, "Music"))
+	f.restoreSame(res.SnapshotID, src, rb)
 
 	// FileChunks (repairs) cuts the same blobs and finds the same node.
 	want := map[vault.ID]bool{}
@@ -222,16 +215,11 @@ func TestRebuildCheckFallsBack(t *testing.T) {
 			src := filepath.Join(f.dir, "Music")
 			writeFile(t, filepath.Join(src, "a.xor"), randomBytes(32, 400<<10))
 			rb := map[string]split.Rebuilder{xorLayout: rebuilder}
-			res := f.backup(Options{Paths: []string{src}, Splitter: &xorSplitter{}, Rebuilders: rb})
-			if len(res.Warnings) != 0 {
-				t.Fatalf("warnings: %v", res.Warnings)
-			}
+			res := f.backupClean(Options{Paths: []string{src}, Splitter: &xorSplitter{}, Rebuilders: rb})
 			if node := fileNode(t, f, res.SnapshotID, "a.xor"); node.Layout != "" {
 				t.Fatalf("stored with layout %q after a failed rebuild check", node.Layout)
 			}
-			out := filepath.Join(f.dir, "out")
-			f.restore(res.SnapshotID, out)
-			sameTree(t, src, filepath.Join(out, "Music"))
+			f.restoreSame(res.SnapshotID, src, nil)
 		})
 	}
 }
@@ -250,10 +238,7 @@ func TestKeptPlanNotUsedForChangedFile(t *testing.T) {
 		}
 	}}
 	rb := map[string]split.Rebuilder{xorLayout: xorRebuilder{}}
-	res := f.backup(Options{Paths: []string{src}, Splitter: sp, Rebuilders: rb, Readers: 1})
-	if len(res.Warnings) != 0 {
-		t.Fatalf("warnings: %v", res.Warnings)
-	}
+	res := f.backupClean(Options{Paths: []string{src}, Splitter: sp, Rebuilders: rb, Readers: 1})
 	if n := sp.count("a.xor"); n != 2 {
 		t.Errorf("split %d times, want 2 (the kept plan is stale)", n)
 	}
@@ -261,11 +246,7 @@ func TestKeptPlanNotUsedForChangedFile(t *testing.T) {
 	if sum := sha256.Sum256(randomBytes(34, 250<<10)); node.SHA256 != hex.EncodeToString(sum[:]) || node.Size != 250<<10 {
 		t.Fatalf("node %s (%d bytes), want the new content", node.SHA256, node.Size)
 	}
-	out := filepath.Join(f.dir, "out")
-	if _, err := restoreLayouts(f, res.SnapshotID, out, rb); err != nil {
-		t.Fatal(err)
-	}
-	sameTree(t, src, filepath.Join(out, "Music"))
+	f.restoreSame(res.SnapshotID, src, rb)
 }
 
 // planSource hashes exactly the prefix a splitter read in order.

@@ -78,6 +78,30 @@ func (f *fixture) backup(o Options) *Result {
 	return res
 }
 
+// backupClean runs a backup that must finish without warnings.
+func (f *fixture) backupClean(o Options) *Result {
+	f.t.Helper()
+	res := f.backup(o)
+	if len(res.Warnings) != 0 {
+		f.t.Fatalf("warnings: %v", res.Warnings)
+	}
+	return res
+}
+
+// restoreSame restores the snapshot, with the rebuilders rb, into a new
+// folder and checks that the folder src came back exact.
+func (f *fixture) restoreSame(snapshot, src string, rb map[string]split.Rebuilder) {
+	f.t.Helper()
+	out, err := os.MkdirTemp(f.dir, "restore-")
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if _, err := restoreLayouts(f, snapshot, out, rb); err != nil {
+		f.t.Fatalf("restore: %v", err)
+	}
+	sameTree(f.t, src, filepath.Join(out, filepath.Base(src)))
+}
+
 func (f *fixture) restore(snapshot string, to string) *restore.Result {
 	f.t.Helper()
 	id, err := vault.ParseID(snapshot)
