@@ -37,11 +37,7 @@ func vaultTargets(t *testing.T) []vaultTarget {
 	}}
 	for _, srv := range s3test.Servers(t) {
 		cfg := srv.NewBucket(t)
-		env := map[string]string{
-			"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
-			"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": srv.CABundle,
-			"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-		}
+		env := serverEnv(srv)
 		out = append(out, vaultTarget{
 			name: srv.Name, loc: "s3://" + cfg.Bucket + "/vault", env: env,
 			raw: func(t *testing.T) store.Store {

@@ -34,13 +34,7 @@ func TestObjectLockVault(t *testing.T) {
 			os.MkdirAll(music, 0o755)
 			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
 			os.WriteFile(filepath.Join(music, "b.mp3"), []byte(strings.Repeat("b.mp3", 3000)), 0o644)
-			env := map[string]string{
-				"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
-				"TUNESAFE_PASSPHRASE": "object lock passphrase", "TUNESAFE_VAULT": loc,
-				"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
-				"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": srv.CABundle,
-				"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-			}
+			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
 
 			start := time.Now()
@@ -180,13 +174,7 @@ func TestObjectLockVault(t *testing.T) {
 func TestObjectLockInitRefuses(t *testing.T) {
 	srv := s3test.Servers(t)[0] // the embedded gateway: COMPLIANCE versions outlive any test
 	dir := t.TempDir()
-	env := map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
-		"TUNESAFE_PASSPHRASE": "", "TUNESAFE_VAULT": "",
-		"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
-		"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": srv.CABundle,
-		"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
-	}
+	env := serverEnvWith(srv, dir, "", "")
 	plain := "s3://" + srv.NewBucket(t).Bucket + "/vault"
 	locked := srv.NewLockedBucket(t)
 	for _, c := range []struct {

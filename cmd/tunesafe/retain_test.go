@@ -16,16 +16,31 @@ import (
 	"github.com/tunesafe/tunesafe/internal/store/s3store"
 )
 
-// lockedVaultEnv is the environment of commands on the vault loc of srv,
-// with config and state under dir.
-func lockedVaultEnv(srv s3test.Target, dir, loc string) map[string]string {
+// serverEnv is the environment that points commands at srv, and at
+// nothing of the AWS set-up of the user running the tests.
+func serverEnv(srv s3test.Target) map[string]string {
 	return map[string]string{
-		"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
-		"TUNESAFE_PASSPHRASE": "object lock passphrase", "TUNESAFE_VAULT": loc,
 		"AWS_ACCESS_KEY_ID": srv.AccessKey, "AWS_SECRET_ACCESS_KEY": srv.SecretKey,
 		"AWS_ENDPOINT_URL_S3": srv.Endpoint, "AWS_REGION": "us-east-1", "AWS_CA_BUNDLE": srv.CABundle,
 		"AWS_PROFILE": "", "AWS_SESSION_TOKEN": "",
 	}
+}
+
+// serverEnvWith is serverEnv with config and state under dir, the
+// passphrase pass and the vault loc.
+func serverEnvWith(srv s3test.Target, dir, pass, loc string) map[string]string {
+	env := serverEnv(srv)
+	env["XDG_CONFIG_HOME"] = filepath.Join(dir, "cfg")
+	env["XDG_STATE_HOME"] = filepath.Join(dir, "state")
+	env["TUNESAFE_PASSPHRASE"] = pass
+	env["TUNESAFE_VAULT"] = loc
+	return env
+}
+
+// lockedVaultEnv is the environment of commands on the vault loc of srv,
+// with config and state under dir.
+func lockedVaultEnv(srv s3test.Target, dir, loc string) map[string]string {
+	return serverEnvWith(srv, dir, "object lock passphrase", loc)
 }
 
 // retainJSON is the --json output of a retention pass.
