@@ -69,6 +69,22 @@ type statusReport struct {
 	NextWindow  time.Time          `json:"next_window,omitzero"`
 	// NextPass is when the running agent expects to start its next pass.
 	NextPass time.Time `json:"next_pass,omitzero"`
+	// ObjectLock is the vault's Object Lock policy and what this
+	// computer's last retention pass found. It is absent when the vault
+	// has no policy, and while the agent runs (the vault is not opened).
+	ObjectLock *lockStatus `json:"object_lock,omitempty"`
+}
+
+// lockStatus is the Object Lock part of the status.
+type lockStatus struct {
+	Mode string `json:"mode"`
+	Days int    `json:"days"`
+	// LastPass is when this computer last ran a complete retention pass.
+	LastPass time.Time `json:"last_pass,omitzero"`
+	// RetainedUntil: at LastPass, every object the snapshots needed was
+	// retained at least until then. Zero when the pass found an object
+	// missing or could not extend one.
+	RetainedUntil time.Time `json:"retained_until,omitzero"`
 }
 
 func (a *app) runStatus(ctx context.Context) error {
@@ -137,6 +153,13 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 		return err
 	}
 	defer s.Close()
+	if l := s.vault.Config().ObjectLock; l != nil {
+		last, until, err := retainRecord(ctx, s)
+		if err != nil {
+			return err
+		}
+		r.ObjectLock = &lockStatus{Mode: l.Mode, Days: l.Days, LastPass: last, RetainedUntil: until}
+	}
 	host, _ := os.Hostname()
 	ref, err := newestSnapshotRef(ctx, s.vault, host)
 	if err != nil {
@@ -263,6 +286,20 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 	}
 	if !r.NextPass.IsZero() && r.Pass == nil {
 		row("next pass", "%s", stamp(r.NextPass))
+	}
+	if l := r.ObjectLock; l != nil {
+		policy := fmt.Sprintf("%s, %d days", l.Mode, l.Days)
+		if l.Days == 1 {
+			policy = l.Mode + ", 1 day"
+		}
+		switch {
+		case l.LastPass.IsZero():
+			row("object lock", "%s; retention not checked from this computer yet (the next backup does, or 'tunesafe retain')", policy)
+		case l.RetainedUntil.IsZero():
+			row("object lock", "%s; the pass of %s found objects missing or not extended: run 'tunesafe retain'", policy, stamp(l.LastPass))
+		default:
+			row("object lock", "%s; everything the snapshots need is locked until at least %s (checked %s)", policy, stamp(l.RetainedUntil), stamp(l.LastPass))
+		}
 	}
 	return tw.Flush()
 }

@@ -20,6 +20,11 @@ import (
 // pass on this computer.
 const retainLastKey = "retain.last"
 
+// retainUntilKey is the cache's record of what the last complete pass
+// found: the earliest retain-until date among the objects the snapshots
+// need, when none was missing and no extension failed.
+const retainUntilKey = "retain.until"
+
 // retainInterval is how long after a complete pass the next backup runs
 // one: about daily (20 hours, so that a nightly backup starting a little
 // earlier than yesterday's still runs it), and four times a period for
@@ -48,10 +53,32 @@ func (a *app) retainPass(ctx context.Context, s *session, r retain.Retainer, o r
 	if err != nil || o.DryRun {
 		return res, err
 	}
-	if err := s.cache.SetMeta(ctx, retainLastKey, a.now().UTC().Format(time.RFC3339)); err != nil {
-		return res, fmt.Errorf("record the retention pass in the cache: %w", err)
+	until := ""
+	if res.Failed == 0 && res.Missing == 0 && !res.RetainedUntil.IsZero() {
+		until = res.RetainedUntil.UTC().Format(time.RFC3339)
+	}
+	for k, v := range map[string]string{retainLastKey: a.now().UTC().Format(time.RFC3339), retainUntilKey: until} {
+		if err := s.cache.SetMeta(ctx, k, v); err != nil {
+			return res, fmt.Errorf("record the retention pass in the cache: %w", err)
+		}
 	}
 	return res, nil
+}
+
+// retainRecord is what the cache says of the last complete pass on this
+// computer: when it ran (zero: never) and until when every object the
+// snapshots needed was then retained (zero: not known).
+func retainRecord(ctx context.Context, s *session) (last, until time.Time, err error) {
+	for k, t := range map[string]*time.Time{retainLastKey: &last, retainUntilKey: &until} {
+		v, err := s.cache.Meta(ctx, k)
+		if err != nil {
+			return time.Time{}, time.Time{}, err
+		}
+		if p, err := time.Parse(time.RFC3339, v); err == nil {
+			*t = p
+		}
+	}
+	return last, until, nil
 }
 
 // retainDue reports whether a backup should run the pass now.

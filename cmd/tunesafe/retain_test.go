@@ -49,6 +49,17 @@ type retainJSON struct {
 	RetainedUntil                                      time.Time `json:"retained_until"`
 }
 
+// lockStatusOf returns the object_lock part of 'tunesafe status --json'.
+func lockStatusOf(t *testing.T, env map[string]string) *lockStatus {
+	t.Helper()
+	code, stdout, stderr := tunesafe(t, env, "status", "--json")
+	var st statusReport
+	if err := json.Unmarshal([]byte(stdout), &st); code != 0 || err != nil {
+		t.Fatalf("status: exit %d, %v\n%s%s", code, err, stdout, stderr)
+	}
+	return st.ObjectLock
+}
+
 // TestRetainCommand: on every real server, a vault with a one-day lock
 // gets its retention checked after its first backup; 'tunesafe retain'
 // trusts the dates this computer recorded, --recheck asks the server and
@@ -103,6 +114,9 @@ func TestRetainCommand(t *testing.T) {
 			if code, stdout, stderr := run("init", loc, "--encrypt", "--kdf-work", "10", "--no-default", "--object-lock", "1d"); code != 0 {
 				t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
 			}
+			if code, stdout, stderr := run("status"); code != 0 || !strings.Contains(stdout, "GOVERNANCE, 1 day; retention not checked from this computer yet") {
+				t.Fatalf("status before the first backup: exit %d\n%s%s", code, stdout, stderr)
+			}
 			// The first backup checks the retention of everything it
 			// needs, all fresh.
 			code, stdout, stderr := run("backup", "--json", music)
@@ -116,6 +130,10 @@ func TestRetainCommand(t *testing.T) {
 				t.Fatalf("the retention pass after the first backup: %+v", r)
 			}
 			kept := blobs()
+			// status tells the policy and what the pass found.
+			if st := lockStatusOf(t, env); st == nil || st.Mode != "GOVERNANCE" || st.Days != 1 || time.Since(st.LastPass) > time.Minute || !st.RetainedUntil.Equal(b1.Retention.RetainedUntil.Truncate(time.Second)) {
+				t.Fatalf("status after the first backup: object lock %+v, want GOVERNANCE, 1 day, checked now, retained until %v", st, b1.Retention.RetainedUntil)
+			}
 
 			// A second backup the same day runs no pass. Its snapshot is
 			// then forgotten: b.mp3's blob is needed no more.
@@ -181,6 +199,9 @@ func TestRetainCommand(t *testing.T) {
 			code, _, stderr = run("retain", "--recheck")
 			if code != exitIntegrity || !strings.Contains(stderr, "1 objects the snapshots need are missing from the storage ("+strings.TrimPrefix(needed, "vault/")+")") {
 				t.Fatalf("retain with a hidden blob: exit %d\n%s", code, stderr)
+			}
+			if code, stdout, stderr := run("status"); code != 0 || !strings.Contains(stdout, "found objects missing or not extended: run 'tunesafe retain'") {
+				t.Fatalf("status after a pass that found a blob missing: exit %d\n%s%s", code, stdout, stderr)
 			}
 		})
 	}
