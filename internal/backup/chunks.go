@@ -1,7 +1,6 @@
 package backup
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -40,10 +39,8 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		return nil, fmt.Errorf("%s: not a regular file", path)
 	}
 	size := fi.Size()
-	changed := fmt.Errorf("%s: %w", path, errChanged)
 
 	hp := makePlan(splitter, rebuilders, path, f, size, state.Stat{})
-	p := hp.plan
 	ch := chunker.New(nil, v.Config().Chunker)
 	h := v.Hasher()
 	var fb fileBlobs
@@ -62,47 +59,12 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 		}
 		return fb.add(h, reg.Kind, ids, fn)
 	}
-	var sum []byte
-	layout := ""
-	if p.Layout != "" {
-		// Check, while chunking the stored stream, that it rebuilds the
-		// file.
-		sum = hp.sum
-		if sum == nil {
-			if sum, err = hashFile(f, size, &Progress{}); errors.Is(err, errChanged) {
-				return nil, changed
-			} else if err != nil {
-				return nil, err
-			}
-		}
-		ok, err := chunkStream(p, rebuilders[p.Layout], sum, chunk)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			layout = p.Layout
-		} else {
-			fb = fileBlobs{}
-			p = split.Whole(size, split.Data)
-		}
+	sum, layout, err := cutFile(hp, f, size, rebuilders, &Progress{}, chunk, func() { fb = fileBlobs{} })
+	if errors.Is(err, errChanged) {
+		return nil, fmt.Errorf("%s: %w", path, errChanged)
 	}
-	if layout == "" {
-		fileHash := sha256.New()
-		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: &Progress{}}
-		src := io.TeeReader(counted, fileHash)
-		for _, reg := range p.Regions {
-			if err := chunk(reg, io.LimitReader(src, reg.Length)); err != nil {
-				return nil, err
-			}
-		}
-		if counted.n != size {
-			return nil, changed
-		}
-		var one [1]byte
-		if n, _ := f.ReadAt(one[:], size); n > 0 {
-			return nil, changed
-		}
-		sum = fileHash.Sum(nil)
+	if err != nil {
+		return nil, err
 	}
 	return &vault.Node{
 		Type: vault.TypeFile, Size: size,

@@ -2,7 +2,6 @@ package backup
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -257,7 +256,6 @@ func (r *run) storeFile(e *entry, f *os.File, size int64, st state.Stat) (*vault
 	} else {
 		hp = makePlan(r.o.Splitter, r.o.Rebuilders, e.path, f, size, st)
 	}
-	p := hp.plan
 	g := &group{}
 	ch := r.chunker()
 	defer r.putChunker(ch)
@@ -272,59 +270,19 @@ func (r *run) storeFile(e *entry, f *os.File, size int64, st state.Stat) (*vault
 			return r.up.put(id, data, false, g)
 		})
 	}
-	var sum []byte
-	layout := ""
-	if p.Layout != "" {
-		// Check, while chunking the stored stream, that it rebuilds the
-		// file.
-		sum = hp.sum
-		if sum == nil {
-			var err error
-			if sum, err = hashFile(f, size, r.p); errors.Is(err, errChanged) {
-				return nil, nil, err
-			} else if err != nil {
-				return nil, nil, local(err)
-			}
-		} else {
-			r.p.BytesRead.Add(size)
-		}
-		ok, err := chunkStream(p, r.o.Rebuilders[p.Layout], sum, region)
-		if le := (*localError)(nil); errors.As(err, &le) {
-			// The stream reads the file: a file cut short while it was
-			// read fails here, and is read again.
-			if fi, serr := f.Stat(); serr == nil && statOf(fi) != st {
-				return nil, nil, errChanged
-			}
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		if ok {
-			layout = p.Layout
-		} else {
-			r.o.Logger.Debug("split rebuild differs; plain chunking", "path", e.path, "layout", p.Layout)
-			fb = fileBlobs{}
-			p = split.Whole(size, split.Data)
+	sum, layout, err := cutFile(hp, f, size, r.o.Rebuilders, r.p, region, func() {
+		r.o.Logger.Debug("split rebuild differs; plain chunking", "path", e.path, "layout", hp.plan.Layout)
+		fb = fileBlobs{}
+	})
+	if le := (*localError)(nil); errors.As(err, &le) {
+		// A file cut short while it was read fails here (the stored
+		// stream reads the file), and is read again.
+		if fi, serr := f.Stat(); serr == nil && statOf(fi) != st {
+			return nil, nil, errChanged
 		}
 	}
-	if layout == "" {
-		fileHash := sha256.New()
-		counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: r.p}
-		src := io.TeeReader(counted, fileHash)
-		for _, reg := range p.Regions {
-			if err := region(reg, io.LimitReader(src, reg.Length)); err != nil {
-				return nil, nil, err
-			}
-		}
-		if counted.n != size {
-			return nil, nil, errChanged
-		}
-		// A file that grew while read: the extra bytes are not in the plan.
-		var one [1]byte
-		if n, _ := f.ReadAt(one[:], size); n > 0 {
-			return nil, nil, errChanged
-		}
-		sum = fileHash.Sum(nil)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := r.up.ctx.Err(); err != nil {
 		return nil, nil, context.Cause(r.up.ctx)

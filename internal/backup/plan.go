@@ -164,6 +164,62 @@ func hashFile(f io.ReaderAt, size int64, p *Progress) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
+// cutFile passes the regions of the file f of size bytes to chunk, in
+// order, by the plan hp: the stored stream's regions when hp has a layout
+// whose stream rebuilds the file (checked as it goes by), else the file's
+// own regions, or the whole file when the stream does not rebuild it
+// (after calling fallback, which drops what chunk was given). It returns
+// the file's SHA-256 and the layout used ("" for the file itself), and
+// counts the file's bytes in p. A file whose length changes while it is
+// read is errChanged; other errors reading it are local; chunk's own
+// errors are returned as they are.
+//
+// The backup and FileChunks (repairs) both cut files here, so that a
+// repair re-creates the very blobs a backup stored.
+func cutFile(hp hashedPlan, f io.ReaderAt, size int64, rebuilders map[string]split.Rebuilder, p *Progress,
+	chunk func(split.Region, io.Reader) error, fallback func()) (sum []byte, layout string, err error) {
+	plan := hp.plan
+	if plan.Layout != "" {
+		sum = hp.sum
+		if sum == nil {
+			if sum, err = hashFile(f, size, p); err != nil {
+				if !errors.Is(err, errChanged) {
+					err = local(err)
+				}
+				return nil, "", err
+			}
+		} else {
+			p.BytesRead.Add(size)
+		}
+		ok, err := chunkStream(plan, rebuilders[plan.Layout], sum, chunk)
+		if err != nil {
+			return nil, "", err
+		}
+		if ok {
+			return sum, plan.Layout, nil
+		}
+		fallback()
+		plan = split.Whole(size, split.Data)
+	}
+	fileHash := sha256.New()
+	counted := &countingReader{r: io.NewSectionReader(f, 0, size), p: p}
+	src := io.TeeReader(counted, fileHash)
+	for _, reg := range plan.Regions {
+		if err := chunk(reg, io.LimitReader(src, reg.Length)); err != nil {
+			return nil, "", err
+		}
+	}
+	if counted.n != size {
+		return nil, "", errChanged
+	}
+	// A file that grew while read: the extra bytes are not in the plan.
+	var one [1]byte
+	if n, _ := f.ReadAt(one[:], size); n > 0 {
+		return nil, "", errChanged
+	}
+	return fileHash.Sum(nil), "", nil
+}
+
 // errRebuildStopped ends the rebuild's input when chunking fails.
 var errRebuildStopped = errors.New("rebuild check stopped")
 
