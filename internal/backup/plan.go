@@ -44,7 +44,9 @@ func planFile(s split.Splitter, rebuilders map[string]split.Rebuilder, name stri
 // reads the whole file from start to end (oggsplit) also yields the file's
 // SHA-256. A plan's stream keeps reading through it afterwards; the data
 // phase points it at the file it opened (setFile), so that a plan made by
-// the metadata phase outlives the file handle it was made with.
+// the metadata phase outlives the file handle it was made with. Splitters
+// read from one goroutine: while planning, a planSource is not safe for
+// concurrent use (afterwards it only reads, and is).
 type planSource struct {
 	f    io.ReaderAt
 	h    hash.Hash // nil once planning is over
