@@ -116,7 +116,7 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 		},
 		Logger:   log,
 		Rescan:   o.rescan,
-		Clock:    appClock{a.now},
+		Clock:    agent.SystemClock(a.now),
 		Previous: previous,
 	})
 	if err != nil {
@@ -237,25 +237,6 @@ func (p *serviceProgram) Stop(service.Service) error {
 	case <-time.After(20 * time.Second):
 	}
 	return nil
-}
-
-// appClock is the agent's clock: the app's notion of now (which tests may
-// fix), with real timers.
-type appClock struct{ now func() time.Time }
-
-func (c appClock) Now() time.Time { return c.now() }
-
-func (appClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
-func (appClock) Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // nullTime is t for JSON, or nil when it is zero.

@@ -212,7 +212,7 @@ func New(cfg Config) (*Agent, error) {
 	}
 	a := &Agent{cfg: cfg, clock: cfg.Clock, log: cfg.Logger}
 	if a.clock == nil {
-		a.clock = realClock{}
+		a.clock = SystemClock(nil)
 	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)

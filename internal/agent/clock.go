@@ -17,14 +17,23 @@ type Clock interface {
 	After(d time.Duration) <-chan time.Time
 }
 
-// realClock is the system's clock.
-type realClock struct{}
+// SystemClock returns the system's clock, with now as its notion of the
+// current time (nil: time.Now). The command line passes its own now,
+// which its tests may fix; the timers are real either way.
+func SystemClock(now func() time.Time) Clock {
+	if now == nil {
+		now = time.Now
+	}
+	return systemClock{now}
+}
 
-func (realClock) Now() time.Time { return time.Now() }
+type systemClock struct{ now func() time.Time }
 
-func (realClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+func (c systemClock) Now() time.Time { return c.now() }
 
-func (realClock) Sleep(ctx context.Context, d time.Duration) error {
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+func (systemClock) Sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
