@@ -11,7 +11,12 @@ var small = Params{Min: 1 << 10, Avg: 4 << 10, Max: 16 << 10}
 
 func chunks(t testing.TB, data []byte, p Params) [][]byte {
 	t.Helper()
-	c := New(bytes.NewReader(data), p)
+	return drain(t, New(bytes.NewReader(data), p))
+}
+
+// drain returns every chunk c cuts, copied.
+func drain(t testing.TB, c *Chunker) [][]byte {
+	t.Helper()
 	var out [][]byte
 	for {
 		b, err := c.Next()
@@ -141,17 +146,7 @@ func TestGrowingBufferCutsTheSame(t *testing.T) {
 	reference := func(data []byte) [][]byte {
 		c := &Chunker{p: p, buf: make([]byte, 2*p.Max)}
 		c.Reset(bytes.NewReader(data))
-		var out [][]byte
-		for {
-			b, err := c.Next()
-			if err == io.EOF {
-				return out
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, bytes.Clone(b))
-		}
+		return drain(t, c)
 	}
 	reused := New(nil, p)
 	for _, n := range []int{100, initialBuf - 1, initialBuf, initialBuf + 1, p.Min + 5, 3*p.Max + 12345} {

@@ -196,23 +196,9 @@ func TestRebuildDamaged(t *testing.T) {
 // TestCRCSlicing compares the sliced paths of crcUpdate with the
 // bitwise definition, at every length and split point up to 40 bytes.
 func TestCRCSlicing(t *testing.T) {
-	bitwise := func(p []byte) uint32 {
-		var crc uint32
-		for _, b := range p {
-			crc ^= uint32(b) << 24
-			for range 8 {
-				if crc&0x80000000 != 0 {
-					crc = crc<<1 ^ crcPoly
-				} else {
-					crc <<= 1
-				}
-			}
-		}
-		return crc
-	}
 	data := []byte("The Ogg CRC is CRC-32/CKSUM without its final XOR.")
 	for n := range 41 {
-		want := bitwise(data[:n])
+		want := crcBitwise(0, data[:n])
 		for cut := 0; cut <= n; cut++ {
 			if got := crcUpdate(crcUpdate(0, data[:cut]), data[cut:n]); got != want {
 				t.Fatalf("n=%d cut=%d: %#08x, want %#08x", n, cut, got, want)
