@@ -150,12 +150,12 @@ func TestKill9(t *testing.T) {
 }
 
 func killChild(t *testing.T, dir string) {
-	f := newFixture(t)
+	f := newFixtureIn(t, filepath.Join(dir, "state"))
 	vault, err := folderStore(filepath.Join(dir, "vault"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.store, f.dir = vault, filepath.Join(dir, "state")
+	f.store = vault
 	l := f.open()
 	s := Wrap(vault, l)
 	for i := range 20 {

@@ -32,13 +32,20 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureIn(t, t.TempDir())
+}
+
+// newFixtureIn is newFixture with its state in dir, for a process that
+// dies without running the test's cleanups.
+func newFixtureIn(t testing.TB, dir string) *fixture {
+	t.Helper()
 	skey, _ := TestKey(t, "")
 	s, v, err := NewSigner(skey)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mem := new(memstore.Store)
-	return &fixture{t: t, store: mem, mem: mem, dir: t.TempDir(), signer: s, verifier: v,
+	return &fixture{t: t, store: mem, mem: mem, dir: dir, signer: s, verifier: v,
 		clock: &clock{t: time.Date(2026, 11, 24, 10, 0, 0, 0, time.UTC)}}
 }
 
