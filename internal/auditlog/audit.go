@@ -154,13 +154,8 @@ func replay(ctx context.Context, l *Log, rep *Report) (map[string]*keyState, err
 			return nil, nil
 		}
 		rep.Records++
-		var key string
-		switch r := e.Record.(type) {
-		case Put:
-			key = r.Key
-		case Delete:
-			key = r.Key
-		default:
+		key, ok := recordKey(e.Record)
+		if !ok {
 			continue
 		}
 		k := keys[key]
@@ -171,6 +166,17 @@ func replay(ctx context.Context, l *Log, rep *Report) (map[string]*keyState, err
 		k.apply(e)
 	}
 	return keys, nil
+}
+
+// recordKey returns the key a Put or Delete record is about.
+func recordKey(r Record) (string, bool) {
+	switch r := r.(type) {
+	case Put:
+		return r.Key, true
+	case Delete:
+		return r.Key, true
+	}
+	return "", false
 }
 
 // compare lists the store and classifies every key present or expected.

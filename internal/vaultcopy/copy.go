@@ -1,0 +1,546 @@
+// Package vaultcopy keeps a byte-identical replica of a vault at a second
+// location: another bucket, another provider, a USB disk.
+//
+// A replica is the same vault, object for object, its stored bytes copied
+// as they are. Encrypted objects stay encrypted and are never opened; the
+// replica opens with the same passphrase, restores without the original,
+// and documents itself with the same FORMAT.md. Its log is the original's
+// log, copied too, so that an audit of the replica tells, like one of the
+// original, what its provider lost.
+//
+// # The log decides what is copied
+//
+// Copy replays the source's log up to its current checkpoint
+// (auditlog.Expect) into what every key must hold, and copies exactly that,
+// in this order:
+//
+//  1. tunesafe.json first: it marks the destination as a replica of this
+//     vault (a destination holding another vault is refused);
+//  2. the rest of the vault's description, content (blobs, lists, trees)
+//     and coordination objects;
+//  3. snapshots, so that a snapshot in the replica always finds its content;
+//  4. the log's entries objects and archived checkpoints, then
+//     log/checkpoint: the replica's log moves to the new checkpoint only
+//     once the replica holds everything that checkpoint describes;
+//  5. deletes: what the log says was deleted (forget, prune) is deleted from
+//     the replica too.
+//
+// Every object read from the source is hashed and compared with the log
+// before it is written, so an object the source's provider lost or
+// corrupted is reported (a Problem), never propagated; the replica's log
+// then stays where it was until a copy completes (repair the source first).
+// Objects the log does not know are not copied.
+//
+// # Interruptions, and the cost of a routine copy
+//
+// Copy keeps no state of its own. It lists the replica and copies what is
+// missing, so an interrupted copy continues where it stopped, wasting at most
+// the objects in flight. An object present in the replica is taken as
+// correct by its size when its last PUT precedes the replica's checkpoint
+// (an earlier copy verified it); one written since is compared by SHA-256,
+// since the size alone cannot tell two encryptions of the same content
+// apart.
+//
+// # Divergence
+//
+// A replica written to directly (a backup into it) gets records of its own
+// and is no longer a prefix of the original: Copy refuses it (ErrDiverged)
+// rather than overwrite either history. The same check refuses a replica
+// ahead of the source.
+package vaultcopy
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/store"
+)
+
+// Keys with a role in the copy (docs/FORMAT.md).
+const (
+	configKey     = "tunesafe.json"
+	snapshotsPref = "snapshots/"
+	locksPrefix   = "locks/"
+	checkpoints   = "log/checkpoints/"
+)
+
+// Errors that refuse a destination. Nothing has been written when they are
+// returned.
+var (
+	// ErrOtherVault: the destination holds a vault with another identity.
+	ErrOtherVault = errors.New("the destination holds another vault")
+	// ErrNotEmpty: the destination holds objects but no vault.
+	ErrNotEmpty = errors.New("the destination is not empty and holds no vault")
+	// ErrDiverged: the destination's log is not a prefix of the source's.
+	ErrDiverged = errors.New("the destination's log is not a copy of this vault's log")
+)
+
+// Options configure Copy.
+type Options struct {
+	// Source is the vault's store, below its log (Copy only reads it).
+	Source store.Store
+	// Dest is the replica's store. Its writes are not logged: its log is
+	// the source's, copied.
+	Dest store.Store
+	// Log is the source's log, open and verified.
+	Log *auditlog.Log
+	// Workers is the number of objects copied at once (default 8).
+	Workers int
+	// Progress, if set, is called after every object copied, from any
+	// goroutine but never concurrently.
+	Progress func(Progress)
+}
+
+// Progress counts the objects and bytes of this run.
+type Progress struct {
+	Objects, Bytes           int64 // copied so far
+	TotalObjects, TotalBytes int64 // to copy in this run
+}
+
+// Problem is an object the source should hold, by its log, and does not.
+type Problem struct {
+	Key string `json:"key"`
+	// Kind is "missing" (the log says it was stored, the source has
+	// nothing), "differs" (its size or SHA-256 is not one the log allows)
+	// or "changed" (a lock refreshed by a process running on the source).
+	Kind string `json:"kind"`
+}
+
+// Result says what a copy did.
+type Result struct {
+	Copied      int64 `json:"copied"`       // objects written to the replica
+	CopiedBytes int64 `json:"copied_bytes"` // their bytes
+	Present     int64 `json:"present"`      // objects already in the replica
+	Deleted     int64 `json:"deleted"`      // deleted from the replica, as in the source
+	// Foreign counts objects in the replica the log does not know; they
+	// are left alone.
+	Foreign int64 `json:"foreign"`
+	// Records is the size of the replica's log after the copy, and
+	// Complete whether it is the source's: false when Problems held the
+	// log back.
+	Records  int64 `json:"log_records"`
+	Complete bool  `json:"complete"`
+	// Problems are objects not copied because the source lacks them or
+	// holds them damaged; Pending are locks of processes running on the
+	// source (copy again once they end).
+	Problems []Problem `json:"problems,omitempty"`
+	Pending  []Problem `json:"pending,omitempty"`
+	// NotDeleted are objects the replica refused to delete (Object Lock).
+	NotDeleted []string `json:"not_deleted,omitempty"`
+}
+
+// Copy brings the replica in o.Dest up to the source's current checkpoint.
+// It returns an error, with the replica consistent (its log unchanged or
+// advanced), when a store fails; damaged objects of the source are in
+// Result.Problems instead.
+func Copy(ctx context.Context, o Options) (Result, error) {
+	if o.Source == nil || o.Dest == nil || o.Log == nil {
+		return Result{}, errors.New("vaultcopy: Copy needs a Source, a Dest and a Log")
+	}
+	if o.Workers <= 0 {
+		o.Workers = 8
+	}
+	c := &copier{o: o}
+	if err := c.survey(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := c.plan(ctx); err != nil {
+		return Result{}, err
+	}
+	if err := c.copyConfig(ctx); err != nil {
+		return c.res, err
+	}
+	for _, phase := range c.phases {
+		if err := c.copyAll(ctx, phase); err != nil {
+			return c.res, err
+		}
+	}
+	c.res.Records = c.destSize
+	if len(c.res.Problems) > 0 || len(c.res.Pending) > 0 {
+		return c.res, nil
+	}
+	if err := c.publishLog(ctx); err != nil {
+		return c.res, err
+	}
+	c.res.Records, c.res.Complete = c.pub.Size, true
+	return c.res, c.deleteGone(ctx)
+}
+
+// copier is one run of Copy.
+type copier struct {
+	o Options
+
+	dest     map[string]store.Info // the replica's listing
+	destCP   []byte                // its log/checkpoint, nil if none
+	destSize int64                 // the size of its log
+
+	pub    auditlog.Published
+	expect map[string]auditlog.Expected
+	config []byte   // the source's tunesafe.json
+	phases [][]item // what to copy, in order, after tunesafe.json
+	gone   []string // in the replica, deleted in the source
+
+	mu       sync.Mutex // guards res and progress
+	res      Result
+	progress Progress
+}
+
+// item is one object to copy. verify asks to compare the replica's copy
+// (same size) by SHA-256 before copying it again.
+type item struct {
+	key    string
+	want   auditlog.Expected
+	verify bool
+}
+
+// survey lists the replica and checks that it is this vault's replica, or
+// empty.
+func (c *copier) survey(ctx context.Context) error {
+	c.dest = map[string]store.Info{}
+	for info, err := range c.o.Dest.List(ctx, "") {
+		if err != nil {
+			return fmt.Errorf("list %s: %w", c.o.Dest, err)
+		}
+		c.dest[info.Key] = info
+	}
+	var err error
+	if c.config, err = store.ReadAll(ctx, c.o.Source, configKey); err != nil {
+		return fmt.Errorf("read %s: %w", configKey, err)
+	}
+	if _, ok := c.dest[configKey]; !ok {
+		if len(c.dest) > 0 {
+			return fmt.Errorf("%s: %w (%d objects)", c.o.Dest, ErrNotEmpty, len(c.dest))
+		}
+		return nil
+	}
+	theirs, err := store.ReadAll(ctx, c.o.Dest, configKey)
+	if err != nil {
+		return fmt.Errorf("read %s in %s: %w", configKey, c.o.Dest, err)
+	}
+	if !bytes.Equal(theirs, c.config) {
+		return fmt.Errorf("%s: %w (%s, this vault is %s)", c.o.Dest, ErrOtherVault, vaultID(theirs), vaultID(c.config))
+	}
+	if _, ok := c.dest[auditlog.CheckpointKey]; !ok {
+		return nil // an interrupted first copy
+	}
+	if c.destCP, err = store.ReadAll(ctx, c.o.Dest, auditlog.CheckpointKey); err != nil {
+		return fmt.Errorf("read %s in %s: %w", auditlog.CheckpointKey, c.o.Dest, err)
+	}
+	cp, err := c.o.Log.VerifyCheckpoint(c.destCP)
+	if err != nil {
+		return fmt.Errorf("%s: %w: %w", c.o.Dest, ErrDiverged, err)
+	}
+	c.destSize = cp.Size
+	return nil
+}
+
+// vaultID names a vault by the id in its tunesafe.json.
+func vaultID(config []byte) string {
+	var v struct {
+		ID string `json:"id"`
+	}
+	if json.Unmarshal(config, &v) != nil || v.ID == "" {
+		return "an unreadable tunesafe.json"
+	}
+	return "vault " + v.ID
+}
+
+// plan replays the source's log and sorts every key into what to copy,
+// what the replica already has and what to delete from it.
+func (c *copier) plan(ctx context.Context) error {
+	// The log is not flushed while Copy runs unless its owner writes
+	// through it; a flush between the two reads would make the plan and
+	// the published log disagree, so they are read again.
+	for range 3 {
+		c.pub = c.o.Log.Published()
+		var err error
+		if c.expect, err = auditlog.Expect(ctx, c.o.Log); err != nil {
+			return fmt.Errorf("read the vault's log: %w", err)
+		}
+		if c.o.Log.Published().Size == c.pub.Size {
+			break
+		}
+	}
+	c.phases = make([][]item, 2)
+	for key, want := range c.expect {
+		if key == configKey || strings.HasPrefix(key, auditlog.Prefix) {
+			continue
+		}
+		have, there := c.dest[key]
+		if len(want.Contents) == 0 {
+			if there {
+				c.gone = append(c.gone, key)
+			}
+			continue
+		}
+		it := item{key: key, want: want}
+		if there && slices.ContainsFunc(want.Contents, func(x auditlog.Content) bool { return x.Size == have.Size }) {
+			if want.LastPut < c.destSize {
+				c.res.Present++ // verified by the copy that published that checkpoint
+				continue
+			}
+			if have.SHA256 != nil {
+				if want.Matches(have.Size, [32]byte(have.SHA256)) {
+					c.res.Present++
+					continue
+				}
+			} else {
+				it.verify = true
+			}
+		}
+		phase := 0
+		if strings.HasPrefix(key, snapshotsPref) {
+			phase = 1
+		}
+		c.phases[phase] = append(c.phases[phase], it)
+	}
+	for key := range c.dest {
+		if _, known := c.expect[key]; !known && !strings.HasPrefix(key, auditlog.Prefix) {
+			c.res.Foreign++
+		}
+	}
+	for _, p := range c.phases {
+		slices.SortFunc(p, func(a, b item) int { return strings.Compare(a.key, b.key) })
+		for _, it := range p {
+			c.progress.TotalObjects++
+			c.progress.TotalBytes += it.want.Contents[0].Size
+		}
+	}
+	slices.Sort(c.gone)
+	return nil
+}
+
+// copyConfig copies tunesafe.json, which the log must allow like any other
+// object.
+func (c *copier) copyConfig(ctx context.Context) error {
+	if _, there := c.dest[configKey]; there {
+		c.res.Present++
+		return nil
+	}
+	want, ok := c.expect[configKey]
+	if !ok || !want.Matches(int64(len(c.config)), sha256.Sum256(c.config)) {
+		return fmt.Errorf("%s of %s differs from what its log recorded: run 'tunesafe audit'", configKey, c.o.Source)
+	}
+	if err := c.o.Dest.Put(ctx, configKey, c.config); err != nil {
+		return fmt.Errorf("write %s in %s: %w", configKey, c.o.Dest, err)
+	}
+	c.copied(int64(len(c.config)))
+	return nil
+}
+
+// copyAll copies items with o.Workers at once. A store error stops the
+// run; a damaged source object is a Problem and the run goes on.
+func (c *copier) copyAll(ctx context.Context, items []item) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.o.Workers)
+	for _, it := range items {
+		g.Go(func() error { return c.copyOne(ctx, it) })
+	}
+	return g.Wait()
+}
+
+func (c *copier) copyOne(ctx context.Context, it item) error {
+	if it.verify {
+		same, err := c.destMatches(ctx, it)
+		if err != nil || same {
+			return err
+		}
+	}
+	data, err := store.ReadAll(ctx, c.o.Source, it.key)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if !it.want.AbsentOK {
+			c.problem(it.key, "missing")
+		}
+		return nil
+	case err != nil:
+		return fmt.Errorf("read %s: %w", it.key, err)
+	}
+	if !it.want.Matches(int64(len(data)), sha256.Sum256(data)) {
+		c.problem(it.key, "differs")
+		return nil
+	}
+	if err := c.o.Dest.Put(ctx, it.key, data); err != nil {
+		return fmt.Errorf("write %s in %s: %w", it.key, c.o.Dest, err)
+	}
+	c.copied(int64(len(data)))
+	return nil
+}
+
+// destMatches reports whether the replica already holds an object the log
+// allows under the item's key.
+func (c *copier) destMatches(ctx context.Context, it item) (bool, error) {
+	info, err := c.o.Dest.Stat(ctx, it.key)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("stat %s in %s: %w", it.key, c.o.Dest, err)
+	}
+	var sum [32]byte
+	if info.SHA256 != nil {
+		sum = [32]byte(info.SHA256)
+	} else {
+		data, err := store.ReadAll(ctx, c.o.Dest, it.key)
+		if errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		if err != nil {
+			return false, fmt.Errorf("read %s in %s: %w", it.key, c.o.Dest, err)
+		}
+		info.Size, sum = int64(len(data)), sha256.Sum256(data)
+	}
+	if !it.want.Matches(info.Size, sum) {
+		return false, nil
+	}
+	c.mu.Lock()
+	c.res.Present++
+	c.progress.TotalObjects--
+	c.progress.TotalBytes -= info.Size
+	c.mu.Unlock()
+	return true, nil
+}
+
+func (c *copier) problem(key, kind string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if strings.HasPrefix(key, locksPrefix) {
+		// A lock refreshed or released since the checkpoint: the process
+		// holding it is still running.
+		c.res.Pending = append(c.res.Pending, Problem{key, "changed"})
+		return
+	}
+	c.res.Problems = append(c.res.Problems, Problem{key, kind})
+}
+
+func (c *copier) copied(n int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.res.Copied++
+	c.res.CopiedBytes += n
+	c.progress.Objects++
+	c.progress.Bytes += n
+	if c.o.Progress != nil {
+		c.o.Progress(c.progress)
+	}
+}
+
+// publishLog copies the log's objects up to the checkpoint the copy
+// planned for, the checkpoint last.
+func (c *copier) publishLog(ctx context.Context) error {
+	if c.pub.Size == 0 {
+		return nil
+	}
+	// A write into the replica since survey would be lost by moving its
+	// log on.
+	now, err := store.ReadAll(ctx, c.o.Dest, auditlog.CheckpointKey)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("read %s in %s: %w", auditlog.CheckpointKey, c.o.Dest, err)
+	}
+	if !bytes.Equal(now, c.destCP) {
+		return fmt.Errorf("%s: %w: its log changed during the copy (was something writing to it?)", c.o.Dest, ErrDiverged)
+	}
+	if bytes.Equal(c.destCP, c.pub.Checkpoint) {
+		return nil
+	}
+	var todo []auditlog.LogObject
+	for _, e := range c.pub.Entries {
+		if have, ok := c.dest[e.Key]; !ok || have.Size != e.Size {
+			todo = append(todo, e)
+		}
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(c.o.Workers)
+	for _, e := range todo {
+		g.Go(func() error { return c.copyEntries(gctx, e) })
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := c.copyCheckpoints(ctx); err != nil {
+		return err
+	}
+	if err := c.o.Dest.Put(ctx, auditlog.CheckpointKey, c.pub.Checkpoint); err != nil {
+		return fmt.Errorf("write %s in %s: %w", auditlog.CheckpointKey, c.o.Dest, err)
+	}
+	return nil
+}
+
+// copyEntries copies one entries object, checked against what the log
+// verified.
+func (c *copier) copyEntries(ctx context.Context, e auditlog.LogObject) error {
+	data, err := store.ReadAll(ctx, c.o.Source, e.Key)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", e.Key, err)
+	}
+	sum := sha256.Sum256(data)
+	if int64(len(data)) != e.Size || (e.SHA256 != nil && !bytes.Equal(sum[:], e.SHA256)) {
+		return fmt.Errorf("%s of %s changed since its log was verified: run 'tunesafe audit'", e.Key, c.o.Source)
+	}
+	if err := c.o.Dest.Put(ctx, e.Key, data); err != nil {
+		return fmt.Errorf("write %s in %s: %w", e.Key, c.o.Dest, err)
+	}
+	return nil
+}
+
+// copyCheckpoints copies the archived checkpoints up to the published one,
+// each verified against the log, and writes the published one's archive
+// copy.
+func (c *copier) copyCheckpoints(ctx context.Context) error {
+	for info, err := range c.o.Source.List(ctx, checkpoints) {
+		if err != nil {
+			return fmt.Errorf("list %s: %w", checkpoints, err)
+		}
+		n, ok := auditlog.ParseCheckpointArchiveKey(info.Key)
+		if !ok || n >= c.pub.Size {
+			continue
+		}
+		if _, there := c.dest[info.Key]; there {
+			continue
+		}
+		data, err := store.ReadAll(ctx, c.o.Source, info.Key)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", info.Key, err)
+		}
+		if cp, err := c.o.Log.VerifyCheckpoint(data); err != nil || cp.Size != n {
+			continue // not part of the verified log: not copied
+		}
+		if err := c.o.Dest.Put(ctx, info.Key, data); err != nil {
+			return fmt.Errorf("write %s in %s: %w", info.Key, c.o.Dest, err)
+		}
+	}
+	key := auditlog.CheckpointArchiveKey(c.pub.Size)
+	if err := c.o.Dest.Put(ctx, key, c.pub.Checkpoint); err != nil {
+		return fmt.Errorf("write %s in %s: %w", key, c.o.Dest, err)
+	}
+	return nil
+}
+
+// deleteGone deletes from the replica what the source's log says was
+// deleted. An object the replica refuses to delete (Object Lock) is
+// reported and kept.
+func (c *copier) deleteGone(ctx context.Context) error {
+	for _, key := range c.gone {
+		err := c.o.Dest.Delete(ctx, key)
+		switch {
+		case err == nil:
+			c.res.Deleted++
+		case store.IsPermanent(err):
+			c.res.NotDeleted = append(c.res.NotDeleted, key)
+		default:
+			return fmt.Errorf("delete %s in %s: %w", key, c.o.Dest, err)
+		}
+	}
+	return nil
+}
