@@ -25,13 +25,11 @@ func withDeleteReason(ctx context.Context, reason, command string) context.Conte
 }
 
 // vaultDir is this computer's config folder for one vault: it keeps the
-// log keys, so that a provider cannot swap the verifier key.
+// log keys, so that a provider cannot swap the verifier key. Every copy of
+// the vault has the same keys: the folder is named by the vault ID alone
+// (the log's state is per location: logStateDir).
 func (a *app) vaultDir(id string) string {
 	return filepath.Join(filepath.Dir(a.configFile()), "vaults", id)
-}
-
-func (a *app) logStateDir(id string) string {
-	return filepath.Join(filepath.Dir(a.cacheFile()), "vaults", id, "auditlog")
 }
 
 // vaultCodec seals log entries like every other object of an encrypted
@@ -59,7 +57,8 @@ func readTrimmed(p string) (string, error) {
 
 // initLog creates the log keys of a new vault and opens its log before
 // anything is written, so that the vault's very first objects are logged.
-func (a *app) initLog(ctx context.Context, id string, chain store.Store, vp **vault.Vault, encrypted bool) (*auditlog.Log, string, string, error) {
+// key is the vault's state key at its location (stateKey).
+func (a *app) initLog(ctx context.Context, id, key string, chain store.Store, vp **vault.Vault, encrypted bool) (*auditlog.Log, string, string, error) {
 	skey, vkey, err := auditlog.GenerateKey(rand.Reader, id)
 	if err != nil {
 		return nil, "", "", err
@@ -75,7 +74,7 @@ func (a *app) initLog(ctx context.Context, id string, chain store.Store, vp **va
 	if err != nil {
 		return nil, "", "", err
 	}
-	opts := auditlog.Options{Store: chain, Signer: signer, Verifier: verifier, StateDir: a.logStateDir(id)}
+	opts := auditlog.Options{Store: chain, Signer: signer, Verifier: verifier, StateDir: a.logStateDir(key)}
 	if encrypted {
 		opts.Codec = vaultCodec{vp}
 	}
@@ -89,9 +88,14 @@ func (a *app) initLog(ctx context.Context, id string, chain store.Store, vp **va
 // openLog opens the log of an open vault. The verifier key this computer
 // saw first is authoritative; the signing key comes from this computer, the
 // vault's key file (encrypted vaults) or keys/log-key (plain vaults).
-// Without a signing key the log is read-only.
-func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store) (*auditlog.Log, error) {
+// Without a signing key, or with readOnly, the log is read-only. key is the vault's state key
+// at the location chain stores in (stateKey): the checkpoint this computer
+// verified there is kept under it.
+func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, readOnly bool) (*auditlog.Log, error) {
 	id := v.Config().ID
+	if err := a.claimLogState(id, key); err != nil {
+		return nil, err
+	}
 	dir := a.vaultDir(id)
 	vkey, err := readTrimmed(filepath.Join(dir, "log.pub"))
 	switch {
@@ -113,7 +117,9 @@ func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store) (*
 		return nil, err
 	}
 	skey, _ := readTrimmed(filepath.Join(dir, "log.key"))
-	if skey == "" {
+	if readOnly {
+		skey = ""
+	} else if skey == "" {
 		if v.Encrypted() {
 			// Opened with a remembered id-key: the log key is in the
 			// key files.
@@ -132,7 +138,7 @@ func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store) (*
 			}
 		}
 	}
-	opts := auditlog.Options{Store: chain, Verifier: verifier, StateDir: a.logStateDir(id)}
+	opts := auditlog.Options{Store: chain, Verifier: verifier, StateDir: a.logStateDir(key)}
 	if skey != "" {
 		signer, sv, err := auditlog.NewSigner(skey)
 		if err != nil {

@@ -137,7 +137,8 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 		opts.Passphrase = p
 	}
 	var v *vault.Vault
-	l, skey, vkey, err := a.initLog(ctx, opts.ID, chain, &v, encrypt)
+	key := stateKey(opts.ID, backend)
+	l, skey, vkey, err := a.initLog(ctx, opts.ID, key, chain, &v, encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
@@ -154,7 +155,7 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 		l.Close(ctx)
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
-	return a.newSession(loc, v, l)
+	return a.newSession(ctx, loc, key, v, l)
 }
 
 // rememberVault makes loc the default vault unless one is configured.

@@ -103,14 +103,19 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		return err
 	}
 	defer s.Close()
-	ctx = a.deleteReason(ctx, "audit")
-	lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
-	if err != nil {
-		return withHint(fmt.Errorf("audit: %w", err), "an audit needs the vault to itself; run it when the backup has finished")
-	}
-	defer lock.Release(ctx)
-	if err := s.log.Flush(ctx); err != nil {
-		return err
+	if s.replicaOf == "" {
+		// A replica is only read: it takes no lock and records nothing
+		// (a copy running meanwhile may show objects it has not yet
+		// logged as foreign).
+		ctx = a.deleteReason(ctx, "audit")
+		lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
+		if err != nil {
+			return withHint(fmt.Errorf("audit: %w", err), "an audit needs the vault to itself; run it when the backup has finished")
+		}
+		defer lock.Release(ctx)
+		if err := s.log.Flush(ctx); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	rep, err := auditlog.Audit(ctx, s.log, statListing{s.raw}, opts)

@@ -77,9 +77,12 @@ func classify(err error) (code int, msg, hint string) {
 	var ce *vault.CorruptError
 	var rf *restore.FailedError
 	var te *auditlog.TamperError
+	var re *replicaError
 	switch {
 	case errors.As(err, &we):
 		return exitWarnings, msg, ""
+	case errors.As(err, &re):
+		return exitUsage, re.Error(), or(hint, re.hint())
 	case errors.As(err, &ue):
 		if hint == "" {
 			hint = ue.hint

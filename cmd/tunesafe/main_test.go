@@ -52,6 +52,7 @@ func TestScripts(t *testing.T) {
 				ts.Check(syscall.Mkfifo(ts.MkAbs(args[0]), 0o644))
 			},
 			"corpus": copyCorpus,
+			"cpdir":  cpdir,
 		},
 		RequireExplicitExec: false,
 	})
@@ -147,5 +148,60 @@ func copyCorpus(ts *testscript.TestScript, neg bool, args []string) {
 		b, err := os.ReadFile(m)
 		ts.Check(err)
 		ts.Check(os.WriteFile(filepath.Join(dst, filepath.Base(m)), b, 0o644))
+	}
+}
+
+// cpdir src dst: copy the tree src to dst, which must not exist, keeping
+// modes and modification times (like cp -a, symlinks as symlinks).
+func cpdir(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: cpdir src dst")
+	}
+	src, dst := ts.MkAbs(args[0]), ts.MkAbs(args[1])
+	if _, err := os.Lstat(dst); err == nil {
+		ts.Fatalf("cpdir: %s exists", dst)
+	}
+	var dirs []string
+	ts.Check(filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		q := filepath.Join(dst, rel)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return err
+		}
+		switch {
+		case fi.IsDir():
+			dirs = append(dirs, rel)
+			return os.MkdirAll(q, 0o700)
+		case fi.Mode()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			return os.Symlink(target, q)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(q, b, fi.Mode().Perm()); err != nil {
+			return err
+		}
+		return os.Chtimes(q, fi.ModTime(), fi.ModTime())
+	}))
+	// Folders last, deepest first: writing into a folder changes its
+	// modification time.
+	for i := len(dirs) - 1; i >= 0; i-- {
+		fi, err := os.Stat(filepath.Join(src, dirs[i]))
+		ts.Check(err)
+		q := filepath.Join(dst, dirs[i])
+		ts.Check(os.Chmod(q, fi.Mode().Perm()))
+		ts.Check(os.Chtimes(q, fi.ModTime(), fi.ModTime()))
 	}
 }

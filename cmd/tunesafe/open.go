@@ -17,6 +17,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
 	"github.com/tunesafe/tunesafe/internal/vault"
+	"github.com/tunesafe/tunesafe/internal/vaultcopy"
 )
 
 // isS3 reports whether a vault location names S3 storage.
@@ -116,6 +117,9 @@ type session struct {
 	raw   store.Store
 	db    *state.DB
 	cache *state.Cache
+	// replicaOf names the original when the vault is a replica made by
+	// 'tunesafe copy': it is then only read.
+	replicaOf string
 }
 
 // Close publishes the log's pending records and closes the cache. A log
@@ -152,28 +156,51 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
 		return nil, err
 	}
-	l, err := a.openLog(ctx, v, chain)
+	key := stateKey(v.Config().ID, backend)
+	// A replica's log is its original's: it is opened read-only, and
+	// nothing is written to the replica (see vaultcopy).
+	mark, replica, err := vaultcopy.ReadMarker(ctx, chain)
+	if err != nil {
+		return nil, err
+	}
+	l, err := a.openLog(ctx, v, chain, key, replica)
 	if err != nil {
 		return nil, err
 	}
 	// From here on every PUT and DELETE is recorded in the log.
-	s, err := a.newSession(loc, v.WithStore(auditlog.Wrap(chain, l)), l)
+	var st store.Store = auditlog.Wrap(chain, l)
+	if replica {
+		st = replicaStore{st, &replicaError{loc: loc, of: mark.Of}}
+	}
+	s, err := a.newSession(ctx, loc, key, v.WithStore(st), l)
 	if err != nil {
 		return nil, err
+	}
+	if replica {
+		s.replicaOf = mark.Of
 	}
 	s.raw = chain
 	return s, nil
 }
 
-func (a *app) newSession(loc string, v *vault.Vault, l *auditlog.Log) (*session, error) {
-	db, err := state.Open(a.cacheFile())
-	if err != nil {
+// newSession opens the cache of v at its location, by the location's state
+// key (stateKey), and returns the session. It takes over l.
+func (a *app) newSession(ctx context.Context, loc, key string, v *vault.Vault, l *auditlog.Log) (*session, error) {
+	fail := func(err error) (*session, error) {
 		if l != nil {
 			l.Close(context.Background())
 		}
 		return nil, withHint(err, "remove the cache file "+a.cacheFile()+" if it is damaged: it is only a cache")
 	}
-	cache := db.Vault(v.Config().ID)
+	db, err := state.Open(a.cacheFile())
+	if err != nil {
+		return fail(err)
+	}
+	if err := a.claimCache(ctx, db, v.Config().ID, key); err != nil {
+		db.Close()
+		return fail(err)
+	}
+	cache := db.Vault(key)
 	return &session{a: a, loc: loc, vault: v.WithCopies(cache), log: l, db: db, cache: cache}, nil
 }
 

@@ -28,6 +28,7 @@ import (
 const (
 	Backup = "backup" // shared with other backups
 	Retain = "retain" // shared: extends retention of what snapshots need
+	Copy   = "copy"   // shared: copies the vault to a replica
 	Prune  = "prune"  // exclusive
 	Audit  = "audit"  // exclusive: an audit must see no write in flight
 )

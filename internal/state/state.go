@@ -14,7 +14,14 @@
 // the first backup lists the vault's objects once to learn what is stored,
 // re-reads the files, and uploads nothing the vault already has. The cache is
 // a single SQLite database (modernc.org/sqlite, pure Go) shared by all
-// vaults, every row keyed by vault ID.
+// vaults, every row keyed by a vault key that the caller chooses: Tunesafe's
+// command line uses the vault ID and the vault's location (a replica of a
+// vault elsewhere holds other objects, maybe fewer, than the original).
+//
+// Rows written under one key can be given to another with DB.Claim. The
+// command line uses it for state that older versions keyed by the bare
+// vault ID: the first location of that vault opened after the upgrade claims
+// the old state, and any other location starts with none.
 //
 // A file is "unchanged" when its size, modification time and change time
 // (and, where available, device and inode) all match; never by inode alone.
@@ -56,6 +63,11 @@ CREATE TABLE IF NOT EXISTS copies (
 	vault TEXT NOT NULL, key TEXT NOT NULL, plain BLOB NOT NULL,
 	PRIMARY KEY (vault, key)) WITHOUT ROWID;
 `
+
+// vaultTables are the tables of the schema, each keyed by its vault
+// column: Reset and Claim go through them all. A test checks the list
+// against the database, so that a new table cannot be left out.
+var vaultTables = []string{"files", "dirs", "objects", "meta", "retention", "copies"}
 
 // DB is the open cache database.
 type DB struct {
@@ -99,8 +111,83 @@ type Cache struct {
 	vault string
 }
 
-// Vault returns the cache of one vault.
-func (d *DB) Vault(id string) *Cache { return &Cache{d: d, vault: id} }
+// Vault returns the cache of one vault, by the key its rows are kept
+// under.
+func (d *DB) Vault(key string) *Cache { return &Cache{d: d, vault: key} }
+
+// Claim gives the rows of vault key from to vault key to, if to has none
+// yet: in one transaction, every row of every table is re-keyed, so that
+// no process sees half of the state moved. It reports whether anything was
+// moved. Once to has rows of its own, Claim changes nothing.
+func (d *DB) Claim(ctx context.Context, from, to string) (bool, error) {
+	if from == to {
+		return false, nil
+	}
+	// Most calls find that to has state already: tell that without taking
+	// the write lock.
+	if has, err := hasRows(ctx, d.db, to); has || err != nil {
+		return false, err
+	}
+	if has, err := hasRows(ctx, d.db, from); !has || err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close()
+	// BEGIN IMMEDIATE takes the write lock before the check below, so that
+	// another process claiming at the same time waits, then finds to
+	// taken.
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return false, fmt.Errorf("claim %s: %w", from, err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.Background(), `ROLLBACK`)
+		}
+	}()
+	if has, err := hasRows(ctx, conn, to); has || err != nil {
+		return false, err
+	}
+	var moved int64
+	for _, t := range vaultTables {
+		r, err := conn.ExecContext(ctx, `UPDATE `+t+` SET vault=? WHERE vault=?`, to, from)
+		if err != nil {
+			return false, fmt.Errorf("claim %s: %w", from, err)
+		}
+		n, err := r.RowsAffected()
+		if err != nil {
+			return false, err
+		}
+		moved += n
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return false, fmt.Errorf("claim %s: %w", from, err)
+	}
+	done = true
+	return moved > 0, nil
+}
+
+// hasRows reports whether any table has a row of vault key.
+func hasRows(ctx context.Context, q interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}, key string) (bool, error) {
+	for _, t := range vaultTables {
+		var one int
+		err := q.QueryRowContext(ctx, `SELECT 1 FROM `+t+` WHERE vault=? LIMIT 1`, key).Scan(&one)
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return false, err
+		}
+	}
+	return false, nil
+}
 
 // FileEntry is a cached file: its stat and its tree node (JSON, as stored
 // in the vault's trees).
@@ -321,7 +408,7 @@ func (c *Cache) ResetObjects(ctx context.Context) error {
 func (c *Cache) Reset(ctx context.Context) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
-	for _, t := range []string{"files", "dirs", "objects", "meta", "retention", "copies"} {
+	for _, t := range vaultTables {
 		if _, err := c.d.db.ExecContext(ctx, `DELETE FROM `+t+` WHERE vault=?`, c.vault); err != nil {
 			return err
 		}

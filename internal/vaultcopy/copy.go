@@ -14,8 +14,9 @@
 // (auditlog.Expect) into what every key must hold, and copies exactly that,
 // in this order:
 //
-//  1. tunesafe.json first: it marks the destination as a replica of this
-//     vault (a destination holding another vault is refused);
+//  1. tunesafe.json first, then the replica's mark (ReplicaKey): a
+//     destination holding another vault is refused, and one being filled
+//     is already a replica that no command writes to;
 //  2. the rest of the vault's description, content (blobs, lists, trees)
 //     and coordination objects;
 //  3. snapshots, so that a snapshot in the replica always finds its content;
@@ -67,6 +68,24 @@ import (
 	"github.com/tunesafe/tunesafe/internal/store"
 )
 
+// ReplicaKey marks a replica: a JSON object (Marker) that Copy writes
+// right after tunesafe.json. A replica's log is its original's, so nothing
+// may append to it; commands that find the mark open the log read-only and
+// refuse to write. Like the log's own objects it is not itself logged.
+const ReplicaKey = "log/replica"
+
+// Marker is the content of ReplicaKey.
+type Marker struct {
+	// Format is "tunesafe-replica".
+	Format string `json:"format"`
+	// Of names the vault's location the replica was copied from.
+	Of string `json:"replica_of"`
+	// Note says what the mark means, for someone reading the vault by hand.
+	Note string `json:"note"`
+}
+
+const markerNote = "This vault is a replica made by 'tunesafe copy': its log is the original's, so it is only read and copied to. 'tunesafe promote' makes it a vault of its own."
+
 // Keys with a role in the copy (docs/FORMAT.md).
 const (
 	configKey     = "tunesafe.json"
@@ -95,6 +114,8 @@ type Options struct {
 	Dest store.Store
 	// Log is the source's log, open and verified.
 	Log *auditlog.Log
+	// SourceName names the source's location in the replica's mark.
+	SourceName string
 	// Workers is the number of objects copied at once (default 8).
 	Workers int
 	// Progress, if set, is called after every object copied, from any
@@ -159,6 +180,9 @@ func Copy(ctx context.Context, o Options) (Result, error) {
 		return Result{}, err
 	}
 	if err := c.copyConfig(ctx); err != nil {
+		return c.res, err
+	}
+	if err := c.mark(ctx); err != nil {
 		return c.res, err
 	}
 	for _, phase := range c.phases {
@@ -337,6 +361,37 @@ func (c *copier) copyConfig(ctx context.Context) error {
 	}
 	c.copied(int64(len(c.config)))
 	return nil
+}
+
+// mark writes the replica's mark unless it is there already.
+func (c *copier) mark(ctx context.Context) error {
+	b, err := json.Marshal(Marker{Format: "tunesafe-replica", Of: c.o.SourceName, Note: markerNote})
+	if err != nil {
+		return err
+	}
+	if have, err := store.ReadAll(ctx, c.o.Dest, ReplicaKey); err == nil && bytes.Equal(have, b) {
+		return nil
+	}
+	if err := c.o.Dest.Put(ctx, ReplicaKey, b); err != nil {
+		return fmt.Errorf("write %s in %s: %w", ReplicaKey, c.o.Dest, err)
+	}
+	return nil
+}
+
+// ReadMarker returns the replica mark of the vault in s, or ok false when
+// it is not a replica.
+func ReadMarker(ctx context.Context, s store.Store) (m Marker, ok bool, err error) {
+	b, err := store.ReadAll(ctx, s, ReplicaKey)
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, false, nil
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("read %s: %w", ReplicaKey, err)
+	}
+	if err := json.Unmarshal(b, &m); err != nil || m.Format != "tunesafe-replica" {
+		return m, false, fmt.Errorf("%s of %s is not a replica mark", ReplicaKey, s)
+	}
+	return m, true, nil
 }
 
 // copyAll copies items with o.Workers at once. A store error stops the

@@ -76,7 +76,7 @@ func (s *source) content(tag string, n int) {
 
 func (s *source) copyTo(t *testing.T, dest store.Store) (vaultcopy.Result, error) {
 	t.Helper()
-	return vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: s.raw, Dest: dest, Log: s.log, Workers: 3})
+	return vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: s.raw, SourceName: s.raw.String(), Dest: dest, Log: s.log, Workers: 3})
 }
 
 func objects(t *testing.T, s store.Store) map[string][]byte {
@@ -95,10 +95,16 @@ func objects(t *testing.T, s store.Store) map[string][]byte {
 	return out
 }
 
-// sameObjects fails unless dest holds exactly what the source holds.
+// sameObjects fails unless dest holds exactly what the source holds, and
+// the replica's mark.
 func sameObjects(t *testing.T, src, dest store.Store) {
 	t.Helper()
 	a, b := objects(t, src), objects(t, dest)
+	m, ok, err := vaultcopy.ReadMarker(t.Context(), dest)
+	if err != nil || !ok || m.Of != src.String() {
+		t.Fatalf("replica mark: %+v %v %v", m, ok, err)
+	}
+	delete(b, vaultcopy.ReplicaKey)
 	if !maps.EqualFunc(a, b, bytes.Equal) {
 		ka, kb := slices.Sorted(maps.Keys(a)), slices.Sorted(maps.Keys(b))
 		t.Fatalf("replica differs from the source:\nsource  %q\nreplica %q", ka, kb)
@@ -330,20 +336,21 @@ func TestCopyResumes(t *testing.T) {
 	src.content("a", 20)
 	dest := &failingStore{Store: new(memstore.Store)}
 	dest.n.Store(9)
-	if _, err := vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: src.raw, Dest: dest, Log: src.log, Workers: 1}); !errors.Is(err, errCut) {
+	if _, err := vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: src.raw, SourceName: "memory", Dest: dest, Log: src.log, Workers: 1}); !errors.Is(err, errCut) {
 		t.Fatalf("interrupted copy: %v", err)
 	}
 	if _, err := dest.Stat(t.Context(), auditlog.CheckpointKey); err == nil {
 		t.Fatal("an interrupted copy published the log")
 	}
 	dest.n.Store(-1)
-	res, err := vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: src.raw, Dest: dest, Log: src.log})
+	res, err := vaultcopy.Copy(t.Context(), vaultcopy.Options{Source: src.raw, SourceName: "memory", Dest: dest, Log: src.log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The nine PUTs were tunesafe.json, the replica's mark and 7 objects.
 	data := int64(len(objects(t, src.raw)) - len(objects(t, logOnly{src.raw})))
-	if res.Present != 9 || res.Copied != data-9 || !res.Complete {
-		t.Fatalf("resumed copy: %+v, want 9 present and %d copied", res, data-9)
+	if res.Present != 8 || res.Copied != data-8 || !res.Complete {
+		t.Fatalf("resumed copy: %+v, want 8 present and %d copied", res, data-8)
 	}
 	sameObjects(t, src.raw, dest.Store)
 	auditReplica(t, dest.Store)

@@ -32,6 +32,25 @@ import (
 // Missing credentials are a store.KindCredentials error that says where
 // they were looked for.
 func ConfigFromEnv(u *url.URL, endpointFlag string) (Config, error) {
+	return configFor(u, endpointFlag, "")
+}
+
+// ConfigFromProfile is ConfigFromEnv for a second location named by an
+// AWS profile, as the AWS CLI's --profile: credentials come from that
+// profile only (AWS_ACCESS_KEY_ID and friends, which belong to the first
+// location, are ignored), its "region" comes before AWS_REGION, and its
+// "endpoint_url" is used unless endpointFlag is set (AWS_ENDPOINT_URL_S3
+// and AWS_ENDPOINT_URL are ignored).
+func ConfigFromProfile(u *url.URL, endpointFlag, profile string) (Config, error) {
+	if profile == "" {
+		return Config{}, store.Permanent(store.KindInvalid, errors.New("ConfigFromProfile: no profile named"))
+	}
+	return configFor(u, endpointFlag, profile)
+}
+
+// configFor builds the Config of ConfigFromEnv, or of ConfigFromProfile
+// when named is a profile name.
+func configFor(u *url.URL, endpointFlag, named string) (Config, error) {
 	var cfg Config
 	if u == nil || u.Scheme != "s3" {
 		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("vault URL %v: want s3://bucket/prefix", u))
@@ -48,7 +67,7 @@ func ConfigFromEnv(u *url.URL, endpointFlag string) (Config, error) {
 		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("vault URL %s: %w", u, err))
 	}
 
-	profileName := os.Getenv("AWS_PROFILE")
+	profileName := firstNonEmpty(named, os.Getenv("AWS_PROFILE"))
 	if profileName == "" {
 		profileName = "default"
 	}
@@ -63,6 +82,13 @@ func ConfigFromEnv(u *url.URL, endpointFlag string) (Config, error) {
 		cfg.Endpoint = firstNonEmpty(os.Getenv("AWS_ENDPOINT_URL_S3"), os.Getenv("AWS_ENDPOINT_URL"), profile["endpoint_url"])
 	}
 	cfg.CABundle = firstNonEmpty(os.Getenv("AWS_CA_BUNDLE"), profile["ca_bundle"])
+	if named != "" {
+		cfg.Region = firstNonEmpty(profile["region"], cfg.Region)
+		cfg.Endpoint = firstNonEmpty(endpointFlag, profile["endpoint_url"])
+		cfg.CABundle = firstNonEmpty(profile["ca_bundle"], cfg.CABundle)
+		cfg.Credentials, err = credentialsFromProfile(profileName)
+		return cfg, err
+	}
 
 	cfg.Credentials, err = credentialsFromEnv(profileName)
 	if err != nil {
@@ -93,6 +119,21 @@ func credentialsFromEnv(profile string) (*credentials.Credentials, error) {
 	return nil, store.Permanent(store.KindCredentials, fmt.Errorf(
 		"no S3 credentials: AWS_ACCESS_KEY_ID is not set, and AWS profile %q in %s gave none (%s)",
 		profile, sharedFiles(), why))
+}
+
+// credentialsFromProfile returns the credentials of one named profile of
+// the shared files, after checking that it yields a key.
+func credentialsFromProfile(profile string) (*credentials.Credentials, error) {
+	file := &credentials.FileAWSCredentials{Profile: profile}
+	v, err := file.RetrieveWithCredContext(&credentials.CredContext{})
+	if err == nil && v.AccessKeyID != "" && v.SecretAccessKey != "" {
+		return credentials.New(file), nil
+	}
+	why := "it has no aws_access_key_id"
+	if err != nil {
+		why = err.Error()
+	}
+	return nil, store.Permanent(store.KindCredentials, fmt.Errorf("no S3 credentials: AWS profile %q in %s gave none (%s)", profile, sharedFiles(), why))
 }
 
 func sharedFiles() string {

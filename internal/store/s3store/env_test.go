@@ -213,3 +213,46 @@ func TestConfigFromEnvServer(t *testing.T) {
 		t.Fatalf("ReadAll = %q, %v", got, err)
 	}
 }
+
+// TestConfigFromProfile: a second location named by its profile ignores
+// the environment that describes the first one.
+func TestConfigFromProfile(t *testing.T) {
+	home := isolateEnv(t)
+	writeFile(t, filepath.Join(home, ".aws", "credentials"), `
+[b2]
+aws_access_key_id = AKIDB2
+aws_secret_access_key = b2secret
+
+[empty]
+region = x
+`)
+	writeFile(t, filepath.Join(home, ".aws", "config"), `
+[profile b2]
+region = us-west-004
+endpoint_url = https://s3.us-west-004.backblazeb2.com
+`)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFIRST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "firstsecret")
+	t.Setenv("AWS_REGION", "eu-central-1")
+	t.Setenv("AWS_ENDPOINT_URL", "http://first.local:9000")
+
+	cfg, err := s3store.ConfigFromProfile(mustURL(t, "s3://copy/tunesafe"), "", "b2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := credsOf(t, cfg); v.AccessKeyID != "AKIDB2" || v.SecretAccessKey != "b2secret" ||
+		cfg.Region != "us-west-004" || cfg.Endpoint != "https://s3.us-west-004.backblazeb2.com" || cfg.Bucket != "copy" {
+		t.Fatalf("profile b2: %+v, %+v", cfg, v)
+	}
+	cfg, err = s3store.ConfigFromProfile(mustURL(t, "s3://copy"), "http://flag.local", "b2")
+	if err != nil || cfg.Endpoint != "http://flag.local" {
+		t.Fatalf("the endpoint flag comes first: %+v %v", cfg, err)
+	}
+	// The environment's keys are not a fallback for a profile without any.
+	for _, p := range []string{"empty", "missing"} {
+		_, err = s3store.ConfigFromProfile(mustURL(t, "s3://copy"), "", p)
+		if store.KindOf(err) != store.KindCredentials || !strings.Contains(err.Error(), p) {
+			t.Fatalf("profile %s: %v", p, err)
+		}
+	}
+}

@@ -38,6 +38,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 
 	"github.com/minio/minio-go/v7"
@@ -56,6 +57,9 @@ type Store struct {
 	region string
 	name   string
 	lock   ObjectLock
+	// endpoint is the server's host[:port], lowercased; "" for AWS's
+	// default endpoint (see Endpoint).
+	endpoint string
 
 	// checksumsChecked is set once the server has echoed an
 	// x-amz-checksum-sha256 (see the package comment). Stores made by
@@ -96,6 +100,10 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 	if v.AccessKeyID == "" || v.SecretAccessKey == "" {
 		return nil, store.Permanent(store.KindCredentials, errors.New("s3: the credentials have no access key and secret key"))
 	}
+	endpoint := ""
+	if strings.TrimSpace(cfg.Endpoint) != "" {
+		endpoint = strings.ToLower(host)
+	}
 	region := cfg.Region
 	if region == "" && !isAWS(host) {
 		region = "us-east-1"
@@ -130,12 +138,19 @@ func New(ctx context.Context, cfg Config) (*Store, error) {
 		name:   "s3://" + cfg.Bucket + "/" + prefix,
 		lock:   cfg.ObjectLock,
 
+		endpoint:         endpoint,
 		checksumsChecked: new(atomic.Bool),
 	}, nil
 }
 
 // String returns the vault URL, "s3://bucket/prefix/".
 func (s *Store) String() string { return s.name }
+
+// Endpoint returns the host[:port] of the server the store talks to,
+// lowercased, or "" when the configuration named no endpoint: AWS S3, where
+// a bucket name means the same bucket in every region. With String it names
+// where the objects are, for state kept per location.
+func (s *Store) Endpoint() string { return s.endpoint }
 
 // object returns the S3 object name of key.
 func (s *Store) object(key string) string { return s.prefix + key }

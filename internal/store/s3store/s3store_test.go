@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/minio/minio-go/v7"
 	"github.com/minio/minio-go/v7/pkg/credentials"
@@ -173,6 +174,34 @@ func TestNewRejects(t *testing.T) {
 		_, err := s3store.New(t.Context(), c.cfg)
 		if store.KindOf(err) != c.kind || !store.IsPermanent(err) {
 			t.Errorf("%s: New = %v (kind %q), want a permanent %q error", c.name, err, store.KindOf(err), c.kind)
+		}
+	}
+}
+
+// TestEndpoint: the store names the server it talks to by host and port,
+// lowercased, whatever the form of the configured endpoint; AWS's default
+// is "".
+func TestEndpoint(t *testing.T) {
+	creds := credentials.NewStaticV4("a", "b", "")
+	for _, c := range []struct{ endpoint, want string }{
+		{"", ""},
+		{"http://MinIO.Example:9000", "minio.example:9000"},
+		{"https://s3.eu-west-1.amazonaws.com/", "s3.eu-west-1.amazonaws.com"},
+		{"nas.local:9000", "nas.local:9000"},
+	} {
+		s, err := s3store.New(t.Context(), s3store.Config{Bucket: "bucket", Prefix: "vault", Endpoint: c.endpoint, Credentials: creds})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Endpoint() != c.want {
+			t.Errorf("endpoint %q: Endpoint() = %q, want %q", c.endpoint, s.Endpoint(), c.want)
+		}
+		locked, err := s.WithObjectLock(s3store.ObjectLock{Mode: s3store.Governance, Period: 24 * time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if locked.Endpoint() != s.Endpoint() {
+			t.Errorf("endpoint %q: the locked store says %q", c.endpoint, locked.Endpoint())
 		}
 	}
 }

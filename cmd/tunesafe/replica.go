@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/vault"
+	"github.com/tunesafe/tunesafe/internal/vaultcopy"
+)
+
+// A replica made by 'tunesafe copy' holds its original's log. A record of
+// its own (a backup into it, even an audit's) would fork that log from the
+// original's and end the copies, so every command opens a replica's log
+// read-only and writes nothing to it: restore, ls, snapshots, status,
+// verify and audit work; backup, forget, prune, repair, passwd and retain
+// are refused. 'tunesafe promote' makes a replica a vault of its own, for
+// when the original is lost or left.
+
+// replicaError refuses a write to a replica.
+type replicaError struct{ loc, of string }
+
+func (e *replicaError) Error() string {
+	return fmt.Sprintf("%s is a replica of %s made by 'tunesafe copy': it is only read", e.loc, e.of)
+}
+
+func (e *replicaError) hint() string {
+	return "run the command on the original (--vault " + e.of + ") and copy again; if the original is lost, 'tunesafe promote --vault " + e.loc + "' makes the replica a vault of its own"
+}
+
+// replicaStore refuses every write with err.
+type replicaStore struct {
+	store.Store
+	err *replicaError
+}
+
+func (s replicaStore) Put(context.Context, string, []byte) error { return s.err }
+func (s replicaStore) Delete(context.Context, string) error      { return s.err }
+
+func (a *app) promoteCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "promote",
+		Short: "Make a replica made by 'tunesafe copy' a vault of its own",
+		Long: `A replica made by 'tunesafe copy' is only read: its log is the original's, and
+anything written to it would fork that log. When the original is lost (or you
+move to the replica's provider for good), promote removes the replica's mark,
+and from then on the replica is a vault like any other: back up to it, prune
+it, copy it elsewhere.
+
+Once the promoted replica has been written to, copies from the original to it
+are refused: the two vaults have histories of their own.`,
+		Example: "  tunesafe promote --vault s3://my-second-bucket/tunesafe",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			loc, err := a.vaultLocation()
+			if err != nil {
+				return err
+			}
+			backend, err := a.openBackend(ctx, loc, false)
+			if err != nil {
+				return err
+			}
+			st := a.decorate(backend)
+			if _, err := st.Stat(ctx, vault.ConfigKey); err != nil {
+				return fmt.Errorf("%s: %w", loc, vault.ErrNoVault)
+			}
+			m, ok, err := vaultcopy.ReadMarker(ctx, st)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return usagef("", "%s is not a replica: there is nothing to promote", loc)
+			}
+			if err := st.Delete(ctx, vaultcopy.ReplicaKey); err != nil {
+				return err
+			}
+			if a.json {
+				return a.printJSON(map[string]any{"vault": loc, "was_replica_of": m.Of})
+			}
+			a.printf("%s is now a vault of its own (it was a replica of %s)\n", loc, m.Of)
+			return nil
+		},
+	}
+}
