@@ -130,6 +130,18 @@ func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) age
 			log.Warn(w.Err)
 			res.Warnings = append(res.Warnings, w)
 		}
+		// Then the replicas the config file lists, until the window
+		// closes (a copy cut short continues at the next pass).
+		cctx, cancel := stopContext(ctx, req.Stop)
+		ws, err := a.copiesAfterBackup(cctx, s, true)
+		cancel()
+		if isInterrupt(err) && ctx.Err() != nil {
+			return res, err
+		}
+		for _, w := range ws {
+			log.Warn(w.Err)
+			res.Warnings = append(res.Warnings, w)
+		}
 		return res, nil
 	}
 }
@@ -160,4 +172,29 @@ func newestSnapshotRef(ctx context.Context, v *vault.Vault, host string) (*vault
 
 func snapshotInfo(id vault.ID, s *vault.Snapshot) agent.Snapshot {
 	return agent.Snapshot{ID: id.String(), Time: s.Time, Partial: s.Partial, Files: s.Stats.Files, Bytes: s.Stats.Bytes}
+}
+
+// stopContext returns a context that ends with ctx, or as soon as stop
+// (polled every second) says the pass must stop.
+func stopContext(ctx context.Context, stop func() (string, bool)) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	if stop == nil {
+		return ctx, cancel
+	}
+	go func() {
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if _, yes := stop(); yes {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return ctx, cancel
 }

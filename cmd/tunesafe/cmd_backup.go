@@ -161,6 +161,12 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 			return rerr
 		}
 		res.Warnings = append(res.Warnings, retainWarnings(s.loc, kept, rerr)...)
+		// Then the replicas the config file lists.
+		ws, cerr := a.copiesAfterBackup(ctx, s, o.noProgress)
+		if cerr != nil {
+			return cerr
+		}
+		res.Warnings = append(res.Warnings, ws...)
 	}
 	return a.reportBackup(res, kept)
 }

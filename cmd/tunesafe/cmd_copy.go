@@ -5,13 +5,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -30,7 +33,7 @@ type copyOptions struct {
 func (a *app) copyCommand() *cobra.Command {
 	var o copyOptions
 	c := &cobra.Command{
-		Use:   "copy --to LOCATION",
+		Use:   "copy [--to LOCATION]",
 		Short: "Copy the vault, object for object, to a second location (another provider, bucket or disk)",
 		Long: `Make, or bring up to date, a replica of the vault at a second location: another
 S3 provider, another bucket, a USB disk. The replica is the same vault: the
@@ -52,7 +55,16 @@ directly (a backup into it) is refused, as is a location holding anything else.
 The replica's location takes the same forms as --vault. For S3, the endpoint
 comes from --to-endpoint, and the credentials from --to-profile (a profile of
 ~/.aws/credentials and ~/.aws/config, with its region and endpoint_url), or,
-without it, from the same environment as the vault's.`,
+without it, from the same environment as the vault's.
+
+Without --to, copy brings up to date every replica listed in the config
+file, which backups of the config's vault also do after they complete:
+
+  "copies": [{"to": "/media/usb/tunesafe"},
+             {"to": "s3://my-second-bucket/tunesafe", "profile": "b2"}]
+
+(a listed folder that does not exist, a disk not mounted, is then skipped
+with a warning).`,
 		Example: `  tunesafe copy --to /media/usb/tunesafe
   tunesafe copy --to s3://my-second-bucket/tunesafe --to-profile b2`,
 		Args: cobra.NoArgs,
@@ -61,7 +73,7 @@ without it, from the same environment as the vault's.`,
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.to, "to", "", "where the replica goes: s3://bucket/prefix or a folder (required)")
+	f.StringVar(&o.to, "to", "", "where the replica goes: s3://bucket/prefix or a folder (default: every replica in the config file's \"copies\")")
 	f.StringVar(&o.toEndpoint, "to-endpoint", "", "S3 endpoint URL of the replica (default: the profile's endpoint_url, or the vault's)")
 	f.StringVar(&o.toProfile, "to-profile", "", "AWS profile with the replica's credentials, region and endpoint (default: the vault's environment)")
 	f.IntVar(&o.workers, "workers", 8, "objects copied at once")
@@ -70,40 +82,138 @@ without it, from the same environment as the vault's.`,
 }
 
 func (a *app) runCopy(ctx context.Context, o copyOptions) error {
-	if o.to == "" {
-		return usagef("for example: tunesafe copy --to /media/usb/tunesafe", "copy needs --to LOCATION")
-	}
 	if o.workers < 1 {
 		return usagef("", "--workers must be at least 1")
 	}
-	if !isS3(o.to) && (o.toEndpoint != "" || o.toProfile != "") {
-		return usagef("--to-endpoint and --to-profile are for S3 locations (s3://bucket/prefix)", "%s is not an S3 location", o.to)
+	targets := []copyTarget{{To: o.to, Profile: o.toProfile, Endpoint: o.toEndpoint}}
+	if o.to == "" {
+		if o.toProfile != "" || o.toEndpoint != "" {
+			return usagef("", "--to-profile and --to-endpoint go with --to")
+		}
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return err
+		}
+		targets = cfg.Copies
+		if len(targets) == 0 {
+			return usagef(`for example: tunesafe copy --to /media/usb/tunesafe; or list replicas in the config file: "copies": [{"to": "/media/usb/tunesafe"}]`, "copy needs --to LOCATION")
+		}
+	}
+	for _, t := range targets {
+		if err := t.check(); err != nil {
+			return err
+		}
 	}
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	backend, err := a.openReplicaBackend(ctx, o)
+	var problems int
+	var reports []copyReport
+	for _, t := range targets {
+		start := time.Now()
+		res, err := a.copyTo(ctx, s, t, o.workers, o.noProgress, false)
+		if err != nil {
+			return err
+		}
+		r := copyReport{To: t.To, Duration: time.Since(start).Seconds(), Result: res}
+		if !a.json {
+			a.printCopy(r)
+		}
+		reports = append(reports, r)
+		problems += len(res.Problems)
+	}
+	if a.json {
+		var err error
+		if o.to != "" {
+			err = a.printJSON(reports[0])
+		} else {
+			err = a.printJSON(reports)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if problems > 0 {
+		return withHint(&integrityError{msg: fmt.Sprintf("%d objects of the vault are lost or damaged and were not copied; the replica's log was left behind", problems)},
+			"run 'tunesafe audit' and 'tunesafe repair' on the vault, then copy again")
+	}
+	return nil
+}
+
+// copyTarget is a replica's location, with what reaching it takes. The
+// config file's "copies" lists those that backups of its vault bring up
+// to date.
+type copyTarget struct {
+	To       string `json:"to"`
+	Profile  string `json:"profile,omitempty"`
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+func (t copyTarget) check() error {
+	if t.To == "" {
+		return usagef(`write each replica as {"to": "s3://bucket/prefix"} or {"to": "/media/usb/tunesafe"}`, "a copy in the config file has no \"to\"")
+	}
+	if !isS3(t.To) && (t.Endpoint != "" || t.Profile != "") {
+		return usagef("--to-endpoint and --to-profile are for S3 locations (s3://bucket/prefix)", "%s is not an S3 location", t.To)
+	}
+	return nil
+}
+
+// copyTo brings the replica at t up to date with the open vault s, and
+// records the outcome in the cache for 'tunesafe status'. existing refuses
+// to create a missing folder (a copy after a backup, to a disk that may not
+// be mounted).
+func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (vaultcopy.Result, error) {
+	res, err := a.copyOnce(ctx, s, t, workers, noProgress, existing)
+	if isInterrupt(err) {
+		return res, err
+	}
+	rec := copyRecord{To: t.To, Time: a.now().UTC(), Records: res.Records, Complete: err == nil && res.Complete, Problems: len(res.Problems)}
 	if err != nil {
-		return err
+		_, msg, _ := classify(err)
+		rec.Error = msg
+	} else if len(res.Pending) > 0 {
+		rec.Error = "the vault was in use: copy again when the other command has finished"
+	}
+	if b, merr := json.Marshal(rec); merr == nil {
+		if serr := s.cache.SetMeta(ctx, copyMetaPrefix+t.To, string(b)); serr != nil && err == nil {
+			err = serr
+		}
+	}
+	return res, err
+}
+
+func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (vaultcopy.Result, error) {
+	if s.replicaOf != "" {
+		return vaultcopy.Result{}, usagef("copy from the original, "+s.replicaOf, "%s is a replica: a copy is made from the original", s.loc)
+	}
+	backend, err := a.openReplicaBackend(ctx, t, existing)
+	if err != nil {
+		return vaultcopy.Result{}, err
 	}
 	if canonicalLocation(backend) == canonicalLocation(s.raw) {
-		return usagef("name another bucket, prefix or folder", "%s is the vault itself", o.to)
+		return vaultcopy.Result{}, usagef("name another bucket, prefix or folder", "%s is the vault itself", t.To)
 	}
 	id := s.vault.Config().ID
 	dest := a.decorate(backend)
 	if l := s.vault.Config().ObjectLock; l != nil {
 		if _, ok := backend.(*s3store.Store); !ok {
-			fmt.Fprintf(a.stderr, "tunesafe: warning: the vault locks its objects with S3 Object Lock; %s cannot, so the replica's objects are not locked\n", o.to)
+			fmt.Fprintf(a.stderr, "tunesafe: warning: the vault locks its objects with S3 Object Lock; %s cannot, so the replica's objects are not locked\n", t.To)
 		}
 		locked, err := lockBackend(backend, l)
 		if err != nil {
-			return err
+			return vaultcopy.Result{}, err
 		}
 		dest = a.decorate(locked)
 	}
 
+	// What this run wrote (a backup's snapshot) is copied only once the
+	// log has published it; the copy's own lock, taken next, is not.
+	if err := s.log.Flush(ctx); err != nil {
+		return vaultcopy.Result{}, fmt.Errorf("publish the vault's log: %w", err)
+	}
 	// A prune must not delete what the copy is about to read: hold a
 	// shared lock, as a backup does, waiting while a prune runs. Its
 	// release is recorded as this command's.
@@ -112,49 +222,107 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
 	})
 	if err != nil {
-		return err
+		return vaultcopy.Result{}, err
 	}
 	defer lock.Release(ctx)
 
-	start := time.Now()
-	show, stop := a.showCopyProgress(o.noProgress)
-	res, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: s.raw, Dest: dest, Log: s.log, SourceName: s.loc, Workers: o.workers, Progress: show})
+	show, stop := a.showCopyProgress(noProgress)
+	res, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers, Progress: show})
 	stop()
 	if err != nil {
-		return copyError(err, o.to)
+		return res, copyError(err, t.To)
 	}
 	if res.Complete {
 		// This computer now knows the replica's log: later commands on
 		// the replica check that it only grows from here.
 		if err := a.checkReplicaLog(ctx, s, stateKey(id, backend), dest); err != nil {
-			return err
+			return res, err
 		}
 	}
-	if err := a.reportCopy(res, o.to, time.Since(start)); err != nil {
-		return err
-	}
-	if len(res.Problems) > 0 {
-		return withHint(&integrityError{msg: fmt.Sprintf("%d objects of the vault are lost or damaged and were not copied; the replica's log was left at record %d", len(res.Problems), res.Records)},
-			"run 'tunesafe audit' and 'tunesafe repair' on the vault, then copy again")
-	}
-	return nil
+	return res, nil
 }
 
-// openReplicaBackend opens the store at the replica's location, creating
-// a missing folder.
-func (a *app) openReplicaBackend(ctx context.Context, o copyOptions) (store.Store, error) {
-	if !isS3(o.to) {
-		return a.openBackend(ctx, o.to, true)
+// copyMetaPrefix keys, in the vault's cache, the last copy to each
+// replica (a copyRecord).
+const copyMetaPrefix = "copy:"
+
+// copyRecord is the outcome of the last copy to one replica.
+type copyRecord struct {
+	To       string    `json:"to"`
+	Time     time.Time `json:"time"`
+	Records  int64     `json:"log_records"`
+	Complete bool      `json:"complete"`
+	Problems int       `json:"problems,omitempty"`
+	Error    string    `json:"error,omitempty"`
+}
+
+// copyRecords returns the last copy to each replica of the config's
+// copies, in their order; a replica never copied to has a record with
+// only To.
+func (a *app) copyRecords(ctx context.Context, s *session, targets []copyTarget) ([]copyRecord, error) {
+	var out []copyRecord
+	for _, t := range targets {
+		r := copyRecord{To: t.To}
+		v, err := s.cache.Meta(ctx, copyMetaPrefix+t.To)
+		if err != nil {
+			return nil, err
+		}
+		if v != "" {
+			json.Unmarshal([]byte(v), &r)
+		}
+		out = append(out, r)
 	}
-	u, err := url.Parse(o.to)
+	return out, nil
+}
+
+// copiesAfterBackup brings the replicas listed in the config file up to
+// date after a completed backup of the config's vault. What goes wrong is
+// a warning of the backup: its snapshot is saved, and the next backup
+// tries again. A folder that does not exist (a disk not mounted) is not
+// created.
+func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool) ([]backup.Warning, error) {
+	cfg, err := a.loadConfig()
+	if err != nil || cfg.Vault != s.loc || s.replicaOf != "" {
+		return nil, nil
+	}
+	var ws []backup.Warning
+	for _, t := range cfg.Copies {
+		if t.check() != nil {
+			ws = append(ws, backup.Warning{Path: t.To, Err: "the config file's copy is not valid: run 'tunesafe copy' to see why"})
+			continue
+		}
+		res, err := a.copyTo(ctx, s, t, 8, noProgress, true)
+		switch {
+		case isInterrupt(err):
+			return ws, err
+		case err != nil:
+			_, msg, _ := classify(err)
+			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + msg + " (the next backup tries again; or run 'tunesafe copy')"})
+		case len(res.Problems) > 0:
+			ws = append(ws, backup.Warning{Path: t.To, Err: fmt.Sprintf("copy: %d objects of the vault are lost or damaged and were not copied: run 'tunesafe audit' and 'tunesafe repair'", len(res.Problems))})
+		}
+	}
+	return ws, nil
+}
+
+// openReplicaBackend opens the store at the replica's location. A missing
+// folder is created unless existing.
+func (a *app) openReplicaBackend(ctx context.Context, t copyTarget, existing bool) (store.Store, error) {
+	if !isS3(t.To) {
+		if _, err := os.Stat(t.To); existing && errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%s does not exist (a disk not mounted?); a copy after a backup does not create it: create it, or run 'tunesafe copy --to %s' once", t.To, t.To)
+		}
+		return a.openBackend(ctx, t.To, !existing)
+	}
+	u, err := url.Parse(t.To)
 	if err != nil || u.Host == "" {
-		return nil, usagef("write it as s3://bucket or s3://bucket/prefix", "invalid location %q", o.to)
+		return nil, usagef("write it as s3://bucket or s3://bucket/prefix", "invalid location %q", t.To)
 	}
 	var cfg s3store.Config
-	if o.toProfile != "" {
-		cfg, err = s3store.ConfigFromProfile(u, o.toEndpoint, o.toProfile)
+	if t.Profile != "" {
+		cfg, err = s3store.ConfigFromProfile(u, t.Endpoint, t.Profile)
 	} else {
-		cfg, err = s3store.ConfigFromEnv(u, firstNonEmpty(o.toEndpoint, a.endpoint))
+		cfg, err = s3store.ConfigFromEnv(u, firstNonEmpty(t.Endpoint, a.endpoint))
 	}
 	if err != nil {
 		return nil, err
@@ -216,12 +384,10 @@ type copyReport struct {
 	vaultcopy.Result
 }
 
-func (a *app) reportCopy(res vaultcopy.Result, to string, took time.Duration) error {
-	if a.json {
-		return a.printJSON(copyReport{To: to, Duration: took.Seconds(), Result: res})
-	}
+func (a *app) printCopy(r copyReport) {
+	res := r.Result
 	a.printf("copied %d objects (%s) to %s in %s; %d were already there\n",
-		res.Copied, bytesize.Format(res.CopiedBytes), to, took.Round(time.Millisecond), res.Present)
+		res.Copied, bytesize.Format(res.CopiedBytes), r.To, (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond), res.Present)
 	if res.Deleted > 0 || len(res.NotDeleted) > 0 {
 		a.printf("deleted %d objects pruned from the vault", res.Deleted)
 		if n := len(res.NotDeleted); n > 0 {
@@ -246,7 +412,6 @@ func (a *app) reportCopy(res vaultcopy.Result, to string, took time.Duration) er
 		}
 		a.printf("not copied: %s (%s in the vault)\n", p.Key, map[string]string{"missing": "missing", "differs": "damaged"}[p.Kind])
 	}
-	return nil
 }
 
 // showCopyProgress returns the progress callback for vaultcopy and the

@@ -155,7 +155,12 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 		l.Close(ctx)
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
-	return a.newSession(ctx, loc, key, v, l)
+	s, err := a.newSession(ctx, loc, key, v, l)
+	if err != nil {
+		return nil, err
+	}
+	s.raw = chain
+	return s, nil
 }
 
 // rememberVault makes loc the default vault unless one is configured.

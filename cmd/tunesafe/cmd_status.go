@@ -73,6 +73,10 @@ type statusReport struct {
 	// computer's last retention pass found. It is absent when the vault
 	// has no policy, and while the agent runs (the vault is not opened).
 	ObjectLock *lockStatus `json:"object_lock,omitempty"`
+	// ReplicaOf names the original when the vault is a replica.
+	ReplicaOf string `json:"replica_of,omitempty"`
+	// Copies are the last copies to the replicas the config file lists.
+	Copies []copyRecord `json:"copies,omitempty"`
 }
 
 // lockStatus is the Object Lock part of the status.
@@ -159,6 +163,12 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 			return err
 		}
 		r.ObjectLock = &lockStatus{Mode: l.Mode, Days: l.Days, LastPass: last, RetainedUntil: until}
+	}
+	r.ReplicaOf = s.replicaOf
+	if cfg, err := a.loadConfig(); err == nil && cfg.Vault == s.loc && s.replicaOf == "" {
+		if r.Copies, err = a.copyRecords(ctx, s, cfg.Copies); err != nil {
+			return err
+		}
 	}
 	host, _ := os.Hostname()
 	ref, err := newestSnapshotRef(ctx, s.vault, host)
@@ -299,6 +309,21 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 			row("object lock", "%s; the pass of %s found objects missing or not extended: run 'tunesafe retain'", policy, stamp(l.LastPass))
 		default:
 			row("object lock", "%s; everything the snapshots need is locked until at least %s (checked %s)", policy, stamp(l.RetainedUntil), stamp(l.LastPass))
+		}
+	}
+	if r.ReplicaOf != "" {
+		row("replica", "of %s, made by 'tunesafe copy': only read here", r.ReplicaOf)
+	}
+	for _, c := range r.Copies {
+		switch {
+		case c.Time.IsZero():
+			row("copy", "%s: not copied to yet ('tunesafe copy', or the next backup)", c.To)
+		case c.Error != "":
+			row("copy", "%s: the copy of %s did not finish: %s", c.To, stamp(c.Time), c.Error)
+		case !c.Complete:
+			row("copy", "%s: the copy of %s left %d objects behind (lost or damaged in the vault): run 'tunesafe audit'", c.To, stamp(c.Time), c.Problems)
+		default:
+			row("copy", "%s: up to date as of %s (%d log records)", c.To, stamp(c.Time), c.Records)
 		}
 	}
 	return tw.Flush()

@@ -25,6 +25,9 @@ type fileConfig struct {
 	LimitDownload string `json:"limit_download,omitempty"`
 	// Windows tell the agent when to run, e.g. ["23:00-07:00", "idle 10m"].
 	Windows []string `json:"windows,omitempty"`
+	// Copies are replicas of the vault that 'tunesafe copy' without --to
+	// and every completed backup of the vault bring up to date.
+	Copies []copyTarget `json:"copies,omitempty"`
 }
 
 func xdgDir(env, fallback string) string {
