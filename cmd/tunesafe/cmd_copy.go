@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -322,29 +323,12 @@ func (a *app) openReplicaBackend(ctx context.Context, t copyTarget, existing boo
 	if t.Profile != "" {
 		cfg, err = s3store.ConfigFromProfile(u, t.Endpoint, t.Profile)
 	} else {
-		cfg, err = s3store.ConfigFromEnv(u, firstNonEmpty(t.Endpoint, a.endpoint))
+		cfg, err = s3store.ConfigFromEnv(u, cmp.Or(t.Endpoint, a.endpoint))
 	}
 	if err != nil {
 		return nil, err
 	}
-	a.configureTransport(&cfg)
-	st, err := s3store.New(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := st.CheckBucket(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
-	}
-	return st, nil
-}
-
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
+	return a.connectS3(ctx, u, cfg)
 }
 
 // copyError gives a refused destination its hint.

@@ -17,6 +17,12 @@ func (a *app) openS3(ctx context.Context, u *url.URL) (store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	return a.connectS3(ctx, u, cfg)
+}
+
+// connectS3 makes the store of cfg with this computer's transport settings
+// and checks once that the bucket of u answers.
+func (a *app) connectS3(ctx context.Context, u *url.URL, cfg s3store.Config) (store.Store, error) {
 	a.configureTransport(&cfg)
 	s, err := s3store.New(ctx, cfg)
 	if err != nil {
