@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
@@ -236,7 +235,11 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	if res.Complete {
 		// This computer now knows the replica's log: later commands on
 		// the replica check that it only grows from here.
-		if err := a.checkReplicaLog(ctx, s, stateKey(id, backend), dest); err != nil {
+		l, err := a.openLog(ctx, s.vault, dest, stateKey(id, backend), true)
+		if err != nil {
+			return res, fmt.Errorf("check the replica's log: %w", err)
+		}
+		if err := l.Close(ctx); err != nil {
 			return res, err
 		}
 	}
@@ -340,26 +343,6 @@ func copyError(err error, to string) error {
 		return withHint(err, "the replica at "+to+" has a history of its own (was it backed up to directly?); copy to a new location, or use it as a vault of its own")
 	}
 	return err
-}
-
-// checkReplicaLog opens the replica's log as any later command on the
-// replica will, verifying every record once, and records its checkpoint
-// as this computer's for that location.
-func (a *app) checkReplicaLog(ctx context.Context, s *session, key string, dest store.Store) error {
-	verifier, err := auditlog.NewVerifier(s.vault.Config().LogPublicKey)
-	if err != nil {
-		return err
-	}
-	opts := auditlog.Options{Store: dest, Verifier: verifier, StateDir: a.logStateDir(key)}
-	if s.vault.Encrypted() {
-		v := s.vault
-		opts.Codec = vaultCodec{&v}
-	}
-	l, err := auditlog.Open(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("check the replica's log: %w", err)
-	}
-	return l.Close(ctx)
 }
 
 type copyReport struct {

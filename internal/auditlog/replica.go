@@ -39,14 +39,18 @@ func (e Expected) Matches(size int64, sum [32]byte) bool {
 	return slices.Contains(e.Contents, Content{size, sum})
 }
 
-// Expect replays the log up to its current checkpoint into what every key
-// it mentions should hold: the same replay an audit compares the store
-// with. A log that does not match its signed tree is a *TamperError.
-func Expect(ctx context.Context, l *Log) (map[string]Expected, error) {
+// Expect replays the first size records of the log (a size it has
+// published, such as Published().Size) into what every key they mention
+// should hold: the same replay an audit compares the store with. A log
+// that does not match its signed tree is a *TamperError.
+func Expect(ctx context.Context, l *Log, size int64) (map[string]Expected, error) {
 	keys := map[string]*keyState{}
 	for e, err := range l.Entries(ctx) {
 		if err != nil {
 			return nil, err
+		}
+		if e.Index >= size {
+			break
 		}
 		if key, ok := recordKey(e.Record); ok {
 			k := keys[key]

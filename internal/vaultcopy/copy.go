@@ -283,18 +283,12 @@ func vaultID(config []byte) string {
 // plan replays the source's log and sorts every key into what to copy,
 // what the replica already has and what to delete from it.
 func (c *copier) plan(ctx context.Context) error {
-	// The log is not flushed while Copy runs unless its owner writes
-	// through it; a flush between the two reads would make the plan and
-	// the published log disagree, so they are read again.
-	for range 3 {
-		c.pub = c.o.Log.Published()
-		var err error
-		if c.expect, err = auditlog.Expect(ctx, c.o.Log); err != nil {
-			return fmt.Errorf("read the vault's log: %w", err)
-		}
-		if c.o.Log.Published().Size == c.pub.Size {
-			break
-		}
+	// The plan and the log copied later describe the same checkpoint,
+	// even if the log is flushed meanwhile.
+	c.pub = c.o.Log.Published()
+	var err error
+	if c.expect, err = auditlog.Expect(ctx, c.o.Log, c.pub.Size); err != nil {
+		return fmt.Errorf("read the vault's log: %w", err)
 	}
 	c.phases = make([][]item, 2)
 	for key, want := range c.expect {
