@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/s3test"
-	"github.com/versity/versitygw/embedgw"
 )
 
 // The embedded versitygw (-server versitygw) runs in a child process, the
@@ -95,53 +93,9 @@ func runGatewayChild() int {
 }
 
 func serveGateway(dir string, in io.Reader, out io.Writer) error {
-	be, err := s3test.PosixBackend(dir)
-	if err != nil {
-		return err
-	}
-	port, err := freePort()
-	if err != nil {
-		return err
-	}
-	addr := net.JoinHostPort("127.0.0.1", fmt.Sprint(port))
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	done := make(chan error, 1)
-	go func() {
-		done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
-			RootUserAccess:    gatewayAccess,
-			RootUserSecret:    gatewaySecret,
-			Ports:             []string{addr},
-			MaxConnections:    500,
-			MaxRequests:       250,
-			MultipartMaxParts: 10000,
-			Quiet:             true,
-			// Keep-alive stays off (the default): versitygw v1.8.0 can
-			// misparse the unread rest of a refused body as the next
-			// request (see internal/s3test/gateway.go).
-		})
-	}()
-	for deadline := time.Now().Add(time.Minute); ; {
-		if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
-			c.Close()
-			break
-		}
-		select {
-		case err := <-done:
-			return fmt.Errorf("gateway exited: %w", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("nothing listening on %s", addr)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	fmt.Fprintf(out, "%s%s\n", gatewayReady, addr)
-	_, _ = io.Copy(io.Discard, in)
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(time.Second):
-	}
-	return nil
+	return s3test.ServeGateway(s3test.GatewayConfig{
+		Dir: dir, AccessKey: gatewayAccess, SecretKey: gatewaySecret,
+	}, in, func(url string) {
+		fmt.Fprintf(out, "%s%s\n", gatewayReady, strings.TrimPrefix(url, "http://"))
+	})
 }

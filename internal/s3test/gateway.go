@@ -35,8 +35,29 @@ func serveGateway(in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
+	return ServeGateway(GatewayConfig{
+		Dir: dir, AccessKey: accessKey, SecretKey: secretKey,
+		CertFile: certFile, KeyFile: keyFile,
+	}, in, func(url string) { fmt.Fprintf(out, "%s%s\n", readyPrefix, url) })
+}
+
+// GatewayConfig is what ServeGateway serves.
+type GatewayConfig struct {
+	// Dir is the posix backend's root: one folder per bucket.
+	Dir                  string
+	AccessKey, SecretKey string
+	// CertFile and KeyFile, both or neither, make it serve HTTPS.
+	CertFile, KeyFile string
+}
+
+// ServeGateway runs versitygw on a free 127.0.0.1 port, calls ready with
+// its URL once it accepts connections, and serves until in reaches EOF.
+// embedgw allows one gateway per process, and the posix backend works
+// relative to the process's working directory, so callers run it in a
+// child process of their own (this package's tests and the benchmark do).
+func ServeGateway(cfg GatewayConfig, in io.Reader, ready func(url string)) error {
 	scheme := "http"
-	if certFile != "" {
+	if cfg.CertFile != "" {
 		scheme = "https"
 	}
 	// The port is picked free and then handed to the gateway, so another
@@ -47,7 +68,7 @@ func serveGateway(in io.Reader, out io.Writer) error {
 		if err != nil {
 			return err
 		}
-		be, err := PosixBackend(dir)
+		be, err := PosixBackend(cfg.Dir)
 		if err != nil {
 			return err
 		}
@@ -55,14 +76,14 @@ func serveGateway(in io.Reader, out io.Writer) error {
 		done := make(chan error, 1)
 		go func() {
 			done <- embedgw.RunVersityGW(ctx, be, &embedgw.Config{
-				RootUserAccess:    accessKey,
-				RootUserSecret:    secretKey,
+				RootUserAccess:    cfg.AccessKey,
+				RootUserSecret:    cfg.SecretKey,
 				Ports:             []string{addr},
 				MaxConnections:    500,
 				MaxRequests:       250,
 				MultipartMaxParts: 10000,
-				CertFile:          certFile,
-				KeyFile:           keyFile,
+				CertFile:          cfg.CertFile,
+				KeyFile:           cfg.KeyFile,
 				Quiet:             true,
 				// No keep-alive (the default): with it, versitygw
 				// v1.8.0 leaves the unread rest of a refused or
@@ -77,7 +98,7 @@ func serveGateway(in io.Reader, out io.Writer) error {
 			lastErr = err
 			continue
 		}
-		fmt.Fprintf(out, "%s%s://%s\n", readyPrefix, scheme, addr)
+		ready(scheme + "://" + addr)
 		_, _ = io.Copy(io.Discard, in)
 		// A graceful shutdown waits for idle keep-alive connections;
 		// the data is thrown away anyway, so give it a moment and go.
