@@ -2,8 +2,8 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
-	"iter"
 	"strconv"
 	"strings"
 	"time"
@@ -13,13 +13,22 @@ import (
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
-	"github.com/tunesafe/tunesafe/internal/store"
 )
 
 type verifyOptions struct {
-	deep   bool
-	sample string
-	stats  bool
+	deep       bool
+	sample     string
+	stats      bool
+	workers    int
+	noProgress bool
+}
+
+// flags adds the options verify and audit share.
+func (o *verifyOptions) flags(c *cobra.Command) {
+	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object (finds corruption that keeps the size)")
+	c.Flags().StringVar(&o.sample, "sample", "", "download and hash this share of the objects (e.g. 5%), rotating")
+	c.Flags().IntVar(&o.workers, "workers", 16, "objects checked at once")
+	c.Flags().BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
 }
 
 func (a *app) verifyCommand() *cobra.Command {
@@ -41,8 +50,7 @@ Exit code 4 means something was lost, corrupted or tampered with: run
 			return a.runAudit(cmd.Context(), o, false)
 		},
 	}
-	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object")
-	c.Flags().StringVar(&o.sample, "sample", "", "download and hash this share of the objects (e.g. 5%), rotating")
+	o.flags(c)
 	c.Flags().BoolVar(&o.stats, "stats", false, "show the durability record since the vault was created")
 	return c
 }
@@ -65,8 +73,7 @@ Exit code 4 when anything was lost, corrupted or tampered with.`,
 			return a.runAudit(cmd.Context(), o, true)
 		},
 	}
-	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object (finds corruption that keeps the size)")
-	c.Flags().StringVar(&o.sample, "sample", "", "download and hash this share of the objects (e.g. 5%), rotating")
+	o.flags(c)
 	return c
 }
 
@@ -86,8 +93,10 @@ func parsePercent(s string) (float64, error) {
 }
 
 func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
-	var opts auditlog.AuditOptions
-	opts.Deep = o.deep
+	if o.workers < 1 {
+		return usagef("", "--workers must be at least 1")
+	}
+	opts := auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: o.workers}
 	if o.sample != "" {
 		if o.deep {
 			return usagef("", "--deep and --sample exclude each other")
@@ -118,7 +127,10 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		}
 	}
 	start := time.Now()
-	rep, err := auditlog.Audit(ctx, s.log, statListing{s.raw}, opts)
+	var stop func()
+	opts.Progress, stop = a.showAuditProgress(o.noProgress)
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, opts)
+	stop()
 	if err != nil {
 		return err
 	}
@@ -148,24 +160,47 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	return nil
 }
 
-// statListing fills in the provider's SHA-256 of listed objects with one
-// Stat each where the listing has none (S3 listings carry no checksums), so
-// a quick verify compares checksums without downloading.
-type statListing struct{ store.Store }
-
-func (s statListing) List(ctx context.Context, prefix string) iter.Seq2[store.Info, error] {
-	return func(yield func(store.Info, error) bool) {
-		for info, err := range s.Store.List(ctx, prefix) {
-			if err == nil && info.SHA256 == nil {
-				if full, serr := s.Store.Stat(ctx, info.Key); serr == nil {
-					info = full
-				}
-			}
-			if !yield(info, err) {
-				return
-			}
+// showAuditProgress draws the progress of a verify or audit on a terminal
+// (records replayed, objects checked, bytes downloaded), or emits JSON
+// progress events on stderr with --json.
+func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), func()) {
+	if disabled || (!a.json && !a.stderrIsTerminal()) {
+		return nil, func() {}
+	}
+	var (
+		last time.Time
+		r    rate
+	)
+	show := func(p auditlog.AuditProgress) {
+		now := time.Now()
+		if now.Sub(last) < time.Second {
+			return
+		}
+		last = now
+		perSec := r.add(p.Bytes)
+		if a.json {
+			b, _ := json.Marshal(map[string]any{"type": "progress", "records": p.Records,
+				"objects_total": p.TotalObjects, "objects_done": p.Objects,
+				"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)})
+			fmt.Fprintf(a.stderr, "%s\n", b)
+			return
+		}
+		if p.TotalObjects == 0 {
+			fmt.Fprintf(a.stderr, "\r\033[K[verify] reading the log: %d records", p.Records)
+			return
+		}
+		fmt.Fprintf(a.stderr, "\r\033[K[verify] %d/%d objects", p.Objects, p.TotalObjects)
+		if p.TotalBytes > 0 {
+			fmt.Fprintf(a.stderr, "  %s/%s downloaded  %s/s  ETA %s", bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes),
+				bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec))
 		}
 	}
+	stop := func() {
+		if !a.json && !last.IsZero() {
+			fmt.Fprintf(a.stderr, "\r\033[K")
+		}
+	}
+	return show, stop
 }
 
 // printStats shows the vault's durability record from its log.

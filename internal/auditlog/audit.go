@@ -12,6 +12,9 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tunesafe/tunesafe/internal/store"
 )
@@ -28,6 +31,30 @@ type AuditOptions struct {
 	// (the counter lives in the state directory), so B runs cover every
 	// object once. Ignored when Deep is set.
 	Sample float64
+	// Checksums asks the store for the SHA-256 of every listed object
+	// whose listing carries none (S3 listings do not), one Stat each, so
+	// that a quick audit compares content checksums without downloading.
+	Checksums bool
+	// Workers is how many objects are checked at once: Stats and
+	// downloads are round trips, and a provider far away answers each
+	// after tens of milliseconds. Default 8.
+	Workers int
+	// Progress, if set, is called as the audit advances, from any
+	// goroutine but never concurrently.
+	Progress func(AuditProgress)
+}
+
+// AuditProgress says how far an audit has come.
+type AuditProgress struct {
+	// Records is the number of log records replayed so far.
+	Records int64
+	// Objects of TotalObjects have been checked. TotalObjects is what the
+	// log expects the vault to hold, known once the replay is done; an
+	// object the log does not know adds to both.
+	Objects, TotalObjects int64
+	// Bytes of TotalBytes have been downloaded and hashed (deep and
+	// sampled audits).
+	Bytes, TotalBytes int64
 }
 
 // Audit replays the log into the state every key should be in and
@@ -66,14 +93,15 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 		rep.Sample = &SampleInfo{Buckets: buckets, Bucket: bucket}
 	}
 
-	keys, err := replay(ctx, l, &rep)
+	keys, err := replay(ctx, l, &rep, opts.Progress)
 	if err != nil {
 		return Report{}, err
 	}
 	if rep.Complete {
-		if err := compare(ctx, s, keys, &rep, func(key string) bool {
+		c := &comparison{s: s, keys: keys, rep: &rep, opts: opts, download: func(key string) bool {
 			return buckets > 0 && keyBucket(key, buckets) == bucket
-		}); err != nil {
+		}}
+		if err := c.run(ctx); err != nil {
 			return Report{}, err
 		}
 	}
@@ -141,9 +169,12 @@ func (k *keyState) apply(e Entry) {
 }
 
 // replay reads the log into the expected state of every key.
-func replay(ctx context.Context, l *Log, rep *Report) (map[string]*keyState, error) {
+func replay(ctx context.Context, l *Log, rep *Report, progress func(AuditProgress)) (map[string]*keyState, error) {
 	keys := map[string]*keyState{}
 	for e, err := range l.Entries(ctx) {
+		if progress != nil && rep.Records%4096 == 0 {
+			progress(AuditProgress{Records: rep.Records})
+		}
 		if err != nil {
 			var t *TamperError
 			if !errors.As(err, &t) {
@@ -179,86 +210,196 @@ func recordKey(r Record) (string, bool) {
 	return "", false
 }
 
-// compare lists the store and classifies every key present or expected.
-func compare(ctx context.Context, s store.Store, keys map[string]*keyState, rep *Report, download func(string) bool) error {
-	seen := map[string]bool{}
-	for info, err := range s.List(ctx, "") {
-		if err != nil {
-			return fmt.Errorf("auditlog: list %s: %w", s, err)
-		}
-		if strings.HasPrefix(info.Key, Prefix) {
+// comparison lists the store and classifies every key present or
+// expected. Objects are checked by Workers goroutines; what they find is
+// added to the report under mu.
+type comparison struct {
+	s        store.Store
+	keys     map[string]*keyState // read-only here
+	rep      *Report
+	opts     AuditOptions
+	download func(key string) bool
+
+	mu   sync.Mutex // guards rep and prog
+	prog AuditProgress
+}
+
+func (c *comparison) run(ctx context.Context) error {
+	c.prog = AuditProgress{Records: c.rep.Records}
+	for key, k := range c.keys {
+		if len(k.want) == 0 {
 			continue
 		}
-		seen[info.Key] = true
-		rep.Objects++
-		if err := rep.present(ctx, s, info, keys[info.Key], download(info.Key)); err != nil {
-			return err
+		c.prog.TotalObjects++
+		if c.download(key) {
+			c.prog.TotalBytes += k.want[len(k.want)-1].size
 		}
 	}
-	for key, k := range keys {
+	c.report()
+
+	workers := cmp.Or(c.opts.Workers, 8)
+	g, gctx := errgroup.WithContext(ctx)
+	listed := make(chan store.Info, workers)
+	seen := map[string]bool{} // written by the lister, read after Wait
+	g.Go(func() error {
+		defer close(listed)
+		for info, err := range c.s.List(gctx, "") {
+			if err != nil {
+				return fmt.Errorf("auditlog: list %s: %w", c.s, err)
+			}
+			if strings.HasPrefix(info.Key, Prefix) {
+				continue
+			}
+			seen[info.Key] = true
+			select {
+			case listed <- info:
+			case <-gctx.Done():
+				return context.Cause(gctx)
+			}
+		}
+		return nil
+	})
+	for range workers {
+		g.Go(func() error {
+			for info := range listed {
+				k := c.keys[info.Key]
+				v, err := c.check(gctx, info, k)
+				if err != nil {
+					return err
+				}
+				c.mu.Lock()
+				c.rep.Objects++
+				c.rep.Bytes += v.bytes
+				if v.hashed {
+					c.rep.Hashed++
+				}
+				switch {
+				case v.absent:
+					c.rep.absent(info.Key, k)
+				case v.finding != nil:
+					c.rep.add(*v.finding)
+				default:
+					c.rep.Counts.OK++
+				}
+				if k == nil || len(k.want) == 0 {
+					c.prog.TotalObjects++ // not expected, yet checked
+				}
+				c.prog.Objects++
+				c.report()
+				c.mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	for key, k := range c.keys {
 		if seen[key] {
 			continue
 		}
-		rep.Objects++
-		rep.absent(key, k)
+		c.rep.Objects++
+		c.rep.absent(key, k)
+		if len(k.want) > 0 {
+			c.prog.Objects++
+		}
 	}
+	c.report()
 	return nil
 }
 
-// present classifies an object the store has.
-func (rep *Report) present(ctx context.Context, s store.Store, info store.Info, k *keyState, download bool) error {
-	got := &Object{Size: info.Size}
-	if info.SHA256 != nil {
-		got.SHA256 = hex.EncodeToString(info.SHA256)
+// report passes the progress on; the caller holds mu (or runs alone).
+func (c *comparison) report() {
+	if c.opts.Progress != nil {
+		c.opts.Progress(c.prog)
 	}
+}
+
+// countBytes adds downloaded bytes to the progress.
+func (c *comparison) countBytes(n int64) {
+	c.mu.Lock()
+	c.prog.Bytes += n
+	c.report()
+	c.mu.Unlock()
+}
+
+// verdict is what checking one listed object found.
+type verdict struct {
+	finding *Finding // nil when intact (or absent)
+	absent  bool     // gone by the time it was read
+	hashed  bool     // its content hash was compared
+	bytes   int64    // downloaded
+}
+
+// check classifies an object the listing shows, with a Stat for its
+// checksum (Checksums) and a download (download) as the options ask.
+func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (verdict, error) {
+	var v verdict
 	if k == nil || len(k.want) == 0 {
+		got := &Object{Size: info.Size}
+		if info.SHA256 != nil {
+			got.SHA256 = hex.EncodeToString(info.SHA256)
+		}
 		f := Finding{Class: Foreign, Key: info.Key, Record: -1, Got: got, Detail: "no PUT in the log"}
 		if k != nil && k.del != nil {
 			f.fromDelete(k.del)
 			f.Detail = "present after a logged DELETE"
 		}
-		rep.add(f)
-		return nil
+		v.finding = &f
+		return v, nil
+	}
+	if c.opts.Checksums && info.SHA256 == nil {
+		// A Stat that fails leaves the listing's size to compare; one
+		// that finds nothing means the object went after the listing.
+		full, err := c.s.Stat(ctx, info.Key)
+		switch {
+		case err == nil:
+			info = full
+		case isNotExist(err):
+			v.absent = true
+			return v, nil
+		case ctx.Err() != nil:
+			return v, context.Cause(ctx)
+		}
+	}
+	got := &Object{Size: info.Size}
+	if info.SHA256 != nil {
+		got.SHA256 = hex.EncodeToString(info.SHA256)
 	}
 	want := k.want[len(k.want)-1]
-	corrupted := func(detail string) {
+	corrupted := func(detail string) (verdict, error) {
 		f := Finding{Class: Corrupted, Key: info.Key, Want: want.object(), Got: got, Detail: detail}
 		f.fromPut(k.put)
-		rep.add(f)
+		v.finding = &f
+		return v, nil
 	}
 	match := func(ok func(content) bool) bool { return slices.ContainsFunc(k.want, ok) }
 	if !match(func(c content) bool { return c.size == info.Size }) {
-		corrupted("size differs")
-		return nil
+		return corrupted("size differs")
 	}
 	if info.SHA256 != nil {
-		rep.Hashed++
+		v.hashed = true
 		if !match(func(c content) bool { return bytes.Equal(c.sum[:], info.SHA256) }) {
-			corrupted("the provider's SHA-256 differs")
-			return nil
+			return corrupted("the provider's SHA-256 differs")
 		}
 	}
-	if download {
-		sum, n, err := hashObject(ctx, s, info.Key)
-		rep.Bytes += n
+	if c.download(info.Key) {
+		sum, n, err := hashObject(ctx, c.s, info.Key, c.countBytes)
+		v.bytes = n
 		if isNotExist(err) {
-			rep.absent(info.Key, k)
-			return nil
+			v.absent = true
+			return v, nil
 		}
 		if err != nil {
-			return fmt.Errorf("auditlog: %w", err)
+			return v, fmt.Errorf("auditlog: %w", err)
 		}
-		if info.SHA256 == nil {
-			rep.Hashed++
-		}
+		v.hashed = true
 		got.Size, got.SHA256 = n, hex.EncodeToString(sum[:])
 		if !match(func(c content) bool { return c.sum == sum && c.size == n }) {
-			corrupted("content differs")
-			return nil
+			return corrupted("content differs")
 		}
 	}
-	rep.Counts.OK++
-	return nil
+	return v, nil
 }
 
 // absent classifies a key the log knows and the store does not have.

@@ -180,7 +180,7 @@ func observe(ctx context.Context, s store.Store, r Record) (Outcome, error) {
 			}
 			return OutcomeFailed, nil
 		}
-		sum, _, err := hashObject(ctx, s, r.Key)
+		sum, _, err := hashObject(ctx, s, r.Key, nil)
 		if isNotExist(err) {
 			return OutcomeFailed, nil
 		}
@@ -204,15 +204,32 @@ func observe(ctx context.Context, s store.Store, r Record) (Outcome, error) {
 	return OutcomeOK, nil
 }
 
-// hashObject reads an object through SHA-256.
-func hashObject(ctx context.Context, s store.Store, key string) ([32]byte, int64, error) {
+// progressWriter reports the length of every write.
+type progressWriter struct {
+	io.Writer
+	progress func(int64)
+}
+
+func (w progressWriter) Write(p []byte) (int, error) {
+	n, err := w.Writer.Write(p)
+	w.progress(int64(n))
+	return n, err
+}
+
+// hashObject reads an object through SHA-256, telling progress (if not
+// nil) of every piece read.
+func hashObject(ctx context.Context, s store.Store, key string, progress func(int64)) ([32]byte, int64, error) {
 	rc, err := s.Get(ctx, key, 0, -1)
 	if err != nil {
 		return [32]byte{}, 0, err
 	}
 	defer rc.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, rc)
+	var w io.Writer = h
+	if progress != nil {
+		w = progressWriter{h, progress}
+	}
+	n, err := io.Copy(w, rc)
 	if err != nil {
 		return [32]byte{}, n, fmt.Errorf("read %s: %w", key, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -36,7 +37,8 @@ func segmentKey(first, count int64) string {
 }
 
 // parseSegmentKey is the inverse of segmentKey; it accepts only the exact
-// spelling segmentKey produces.
+// spelling segmentKey produces, for records [first, first+count) that an
+// int64 can index.
 func parseSegmentKey(key string) (first, count int64, ok bool) {
 	name, found := strings.CutPrefix(key, entriesPrefix)
 	if !found {
@@ -48,7 +50,7 @@ func parseSegmentKey(key string) (first, count int64, ok bool) {
 	}
 	first, err1 := strconv.ParseInt(a, 10, 64)
 	count, err2 := strconv.ParseInt(b, 10, 64)
-	if err1 != nil || err2 != nil || first < 0 || count <= 0 || segmentKey(first, count) != key {
+	if err1 != nil || err2 != nil || first < 0 || count <= 0 || first > math.MaxInt64-count || segmentKey(first, count) != key {
 		return 0, 0, false
 	}
 	return first, count, true

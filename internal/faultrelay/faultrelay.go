@@ -9,6 +9,7 @@
 //	...
 //	defer r.Close()
 //	r.SetUpRate(36_000)   // a 36 kB/s uplink
+//	r.SetLatency(20 * time.Millisecond) // a provider 40 ms away (new connections)
 //	r.CutAfter(1 << 20)   // reset every connection after 1 MiB more upstream
 //	... run the upload, expect the retry decorator to finish it ...
 //	st := r.Stats()       // bytes that went each way
@@ -57,7 +58,8 @@ type Relay struct {
 	links      map[*link]struct{}
 	closed     bool
 	stallUntil time.Time
-	cutBudget  int64 // upstream bytes left before a cut; < 0: none
+	cutBudget  int64         // upstream bytes left before a cut; < 0: none
+	latency    time.Duration // each way, for new connections
 	// kick is closed, and replaced, when a rate or a stall changes, to wake
 	// the goroutines waiting on them.
 	kick chan struct{}
@@ -224,13 +226,14 @@ func (r *Relay) serve(client *net.TCPConn) {
 		return
 	}
 	r.links[l] = struct{}{}
+	lat := r.latency
 	r.mu.Unlock()
 	r.accepted.Add(1)
 
 	var both sync.WaitGroup
 	both.Add(2)
-	go func() { defer both.Done(); r.pipe(l, &r.up, l.client, l.server, true) }()
-	go func() { defer both.Done(); r.pipe(l, &r.down, l.server, l.client, false) }()
+	go func() { defer both.Done(); r.pipe(l, &r.up, l.client, l.server, true, lat) }()
+	go func() { defer both.Done(); r.pipe(l, &r.down, l.server, l.client, false, lat) }()
 	both.Wait()
 	l.close()
 	r.mu.Lock()

@@ -74,7 +74,11 @@ var errLinkDone = errors.New("link closed")
 // pipe copies from src to dst through the faults until src ends or the
 // link is reset. upstream marks the client-to-server way, which CutAfter
 // counts.
-func (r *Relay) pipe(l *link, d *direction, src, dst *net.TCPConn, upstream bool) {
+func (r *Relay) pipe(l *link, d *direction, from io.Reader, dst *net.TCPConn, upstream bool, lat time.Duration) {
+	src := from
+	if lat > 0 {
+		src = newDelayLine(from, lat, l.done)
+	}
 	buf := make([]byte, 32<<10)
 	for {
 		n, rerr := src.Read(buf[:r.chunk(d, len(buf))])
