@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,7 +40,7 @@ func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
 // 'tunesafe backup' does, with the agent's limits. The vault is opened
 // for each pass, so that a pass sees the configuration, credentials and
 // network of its time, and a failure to open is judged like any other.
-func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) agent.Pass {
+func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, log *slog.Logger) agent.Pass {
 	var reported atomic.Bool // the newest snapshot was reported once
 	return func(ctx context.Context, req agent.Request) (*backup.Result, error) {
 		for _, p := range src.paths {
@@ -73,7 +74,8 @@ func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) age
 		if err != nil {
 			return nil, err
 		}
-		defer lock.Release(ctx)
+		release := sync.OnceFunc(func() { lock.Release(ctx) })
+		defer release()
 
 		opts := backup.Options{
 			Paths: src.paths, Host: o.host,
@@ -139,6 +141,28 @@ func (a *app) agentPass(src backupSources, o agentOptions, log *slog.Logger) age
 			return res, err
 		}
 		for _, w := range ws {
+			log.Warn(w.Err)
+			res.Warnings = append(res.Warnings, w)
+		}
+		// Last, when one is due, a check of the vault's integrity,
+		// which needs the vault to itself.
+		release()
+		cctx, cancel = stopContext(ctx, req.Stop)
+		rep, checked, err := a.verifyAfterPass(cctx, s, plan, log)
+		stopped := cctx.Err() != nil
+		cancel()
+		if stopped {
+			// The window closed or the agent stops: the next pass
+			// checks again.
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			return res, nil
+		}
+		if checked != nil && req.Checked != nil {
+			req.Checked(*checked)
+		}
+		for _, w := range integrityWarnings(s.loc, rep, err) {
 			log.Warn(w.Err)
 			res.Warnings = append(res.Warnings, w)
 		}

@@ -51,6 +51,9 @@ Transient failures (network, DNS, server errors) are retried with growing
 waits; others (credentials, missing bucket, full disk) are reported in
 'tunesafe status' and the log, and retried at the next window.
 
+After a completed pass, once a week, the agent also checks the vault's
+integrity as 'tunesafe verify' does (the config file's "verify":
+{"every": "1d", "sample": "1%"}, or {"every": "off"}).
 The agent reports to 'tunesafe status' through a file beside the cache
 ($XDG_STATE_HOME/tunesafe/agent-status.json). 'tunesafe agent install'
 makes it a service of your user that starts at login.`,
@@ -94,6 +97,10 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 	if err != nil {
 		return err
 	}
+	plan, err := cfg.Verify.plan(a.configFile())
+	if err != nil {
+		return err
+	}
 	// Fail now, not at the first window, when no vault is configured.
 	if _, err := a.vaultLocation(); err != nil {
 		return err
@@ -105,7 +112,7 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 	}
 	log := a.agentLogger()
 	ag, err := agent.New(agent.Config{
-		Pass:    a.agentPass(src, o, log),
+		Pass:    a.agentPass(src, o, plan, log),
 		Windows: windows,
 		Idle:    schedule.SystemIdle(),
 		Power:   schedule.SystemPower(),

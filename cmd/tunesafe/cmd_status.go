@@ -77,6 +77,10 @@ type statusReport struct {
 	ReplicaOf string `json:"replica_of,omitempty"`
 	// Copies are the last copies to the replicas the config file lists.
 	Copies []copyRecord `json:"copies,omitempty"`
+	// Integrity is the last check of the vault from this computer.
+	Integrity *agent.Integrity `json:"integrity,omitempty"`
+	// VerifyEverySeconds is how often the agent checks (0: off).
+	VerifyEverySeconds int64 `json:"verify_every_s"`
 }
 
 // lockStatus is the Object Lock part of the status.
@@ -99,6 +103,15 @@ func (a *app) runStatus(ctx context.Context) error {
 		fmt.Fprintf(a.stderr, "tunesafe: warning: %v; ignoring the agent's status\n", err)
 	}
 	var r statusReport
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	plan, err := cfg.Verify.plan(a.configFile())
+	if err != nil {
+		return err
+	}
+	r.VerifyEverySeconds = int64(plan.every / time.Second)
 	if haveFile {
 		r.fromAgent(st, now)
 	}
@@ -125,6 +138,7 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.Source = "agent"
 	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
 	r.LastSuccess, r.LastError = st.LastSuccess, st.LastError
+	r.Integrity = st.Integrity
 	r.Windows = st.Windows
 	r.WindowOpen, r.NextWindow, r.NextPass = st.WindowOpen, st.NextWindow, st.NextPass
 	if !r.Agent.Running {
@@ -165,6 +179,11 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 		r.ObjectLock = &lockStatus{Mode: l.Mode, Days: l.Days, LastPass: last, RetainedUntil: until}
 	}
 	r.ReplicaOf = s.replicaOf
+	if i, err := lastIntegrity(ctx, s); err != nil {
+		return err
+	} else if i != nil && (r.Integrity == nil || i.Time.After(r.Integrity.Time)) {
+		r.Integrity = i
+	}
 	if cfg, err := a.loadConfig(); err == nil && cfg.Vault == s.loc && s.replicaOf == "" {
 		if r.Copies, err = a.copyRecords(ctx, s, cfg.Copies); err != nil {
 			return err
@@ -310,6 +329,9 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 		default:
 			row("object lock", "%s; everything the snapshots need is locked until at least %s (checked %s)", policy, stamp(l.RetainedUntil), stamp(l.LastPass))
 		}
+	}
+	if r.Integrity != nil || r.Source == "vault" {
+		row("integrity", "%s", integrityLine(r.Integrity, time.Duration(r.VerifyEverySeconds)*time.Second))
 	}
 	if r.ReplicaOf != "" {
 		row("replica", "of %s, made by 'tunesafe copy': only read here", r.ReplicaOf)

@@ -134,6 +134,9 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	if err != nil {
 		return err
 	}
+	if _, err := a.recordIntegrity(ctx, s, &rep); err != nil {
+		return err
+	}
 	if a.json {
 		if err := rep.WriteJSON(a.stdout); err != nil {
 			return err

@@ -28,6 +28,8 @@ type fileConfig struct {
 	// Copies are replicas of the vault that 'tunesafe copy' without --to
 	// and every completed backup of the vault bring up to date.
 	Copies []copyTarget `json:"copies,omitempty"`
+	// Verify says how often the agent checks the vault's integrity.
+	Verify *verifyConfig `json:"verify,omitempty"`
 }
 
 func xdgDir(env, fallback string) string {

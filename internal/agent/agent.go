@@ -91,6 +91,9 @@ type Request struct {
 	// cheaply), and after every snapshot or checkpoint it commits. It may
 	// be called from any goroutine.
 	Protected func(Snapshot)
+	// Checked should be called after the pass has checked the vault's
+	// integrity. It may be called from any goroutine.
+	Checked func(Integrity)
 	// Stop reports whether the window closed early; the pass must then stop
 	// cleanly, as at MaxTime (backup.Options.Stop).
 	Stop func() (reason string, stop bool)
@@ -391,6 +394,7 @@ func (a *Agent) begin() {
 			prev := p.clone()
 			st.LastPass, st.LastSuccess, st.LastError = prev.LastPass, prev.LastSuccess, prev.LastError
 			st.Rate, st.Protected, st.Remaining = prev.Rate, prev.Protected, prev.Remaining
+			st.Integrity = prev.Integrity
 		}
 		st.Version = StatusVersion
 		st.PID = a.cfg.PID

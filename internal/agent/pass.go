@@ -45,7 +45,7 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	}
 	tick := a.clock.After(a.cfg.StatusEvery)
 	wg.Go(func() { a.watch(passCtx, func(reason string) { stopped.Store(&reason) }, prog, now, tick, closeAt) })
-	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Stop: stop})
+	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Stop: stop})
 	cancel()
 	wg.Wait()
 
@@ -136,6 +136,11 @@ func (a *Agent) protected(s Snapshot) {
 			st.Protected = &s
 		}
 	})
+}
+
+// checked records an integrity check a pass reports.
+func (a *Agent) checked(i Integrity) {
+	a.update(func(st *Status) { st.Integrity = &i })
 }
 
 // succeeded records a pass that ended without error, and decides when the

@@ -92,6 +92,9 @@ type Status struct {
 	// LastSuccess is when a pass last ended without error (with a snapshot
 	// or a checkpoint).
 	LastSuccess time.Time `json:"last_success,omitzero"`
+	// Integrity is the last check of the vault's integrity this computer
+	// made (a verify, the agent's own or the user's).
+	Integrity *Integrity `json:"integrity,omitempty"`
 	// LastError is the last failure, with its class; it stays after later
 	// successes, compare the times.
 	LastError *ErrorStatus `json:"last_error,omitempty"`
@@ -195,6 +198,21 @@ type ErrorStatus struct {
 	RetryAt time.Time `json:"retry_at,omitzero"`
 }
 
+// Integrity sums up a check of the vault's integrity ('tunesafe verify').
+type Integrity struct {
+	Time time.Time `json:"time"`
+	// Mode is "quick" (listing and checksums, nothing downloaded),
+	// "sample" or "deep".
+	Mode    string `json:"mode"`
+	Objects int64  `json:"objects"`
+	// Bytes were downloaded and hashed.
+	Bytes int64 `json:"bytes"`
+	// Problems counts the objects lost, corrupted or tampered with.
+	Problems int64 `json:"problems"`
+	// Foreign counts objects in the vault that Tunesafe never wrote.
+	Foreign int64 `json:"foreign"`
+}
+
 // clone returns a copy that shares nothing mutable with s.
 func (s Status) clone() Status {
 	c := s
@@ -203,6 +221,7 @@ func (s Status) clone() Status {
 	c.Remaining = clonePtr(s.Remaining)
 	c.LastPass = clonePtr(s.LastPass)
 	c.LastError = clonePtr(s.LastError)
+	c.Integrity = clonePtr(s.Integrity)
 	return c
 }
 

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"errors"
 	"io/fs"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
 )
 
 func TestStatusFileRoundTrip(t *testing.T) {
@@ -107,6 +110,7 @@ func TestPreviousStatusCarriedForward(t *testing.T) {
 		PID: 1, State: StateStopped, Rate: 123, LastSuccess: date(1, 7, 0),
 		LastError: &ErrorStatus{Message: "denied", Class: ClassPermanent},
 		Protected: &Snapshot{ID: "old", Files: 9},
+		Integrity: &Integrity{Time: date(1, 8, 0), Mode: "quick", Objects: 40},
 	}
 	h := newHarness(t, "23:00-07:00", date(2, 12, 0), time.Time{}, Config{Previous: prev})
 	h.pass.do = taking(h.clock, time.Minute)
@@ -117,8 +121,28 @@ func TestPreviousStatusCarriedForward(t *testing.T) {
 	if st.PID != 4242 || st.Rate != 123 || !st.LastSuccess.Equal(date(1, 7, 0)) || st.LastError == nil || st.Protected == nil || st.Protected.ID != "old" {
 		t.Fatalf("status = %+v", st)
 	}
+	if st.Integrity == nil || st.Integrity.Objects != 40 {
+		t.Fatalf("integrity = %+v", st.Integrity)
+	}
 	prev.LastError.Message = "changed"
-	if h.agent.Status().LastError.Message != "denied" {
+	prev.Integrity.Objects = 1
+	if st := h.agent.Status(); st.LastError.Message != "denied" || st.Integrity.Objects != 40 {
 		t.Fatal("the agent shares the previous status's records")
+	}
+}
+
+// A pass that checks the vault's integrity tells the status.
+func TestPassReportsIntegrity(t *testing.T) {
+	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{})
+	checked := Integrity{Time: date(2, 12, 1), Mode: "sample", Objects: 7, Bytes: 100, Problems: 1}
+	h.pass.do = func(_ int, _ context.Context, req Request) (*backup.Result, error) {
+		req.Checked(checked)
+		return &backup.Result{SnapshotID: "full"}, nil
+	}
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.agent.Status(); st.Integrity == nil || *st.Integrity != checked {
+		t.Fatalf("integrity = %+v, want %+v", st.Integrity, checked)
 	}
 }

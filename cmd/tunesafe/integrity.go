@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/retention"
+)
+
+// Loss must be found early, while the files are still on the computer to
+// repair it from. So the agent checks the vault's integrity on its own:
+// after a completed pass, when the last check (its own, or a 'tunesafe
+// verify' run by hand) is older than the config file's "verify" "every"
+// (a week by default), it runs a verify. The default check downloads
+// nothing: it compares the listing and the provider's checksums with the
+// log. "sample" adds a rotating share downloaded and hashed each time, so
+// that repeated checks read every object (see auditlog.AuditOptions).
+
+// verifyConfig is the config file's "verify".
+type verifyConfig struct {
+	// Every is how often the agent checks: "7d" (default), "24h", "2w",
+	// or "off".
+	Every string `json:"every,omitempty"`
+	// Sample is the share downloaded and hashed at each check ("1%");
+	// none by default.
+	Sample string `json:"sample,omitempty"`
+}
+
+// integrityPlan is a verifyConfig read.
+type integrityPlan struct {
+	every  time.Duration // 0: off
+	sample float64
+}
+
+const defaultVerifyEvery = 7 * day
+
+// plan reads the config; a mistake is a usage error naming the file.
+func (c *verifyConfig) plan(file string) (integrityPlan, error) {
+	p := integrityPlan{every: defaultVerifyEvery}
+	if c == nil {
+		return p, nil
+	}
+	switch c.Every {
+	case "":
+	case "off", "never":
+		p.every = 0
+	default:
+		d, err := retention.ParseDays(c.Every)
+		if err != nil || d < time.Hour {
+			return p, usagef(`for example "verify": {"every": "7d", "sample": "1%"}, or "every": "off"`,
+				"config file %s: \"verify\" \"every\" %q: want a duration of at least 1h, or \"off\"", file, c.Every)
+		}
+		p.every = d
+	}
+	if c.Sample != "" {
+		f, err := parsePercent(c.Sample)
+		if err != nil {
+			return p, usagef(`for example "sample": "1%"`, "config file %s: \"verify\" \"sample\" %q: want a share above 0%% and at most 100%%", file, c.Sample)
+		}
+		p.sample = f
+	}
+	return p, nil
+}
+
+// integrityMetaKey is the cache's record (state meta) of the last check of
+// the vault from this computer, an agent.Integrity in JSON.
+const integrityMetaKey = "verify.last"
+
+// recordIntegrity keeps the result of a completed audit in the cache, as
+// a check made now, and returns it.
+func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Report) (agent.Integrity, error) {
+	i := agent.Integrity{
+		Time: a.now().UTC(), Mode: rep.Mode, Objects: rep.Objects, Bytes: rep.Bytes,
+		Problems: rep.Failures(), Foreign: rep.Counts.Foreign,
+	}
+	b, err := json.Marshal(i)
+	if err != nil {
+		return i, err
+	}
+	if err := s.cache.SetMeta(ctx, integrityMetaKey, string(b)); err != nil {
+		return i, fmt.Errorf("record the check in the cache: %w", err)
+	}
+	return i, nil
+}
+
+// lastIntegrity returns the last check recorded in the cache, or nil.
+func lastIntegrity(ctx context.Context, s *session) (*agent.Integrity, error) {
+	v, err := s.cache.Meta(ctx, integrityMetaKey)
+	if err != nil || v == "" {
+		return nil, err
+	}
+	var i agent.Integrity
+	if json.Unmarshal([]byte(v), &i) != nil {
+		return nil, nil // written by a newer version, or damaged: check again
+	}
+	return &i, nil
+}
+
+// verifyAfterPass checks the vault's integrity after a completed agent
+// pass when a check is due, and returns what it found and its summary
+// (nil when it did not run). A vault that another computer is writing to is left for the
+// next pass. The pass must have released its own lock.
+func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPlan, log *slog.Logger) (*auditlog.Report, *agent.Integrity, error) {
+	if plan.every == 0 || s.replicaOf != "" {
+		return nil, nil, nil
+	}
+	last, err := lastIntegrity(ctx, s)
+	if err != nil {
+		return nil, nil, err
+	}
+	if last != nil && a.now().Sub(last.Time) < plan.every {
+		return nil, nil, nil
+	}
+	ctx = a.deleteReason(ctx, "agent")
+	lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
+	var conflict *locks.ConflictError
+	if errors.As(err, &conflict) {
+		log.Info("integrity check postponed: the vault is in use", "conflict", conflict.Error())
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	defer lock.Release(ctx)
+	log.Info("checking the vault's integrity", "sample", plan.sample)
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: 16})
+	if err != nil {
+		return nil, nil, err
+	}
+	i, err := a.recordIntegrity(ctx, s, &rep)
+	if err != nil {
+		return &rep, nil, err
+	}
+	log.Info("integrity checked", "mode", rep.Mode, "objects", rep.Objects, "downloaded", rep.Bytes,
+		"lost", rep.Counts.Lost, "corrupted", rep.Counts.Corrupted, "tampered", rep.Counts.Tampered, "foreign", rep.Counts.Foreign)
+	return &rep, &i, nil
+}
+
+// integrityWarnings turns what a check after a pass found, or what kept
+// it from finishing, into warnings of the pass.
+func integrityWarnings(loc string, rep *auditlog.Report, err error) []backup.Warning {
+	if err != nil {
+		return []backup.Warning{{Path: loc, Err: fmt.Sprintf("integrity check: %v (the next pass tries again; or run 'tunesafe verify')", err)}}
+	}
+	if rep != nil && rep.Failures() > 0 {
+		return []backup.Warning{{Path: loc, Err: fmt.Sprintf("integrity check: %d objects lost, corrupted or tampered with: run 'tunesafe audit' to see which and whose fault, then 'tunesafe repair'", rep.Failures())}}
+	}
+	return nil
+}
+
+// integrityLine is what 'tunesafe status' says of the last check.
+func integrityLine(i *agent.Integrity, every time.Duration) string {
+	schedule := "the agent checks every " + formatEvery(every)
+	if every == 0 {
+		schedule = "automatic checks are off (\"verify\" in the config file)"
+	}
+	if i == nil {
+		return "not checked from this computer yet; " + schedule + ", or run 'tunesafe verify'"
+	}
+	what := fmt.Sprintf("%d objects checked %s (%s)", i.Objects, stamp(i.Time), i.Mode)
+	switch {
+	case i.Problems > 0:
+		return fmt.Sprintf("%d objects lost, corrupted or tampered with (%s): run 'tunesafe audit'", i.Problems, what)
+	case i.Foreign > 0:
+		return fmt.Sprintf("%s: nothing lost; %d objects Tunesafe did not write ('tunesafe audit' lists them); %s", what, i.Foreign, schedule)
+	}
+	return fmt.Sprintf("%s: nothing lost or damaged; %s", what, schedule)
+}
+
+// formatEvery prints an interval in days when it is whole days.
+func formatEvery(d time.Duration) string {
+	if d%day == 0 {
+		if d == day {
+			return "day"
+		}
+		return fmt.Sprintf("%d days", d/day)
+	}
+	return d.String()
+}
