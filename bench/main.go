@@ -48,6 +48,7 @@ type options struct {
 	jobs        int    // parallel encoders
 	install     bool   // apt-get install missing peers
 	stepTimeout time.Duration
+	latency     time.Duration // added by the relay each way
 }
 
 func main() {
@@ -88,6 +89,7 @@ func parseFlags(args []string) (options, error) {
 	fs.IntVar(&o.jobs, "jobs", runtime.NumCPU(), "parallel ffmpeg encoders when generating")
 	fs.BoolVar(&o.install, "install", true, "install missing restic/rclone with apt-get (never with -short)")
 	fs.DurationVar(&o.stepTimeout, "step-timeout", 20*time.Minute, "give up on one command after this long")
+	fs.DurationVar(&o.latency, "latency", 0, "delay every byte this long each way, like a provider far away (e.g. 20ms)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

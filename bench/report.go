@@ -19,6 +19,8 @@ type report struct {
 	Seconds  float64    `json:"seconds"` // the whole run, generation included
 	Short    bool       `json:"short"`
 	Server   string     `json:"server"`
+	// LatencyMS is the delay the relay added each way.
+	LatencyMS int64 `json:"latency_ms,omitempty"`
 	Commit   string     `json:"tunesafe_commit,omitempty"` // git describe of the tree measured
 	Machine  machine    `json:"machine"`
 	Library  dataset    `json:"library"`
@@ -156,8 +158,12 @@ func (r *report) writeMarkdown(w io.Writer) {
 	fmt.Fprintln(w, "Each cell: wall time · bytes on the wire (↑ uploaded, ↓ downloaded, counted by the relay) · peak RSS of the process.")
 	fmt.Fprintln(w, "Second line (peers only): the same three as a ratio to Tunesafe, restic to encrypted, rclone and its control to unencrypted Tunesafe; above 1 means the peer is slower, sends more or uses more memory.")
 	fmt.Fprintln(w)
-	fmt.Fprintf(w, "Library: %d files, %s (%s). Small files: %d, %s. Server: %s behind a counting relay on 127.0.0.1.\n",
-		r.Library.Files, bytesize.Format(r.Library.Bytes), r.Library.Source, r.Many.Files, bytesize.Format(r.Many.Bytes), r.Server)
+	line := "a counting relay on 127.0.0.1"
+	if r.LatencyMS > 0 {
+		line = fmt.Sprintf("a counting relay on 127.0.0.1 that delays every byte %d ms each way", r.LatencyMS)
+	}
+	fmt.Fprintf(w, "Library: %d files, %s (%s). Small files: %d, %s. Server: %s behind %s.\n",
+		r.Library.Files, bytesize.Format(r.Library.Bytes), r.Library.Source, r.Many.Files, bytesize.Format(r.Many.Bytes), r.Server, line)
 	fmt.Fprintf(w, "Machine: %d CPUs (%s), %s RAM, %s; load average (1, 5, 15 min) %s at start, %s at end. Run took %s.\n",
 		r.Machine.CPUs, r.Machine.CPUModel, bytesize.Format(r.Machine.MemTotal), r.Machine.Kernel,
 		r.Machine.LoadStart, r.Machine.LoadEnd, (time.Duration(r.Seconds) * time.Second).String())

@@ -19,7 +19,7 @@ import (
 // and prints the table. It returns an error if anything failed, after
 // printing what it could.
 func run(ctx context.Context, o options) (err error) {
-	rep := &report{Started: time.Now(), Short: o.short, Server: o.server, Machine: describeMachine()}
+	rep := &report{Started: time.Now(), Short: o.short, Server: o.server, LatencyMS: o.latency.Milliseconds(), Machine: describeMachine()}
 	work := o.workDir
 	if work == "" {
 		if work, err = os.MkdirTemp("", "tunesafe-bench-"); err != nil {
@@ -120,6 +120,7 @@ func run(ctx context.Context, o options) (err error) {
 		return err
 	}
 	defer relay.Close()
+	relay.SetLatency(o.latency)
 	b.srv, b.relay = srv, relay
 	b.runner = &runner{relay: relay, logDir: logDir, timeout: o.stepTimeout}
 

@@ -49,3 +49,9 @@ func (t *rcloneTool) Restore(rp *repo, dst string) job {
 }
 
 func (t *rcloneTool) Restored(dst, src string) string { return dst }
+
+// Check runs "rclone check", which compares sizes and MD5s of the files
+// with the remote's listing (reading the local files to hash them).
+func (t *rcloneTool) Check(rp *repo, src string) job {
+	return job{argv: []string{t.bin, "check", "-q", src, t.remote(rp)}, env: t.env(rp)}
+}

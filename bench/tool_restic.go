@@ -37,6 +37,12 @@ func (t *resticTool) Restore(rp *repo, dst string) job {
 	return job{argv: []string{t.bin, "restore", "latest", "--quiet", "--target", dst}, env: t.env(rp)}
 }
 
+// Check runs "restic check" without --read-data: it reads the index and
+// the trees and checks that every pack file is there.
+func (t *resticTool) Check(rp *repo, src string) job {
+	return job{argv: []string{t.bin, "check", "--quiet"}, env: t.env(rp)}
+}
+
 // Restored: restic restores the absolute path of what it backed up.
 func (t *resticTool) Restored(dst, src string) string {
 	return filepath.Join(dst, src)

@@ -73,3 +73,11 @@ func (t *tunesafeTool) Restore(rp *repo, dst string) job {
 func (t *tunesafeTool) Restored(dst, src string) string {
 	return filepath.Join(dst, filepath.Base(src))
 }
+
+// Check runs "tunesafe verify" in its quick mode: the listing and the
+// provider's checksums compared with the log.
+func (t *tunesafeTool) Check(rp *repo, src string) job {
+	argv := append([]string{t.bin, "verify"}, t.vault(rp)...)
+	argv = append(argv, "--no-progress", "--json")
+	return job{argv: argv, env: t.env(rp)}
+}

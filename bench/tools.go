@@ -29,6 +29,10 @@ type tool interface {
 	Restore(rp *repo, dst string) job
 	// Restored returns where, under dst, Restore puts the copy of src.
 	Restored(dst, src string) string
+	// Check runs the tool's routine check of rp, the one that downloads
+	// no stored content (src is what rp backs up, for tools that compare
+	// with it).
+	Check(rp *repo, src string) job
 }
 
 // control is a tool that is a control measurement rather than a backup

@@ -36,6 +36,7 @@ const (
 	rowRetag        = "retag"
 	rowKill         = "kill"
 	rowRestore      = "restore"
+	rowCheck        = "check"
 	rowManyInitial  = "many-initial"
 	rowManyNoChange = "many-no-change"
 )
@@ -51,6 +52,7 @@ func (b *benchmark) addRows() {
 		{rowRetag, fmt.Sprintf("Re-run after retagging %d of %d files (%.0f%%) with mutagen", len(b.retag), lib.Files, 100*float64(len(b.retag))/float64(lib.Files)), "up"},
 		{rowKill, fmt.Sprintf("Backup SIGKILLed at %.0f%% uploaded, then run again to completion (both runs)", 100*killAt), "up"},
 		{rowRestore, "Restore everything (then SHA-256 of every file compared)", "down"},
+		{rowCheck, "Routine integrity check, no content downloaded (tunesafe verify, restic check, rclone check)", "down"},
 		{rowManyInitial, fmt.Sprintf("Initial backup of %d small files (%s)", many.Files, bytesize.Format(many.Bytes)), "up"},
 		{rowManyNoChange, fmt.Sprintf("Re-run on %d small files, nothing changed", many.Files), "up"},
 	} {
@@ -148,6 +150,11 @@ func (b *benchmark) runAll(ctx context.Context) {
 	}
 	b.forEach(ctx, repos, rowRestore, func(t tool, rp *repo) *cell {
 		return b.restore(ctx, t, rp, want)
+	})
+	b.forEach(ctx, repos, rowCheck, func(t tool, rp *repo) *cell {
+		j := t.Check(rp, b.music)
+		j.name = t.ID() + "-" + rowCheck
+		return cellOf(b.runner.run(ctx, j))
 	})
 
 	// Music again, into a fresh repository: killed half-way, then completed.
