@@ -19,17 +19,24 @@ type Entry struct {
 // current checkpoint, checking each against the verified tree: an entry
 // whose hash differs ends the sequence with a *TamperError. Records not yet
 // flushed are not included.
+//
+// A log is read whole by audits, copies and a computer opening the vault
+// for the first time, and a long-lived vault has thousands of entries
+// objects, each a round trip to the provider: up to readAhead of them are
+// downloaded at once, ahead of the records being yielded.
 func (l *Log) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		l.flushMu.Lock()
 		segs := slices.Clip(l.segments)
 		l.flushMu.Unlock()
-		for _, s := range segs {
-			leaves, _, err := l.readSegment(ctx, s.First, s.Count)
-			if err != nil {
-				yield(Entry{}, err)
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		for s, r := range l.readAhead(ctx, segs) {
+			if r.err != nil {
+				yield(Entry{}, r.err)
 				return
 			}
+			leaves := r.leaves
 			indexes := make([]int64, len(leaves))
 			for i := range leaves {
 				indexes[i] = tlog.StoredHashIndex(0, s.First+int64(i))
@@ -55,6 +62,57 @@ func (l *Log) Entries(ctx context.Context) iter.Seq2[Entry, error] {
 				if !yield(Entry{Index: n, Record: r}, nil) {
 					return
 				}
+			}
+		}
+	}
+}
+
+// readAhead is how many entries objects Entries downloads at once.
+const readAhead = 16
+
+// segmentRead is one entries object read: its leaves and its description
+// as stored, or why not.
+type segmentRead struct {
+	leaves [][]byte
+	seg    segment
+	err    error
+}
+
+// readAhead reads segs in order, downloading up to readAhead of them at
+// once; at most readAhead are held, read and not yet consumed. The
+// caller cancels ctx when it stops early.
+func (l *Log) readAhead(ctx context.Context, segs []segment) iter.Seq2[segment, segmentRead] {
+	return func(yield func(segment, segmentRead) bool) {
+		results := make([]chan segmentRead, len(segs))
+		for i := range results {
+			results[i] = make(chan segmentRead, 1)
+		}
+		slots := make(chan struct{}, readAhead)
+		go func() {
+			for i, s := range segs {
+				select {
+				case slots <- struct{}{}:
+				case <-ctx.Done():
+					return
+				}
+				go func() {
+					leaves, seg, err := l.readSegment(ctx, s.First, s.Count)
+					results[i] <- segmentRead{leaves, seg, err}
+				}()
+			}
+		}()
+		for i, s := range segs {
+			var r segmentRead
+			select {
+			case r = <-results[i]:
+				<-slots
+			case <-ctx.Done():
+				// The reader may never have started this one.
+				yield(s, segmentRead{err: context.Cause(ctx)})
+				return
+			}
+			if !yield(s, r) || r.err != nil {
+				return
 			}
 		}
 	}

@@ -339,7 +339,9 @@ func (l *Log) catchUp(ctx context.Context, known *signedCheckpoint, found signed
 			byFirst[s.First] = append(byFirst[s.First], s)
 		}
 	}
-	segs := slices.Clip(l.segments)
+	// The listing names the entries objects to read, one after the other;
+	// they are downloaded several at a time.
+	var chain []segment
 	for pos := known.Size; pos < found.Size; {
 		cands := byFirst[pos]
 		switch len(cands) {
@@ -349,12 +351,19 @@ func (l *Log) catchUp(ctx context.Context, known *signedCheckpoint, found signed
 		default:
 			return tamper(TamperUnexpected, cands[1].Key, pos, "two entries objects start at the same record", nil)
 		}
-		leaves, seg, err := l.readSegment(ctx, pos, cands[0].Count)
-		if err != nil {
-			return err
+		chain = append(chain, segment{First: pos, Count: cands[0].Count})
+		pos += cands[0].Count
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	segs := slices.Clip(l.segments)
+	for _, r := range l.readAhead(ctx, chain) {
+		if r.err != nil {
+			return r.err
 		}
-		for i, leaf := range leaves {
-			r, err := ParseRecord(leaf)
+		seg, pos := r.seg, r.seg.First
+		for i, leaf := range r.leaves {
+			rec, err := ParseRecord(leaf)
 			if err != nil {
 				return tamper(TamperMalformed, seg.key(), pos+int64(i), "", err)
 			}
@@ -362,14 +371,13 @@ func (l *Log) catchUp(ctx context.Context, known *signedCheckpoint, found signed
 				return fmt.Errorf("auditlog: %w", err)
 			}
 			if seen != nil {
-				seen(r)
+				seen(rec)
 			}
 		}
 		if err := l.tree.sync(); err != nil {
 			return fmt.Errorf("auditlog: %w", err)
 		}
 		segs = append(segs, seg)
-		pos += seg.Count
 	}
 	root, err := tlog.TreeHash(found.Size, l.tree)
 	if err != nil {
