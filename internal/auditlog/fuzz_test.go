@@ -13,8 +13,8 @@ import (
 
 // The fuzz targets of this file read what the log reads from the vault
 // (checkpoints, entries objects and their names) and from its local
-// journal. Their seed corpora are in testdata/fuzz/<target> as well as
-// below.
+// journal. Seeds made by the code that writes these inputs are below;
+// hand-written near misses are in testdata/fuzz/<target>.
 
 // FuzzParseCheckpoint checks that ParseCheckpoint accepts only the text
 // Checkpoint.Text writes, and that every checkpoint's text parses back.
@@ -23,9 +23,6 @@ func FuzzParseCheckpoint(f *testing.F) {
 	f.Add(c.Text())
 	f.Add(Checkpoint{Origin: KeyName("test"), Size: 0}.Text())
 	f.Add(Checkpoint{Origin: "a", Size: math.MaxInt64}.Text())
-	f.Add([]byte("tunesafe-vault-ab12\n42\n" + c.Hash.String() + "\n\n— tunesafe-vault-ab12 AAAA\n"))
-	f.Add([]byte("tunesafe-vault-ab12\n+42\n" + c.Hash.String() + "\n"))
-	f.Add([]byte("tunesafe-vault-ab12\n42\n" + strings.TrimRight(c.Hash.String(), "=") + "\n"))
 	f.Fuzz(func(t *testing.T, text []byte) {
 		c, err := ParseCheckpoint(text)
 		if err == nil {
@@ -66,10 +63,6 @@ func FuzzDecodeSegment(f *testing.F) {
 	f.Add(encodeSegment(leaves), int64(len(leaves)))
 	f.Add(encodeSegment(leaves[:1]), int64(1))
 	f.Add(encodeSegment(leaves), int64(len(leaves)-1))
-	f.Add(bytes.TrimSuffix(encodeSegment(leaves), []byte("\n")), int64(len(leaves)))
-	f.Add([]byte("\n\n"), int64(2))
-	f.Add([]byte{}, int64(0))
-	f.Add([]byte("x\n"), int64(-1))
 	f.Fuzz(func(t *testing.T, data []byte, count int64) {
 		got, err := decodeSegment(data, count)
 		if err != nil {
@@ -99,9 +92,7 @@ func FuzzParseSegmentKey(f *testing.F) {
 	for _, k := range []string{
 		segmentKey(0, 1), segmentKey(1000, 250), segmentKey(123456789012, 7), segmentKey(1234567890123, 7),
 		segmentKey(math.MaxInt64-1, 1),
-		"log/entries/0-1", "log/entries/000000000000-01", "log/entries/000000000000-0",
-		"log/entries/-00000000001-1", "log/entries/000000000000-+1", "log/entries/000000000001-9223372036854775807",
-		"log/checkpoints/000000000001", "log/entries/000000000000-1/x",
+		segmentKey(1, math.MaxInt64), // records beyond the last int64 index: refused
 	} {
 		f.Add(k)
 	}
@@ -131,8 +122,6 @@ func FuzzParseCheckpointArchiveKey(f *testing.F) {
 	for _, k := range []string{
 		CheckpointArchiveKey(1), CheckpointArchiveKey(42), CheckpointArchiveKey(999999999999), CheckpointArchiveKey(1000000000000),
 		CheckpointArchiveKey(math.MaxInt64), CheckpointArchiveKey(0), CheckpointArchiveKey(-1),
-		"log/checkpoints/42", "log/checkpoints/+00000000042", "log/checkpoints/000000000042 ", "log/checkpoint",
-		"log/entries/000000000000-1",
 	} {
 		f.Add(k)
 	}
@@ -175,12 +164,8 @@ func FuzzParseJournalLine(f *testing.F) {
 			f.Add(fmt.Appendf(nil, "i %d %s", i, leaf)) // refused: Begin takes a Put or Delete only
 		}
 	}
-	for _, s := range []string{
-		"d 3 ok", "d 18446744073709551615 failed", "d 3 unknown", "d 3 ok ", "d -1 ok",
-		"d 18446744073709551616 ok", "x 3 ok", "d 3", "", "d  3 ok", "dd 3 ok", "d 0003 ok",
-	} {
-		f.Add([]byte(s))
-	}
+	f.Add(fmt.Appendf(nil, "d %d %s", 1, OutcomeOK))
+	f.Add(fmt.Appendf(nil, "d %d %s", uint64(math.MaxUint64), OutcomeFailed))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		ln, ok := parseJournalLine(b)
 		if !ok {

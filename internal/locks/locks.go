@@ -141,7 +141,8 @@ func (l *Lock) Release(ctx context.Context) error {
 
 // List returns all locks in the vault; unreadable ones are reported as
 // fresh locks of unknown kind "?" so that they block pruning until stale by
-// their storage time.
+// their storage time, and one that does not say when it was refreshed is
+// taken to have been refreshed at its storage time.
 func List(ctx context.Context, s store.Store) ([]Info, error) {
 	var out []Info
 	for info, err := range s.List(ctx, Prefix) {
@@ -154,7 +155,13 @@ func List(ctx context.Context, s store.Store) ([]Info, error) {
 		}
 		var li Info
 		if json.Unmarshal(b, &li) != nil {
-			li = Info{Kind: "?", Host: "unknown", Started: info.ModTime, Refreshed: info.ModTime}
+			li = Info{Kind: "?", Host: "unknown"}
+		}
+		if li.Refreshed.IsZero() {
+			li.Refreshed = info.ModTime
+		}
+		if li.Started.IsZero() {
+			li.Started = li.Refreshed
 		}
 		li.Key = info.Key
 		if li.Kind == "" {

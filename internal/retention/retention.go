@@ -13,8 +13,11 @@
 package retention
 
 import (
+	"errors"
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -140,20 +143,25 @@ func applyGroup(p Policy, snaps []Snapshot, idx []int, out []Decision, now time.
 	}
 }
 
-// ParseDays reads durations with a day unit as well as Go's: "90d", "2w", "36h".
+// ParseDays reads durations with a day unit as well as Go's: "90d", "2w",
+// "36h". A count of days, weeks or years is a whole number; no duration is
+// negative or longer than a time.Duration holds (about 292 years).
 func ParseDays(s string) (time.Duration, error) {
 	s = strings.TrimSpace(s)
 	for suffix, unit := range map[string]time.Duration{"d": 24 * time.Hour, "w": 7 * 24 * time.Hour, "y": 365 * 24 * time.Hour} {
-		if strings.HasSuffix(s, suffix) {
-			var n int
-			if _, err := fmt.Sscanf(strings.TrimSuffix(s, suffix), "%d", &n); err != nil || n < 0 {
+		if num, ok := strings.CutSuffix(s, suffix); ok {
+			n, err := strconv.ParseInt(num, 10, 64)
+			switch {
+			case errors.Is(err, strconv.ErrRange) && n > 0, err == nil && n > math.MaxInt64/int64(unit):
+				return 0, fmt.Errorf("duration %q is too long", s)
+			case err != nil || n < 0:
 				return 0, fmt.Errorf("invalid duration %q", s)
 			}
 			return time.Duration(n) * unit, nil
 		}
 	}
 	d, err := time.ParseDuration(s)
-	if err != nil {
+	if err != nil || d < 0 {
 		return 0, fmt.Errorf("invalid duration %q (use e.g. 90d, 2w, 36h)", s)
 	}
 	return d, nil

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -160,10 +161,10 @@ func (l *linuxIdle) xprintidle(ctx context.Context) (time.Duration, error) {
 }
 
 // parseXprintidle reads xprintidle's output: milliseconds since the last
-// input, on one line.
+// input, on one line. A count too large for a time.Duration is an error.
 func parseXprintidle(out []byte) (time.Duration, error) {
 	ms, err := strconv.ParseInt(strings.TrimSpace(string(out)), 10, 64)
-	if err != nil || ms < 0 {
+	if err != nil || ms < 0 || ms > math.MaxInt64/int64(time.Millisecond) {
 		return 0, fmt.Errorf("xprintidle printed %q, want milliseconds", strings.TrimSpace(string(out)))
 	}
 	return time.Duration(ms) * time.Millisecond, nil

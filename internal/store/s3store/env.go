@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -165,14 +166,23 @@ func readProfile(name string) (map[string]string, error) {
 		return nil, fmt.Errorf("AWS config: %w", err)
 	}
 	defer f.Close()
+	keys, err := parseProfile(f, name)
+	if err != nil {
+		return nil, fmt.Errorf("AWS config %s: %w", path, err)
+	}
+	return keys, nil
+}
 
+// parseProfile reads the keys of profile name from the text of an AWS
+// config file, as readProfile describes.
+func parseProfile(r io.Reader, name string) (map[string]string, error) {
 	want := "profile " + name
 	if name == "default" {
 		want = "default"
 	}
 	keys := map[string]string{}
 	in := false
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
 		trimmed := strings.TrimSpace(line)
@@ -197,7 +207,7 @@ func readProfile(name string) (map[string]string, error) {
 		keys[strings.ToLower(strings.TrimSpace(k))] = v
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("AWS config %s: %w", path, err)
+		return nil, err
 	}
 	return keys, nil
 }
