@@ -15,19 +15,19 @@ import (
 // report is everything a run measured; it is printed as a Markdown table
 // and, with -json, written as JSON.
 type report struct {
-	Started  time.Time  `json:"started"`
-	Seconds  float64    `json:"seconds"` // the whole run, generation included
-	Short    bool       `json:"short"`
-	Server   string     `json:"server"`
+	Started time.Time `json:"started"`
+	Seconds float64   `json:"seconds"` // the whole run, generation included
+	Short   bool      `json:"short"`
+	Server  string    `json:"server"`
 	// LatencyMS is the delay the relay added each way.
-	LatencyMS int64 `json:"latency_ms,omitempty"`
-	Commit   string     `json:"tunesafe_commit,omitempty"` // git describe of the tree measured
-	Machine  machine    `json:"machine"`
-	Library  dataset    `json:"library"`
-	Many     dataset    `json:"many"`
-	Tools    []toolInfo `json:"tools"`
-	Rows     []*row     `json:"rows"`
-	Failures []string   `json:"failures"`
+	LatencyMS int64      `json:"latency_ms,omitempty"`
+	Commit    string     `json:"tunesafe_commit,omitempty"` // git describe of the tree measured
+	Machine   machine    `json:"machine"`
+	Library   dataset    `json:"library"`
+	Many      dataset    `json:"many"`
+	Tools     []toolInfo `json:"tools"`
+	Rows      []*row     `json:"rows"`
+	Failures  []string   `json:"failures"`
 }
 
 // dataset describes what a group of workloads backs up.
