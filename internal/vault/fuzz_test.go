@@ -41,6 +41,7 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		`{"tree":"` + hexTree[:63] + `"}`,
 		`{"tree":"` + strings.Repeat("0", 64) + `"}`,
 		`{"time":"10000-01-01T00:00:00Z","tree":"` + hexTree + `"}`,
+		`{"time":"2026-01-01T00:00:00+24:00","tree":"` + hexTree + `"}`, // read by encoding/json, not written
 		`{"tree":"` + hexTree + `","stats":{"files":1e3}}`,
 		`null`,
 		``,
@@ -116,4 +117,23 @@ func FuzzParseID(f *testing.F) {
 			t.Fatalf("text round trip of %v: %v, %v", id, u, err)
 		}
 	})
+}
+
+// TestDecodeRefusesUnwritableTimes: encoding/json reads times with a UTC
+// offset of 24 hours but does not write them. A snapshot or tree holding
+// one would decode and then fail every listing as JSON, so it is refused
+// as damaged.
+func TestDecodeRefusesUnwritableTimes(t *testing.T) {
+	tree := ID{1}.String()
+	for _, offset := range []string{"+24:00", "-24:59"} {
+		if _, err := decodeSnapshot([]byte(`{"time":"2026-01-01T00:00:00` + offset + `","tree":"` + tree + `"}`)); err == nil {
+			t.Errorf("snapshot time with offset %s accepted", offset)
+		}
+		if _, err := DecodeTree([]byte(`{"nodes":[{"name":"a","type":"file","mode":420,"mtime":"2026-01-01T00:00:00` + offset + `"}]}`)); err == nil {
+			t.Errorf("tree mtime with offset %s accepted", offset)
+		}
+	}
+	if _, err := decodeSnapshot([]byte(`{"time":"2026-01-01T00:00:00+23:59","tree":"` + tree + `"}`)); err != nil {
+		t.Errorf("snapshot time with offset +23:59: %v", err)
+	}
 }

@@ -57,5 +57,10 @@ func decodeSnapshot(b []byte) (*Snapshot, error) {
 	if s.Tree.IsZero() {
 		return nil, fmt.Errorf("snapshot without a tree")
 	}
+	// encoding/json reads UTC offsets of 24 hours (+24:00 to ±24:59),
+	// which it refuses to write: such a snapshot could not be listed.
+	if _, err := s.Time.MarshalText(); err != nil {
+		return nil, fmt.Errorf("snapshot time: %w", err)
+	}
 	return &s, nil
 }

@@ -194,6 +194,11 @@ func DecodeTree(b []byte) (*Tree, error) {
 		if i > 0 && t.Nodes[i-1].FileName() >= name {
 			return nil, fmt.Errorf("tree entries out of order at %q", name)
 		}
+		// encoding/json reads UTC offsets of 24 hours, which it refuses
+		// to write: such an entry could not be listed.
+		if _, err := n.MTime.MarshalText(); err != nil {
+			return nil, fmt.Errorf("entry %q: %w", name, err)
+		}
 	}
 	return &t, nil
 }
