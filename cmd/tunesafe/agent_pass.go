@@ -53,6 +53,9 @@ func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, l
 			return nil, err
 		}
 		defer s.Close()
+		if req.Opened != nil {
+			req.Opened(s.cacheKey)
+		}
 		host := o.host
 		if host == "" {
 			host, _ = os.Hostname()

@@ -15,6 +15,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/estimate"
+	"github.com/tunesafe/tunesafe/internal/state"
 )
 
 func (a *app) statusCommand() *cobra.Command {
@@ -119,6 +120,12 @@ func (a *app) runStatus(ctx context.Context) error {
 		if err := a.statusFromVault(ctx, &r, now); err != nil {
 			return err
 		}
+	} else if st.CacheKey != "" {
+		// A verify run by hand since the agent's last check is recorded
+		// in the cache, not in the agent's status.
+		if err := a.integrityFromCache(ctx, &r, st.CacheKey); err != nil {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %v; showing the agent's last check\n", err)
+		}
 	}
 	if r.Rate > 0 && r.Remaining != nil {
 		eta := int64(math.Ceil(float64(r.Remaining.Bytes) / r.Rate))
@@ -143,6 +150,29 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.WindowOpen, r.NextWindow, r.NextPass = st.WindowOpen, st.NextWindow, st.NextPass
 	if !r.Agent.Running {
 		r.Pass, r.NextPass = nil, time.Time{}
+	}
+}
+
+// integrityFromCache takes the last check recorded in the cache under key
+// when it is newer than the report's.
+func (a *app) integrityFromCache(ctx context.Context, r *statusReport, key string) error {
+	db, err := state.Open(a.cacheFile())
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	i, err := lastIntegrity(ctx, db.Vault(key))
+	if err != nil {
+		return err
+	}
+	r.newerIntegrity(i)
+	return nil
+}
+
+// newerIntegrity takes i when it is newer than the report's check.
+func (r *statusReport) newerIntegrity(i *agent.Integrity) {
+	if i != nil && (r.Integrity == nil || i.Time.After(r.Integrity.Time)) {
+		r.Integrity = i
 	}
 }
 
@@ -179,10 +209,10 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 		r.ObjectLock = &lockStatus{Mode: l.Mode, Days: l.Days, LastPass: last, RetainedUntil: until}
 	}
 	r.ReplicaOf = s.replicaOf
-	if i, err := lastIntegrity(ctx, s); err != nil {
+	if i, err := lastIntegrity(ctx, s.cache); err != nil {
 		return err
-	} else if i != nil && (r.Integrity == nil || i.Time.After(r.Integrity.Time)) {
-		r.Integrity = i
+	} else {
+		r.newerIntegrity(i)
 	}
 	if cfg, err := a.loadConfig(); err == nil && cfg.Vault == s.loc && s.replicaOf == "" {
 		if r.Copies, err = a.copyRecords(ctx, s, cfg.Copies); err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/retention"
+	"github.com/tunesafe/tunesafe/internal/state"
 )
 
 // Loss must be found early, while the files are still on the computer to
@@ -92,8 +93,8 @@ func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Rep
 }
 
 // lastIntegrity returns the last check recorded in the cache, or nil.
-func lastIntegrity(ctx context.Context, s *session) (*agent.Integrity, error) {
-	v, err := s.cache.Meta(ctx, integrityMetaKey)
+func lastIntegrity(ctx context.Context, cache *state.Cache) (*agent.Integrity, error) {
+	v, err := cache.Meta(ctx, integrityMetaKey)
 	if err != nil || v == "" {
 		return nil, err
 	}
@@ -112,7 +113,7 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	if plan.every == 0 || s.replicaOf != "" {
 		return nil, nil, nil
 	}
-	last, err := lastIntegrity(ctx, s)
+	last, err := lastIntegrity(ctx, s.cache)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -133,6 +133,26 @@ func TestAgentChecksIntegrity(t *testing.T) {
 	if _, _, err := e.run(t5, "verify"); exitCode(err) != exitIntegrity {
 		t.Fatalf("verify: exit %d (%v), want %d", exitCode(err), err, exitIntegrity)
 	}
+	// While an agent runs, status reads its status file, which still has
+	// the agent's own check; the one by hand is newer and is shown.
+	running := e.agentStatus()
+	if running.CacheKey == "" {
+		t.Fatal("the agent's status names no cache key")
+	}
+	running.PID, running.State, running.Updated = os.Getpid(), agent.StateWaiting, t5
+	if err := agent.WriteStatusFile(filepath.Join(e.dir, "state", "agent-status.json"), running); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = e.run(t5, "status", "--json")
+	var shown statusReport
+	if err != nil || json.Unmarshal([]byte(stdout), &shown) != nil || !shown.Agent.Running ||
+		shown.Integrity == nil || !shown.Integrity.Time.Equal(t5.UTC()) {
+		t.Fatalf("status while the agent runs, after a verify by hand: %v\n%s", err, stdout)
+	}
+	running.State = agent.StateStopped
+	if err := agent.WriteStatusFile(filepath.Join(e.dir, "state", "agent-status.json"), running); err != nil {
+		t.Fatal(err)
+	}
 	_, stderr, _ = e.run(t5.Add(time.Hour), "agent", "--once")
 	if strings.Contains(stderr, "integrity checked") {
 		t.Fatalf("the agent checked an hour after a verify by hand:\n%s", stderr)

@@ -117,6 +117,8 @@ type session struct {
 	raw   store.Store
 	db    *state.DB
 	cache *state.Cache
+	// cacheKey is the key of cache's rows (stateKey).
+	cacheKey string
 	// replicaOf names the original when the vault is a replica made by
 	// 'tunesafe copy': it is then only read.
 	replicaOf string
@@ -201,7 +203,7 @@ func (a *app) newSession(ctx context.Context, loc, key string, v *vault.Vault, l
 		return fail(err)
 	}
 	cache := db.Vault(key)
-	return &session{a: a, loc: loc, vault: v.WithCopies(cache), log: l, db: db, cache: cache}, nil
+	return &session{a: a, loc: loc, vault: v.WithCopies(cache), log: l, db: db, cache: cache, cacheKey: key}, nil
 }
 
 // readLine reads one line from stdin (for confirmations).

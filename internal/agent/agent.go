@@ -94,6 +94,11 @@ type Request struct {
 	// Checked should be called after the pass has checked the vault's
 	// integrity. It may be called from any goroutine.
 	Checked func(Integrity)
+	// Opened should be called when the pass has opened the vault, with
+	// the key of the vault's rows in this computer's cache. The status
+	// carries it (Status.CacheKey), so that a reader can find what other
+	// commands recorded there since, such as a verify run by hand.
+	Opened func(cacheKey string)
 	// Stop reports whether the window closed early; the pass must then stop
 	// cleanly, as at MaxTime (backup.Options.Stop).
 	Stop func() (reason string, stop bool)
@@ -394,7 +399,7 @@ func (a *Agent) begin() {
 			prev := p.clone()
 			st.LastPass, st.LastSuccess, st.LastError = prev.LastPass, prev.LastSuccess, prev.LastError
 			st.Rate, st.Protected, st.Remaining = prev.Rate, prev.Protected, prev.Remaining
-			st.Integrity = prev.Integrity
+			st.Integrity, st.CacheKey = prev.Integrity, prev.CacheKey
 		}
 		st.Version = StatusVersion
 		st.PID = a.cfg.PID

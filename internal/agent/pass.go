@@ -45,7 +45,7 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	}
 	tick := a.clock.After(a.cfg.StatusEvery)
 	wg.Go(func() { a.watch(passCtx, func(reason string) { stopped.Store(&reason) }, prog, now, tick, closeAt) })
-	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Stop: stop})
+	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Opened: a.opened, Stop: stop})
 	cancel()
 	wg.Wait()
 
@@ -136,6 +136,11 @@ func (a *Agent) protected(s Snapshot) {
 			st.Protected = &s
 		}
 	})
+}
+
+// opened records the cache key a pass reports.
+func (a *Agent) opened(key string) {
+	a.update(func(st *Status) { st.CacheKey = key })
 }
 
 // checked records an integrity check a pass reports.

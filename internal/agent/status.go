@@ -95,6 +95,10 @@ type Status struct {
 	// Integrity is the last check of the vault's integrity this computer
 	// made (a verify, the agent's own or the user's).
 	Integrity *Integrity `json:"integrity,omitempty"`
+	// CacheKey is the key of the vault's rows in this computer's cache,
+	// as the last pass reported it (Request.Opened). Commands run by hand
+	// record their checks there; 'tunesafe status' reads the newer.
+	CacheKey string `json:"cache_key,omitempty"`
 	// LastError is the last failure, with its class; it stays after later
 	// successes, compare the times.
 	LastError *ErrorStatus `json:"last_error,omitempty"`

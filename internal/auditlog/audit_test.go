@@ -128,6 +128,9 @@ func TestAuditClean(t *testing.T) {
 	put(t, s, "blobs/3", "overwritten") // a later PUT replaces the expected content
 	del(t, s, "blobs/4")
 	del(t, s, "blobs/never-existed")
+	// A command's lock, taken and released: routine, not a deletion.
+	put(t, s, "locks/backup-20260101T000000Z-0123", "lock")
+	del(t, s, "locks/backup-20260101T000000Z-0123")
 	if err := Wrap(&faultStore{Store: f.store, fail: func(string, string) bool { return true }}, l).
 		Put(t.Context(), "blobs/failed", []byte("x")); err == nil {
 		t.Fatal("injected failure did not fail")
@@ -137,7 +140,7 @@ func TestAuditClean(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !rep.Clean() || rep.Counts.OK != 10 || rep.Counts.DeletedByUser != 2 {
+		if !rep.Clean() || rep.Counts.OK != 11 || rep.Counts.DeletedByUser != 2 || len(rep.Of(DeletedByUser)) != 2 {
 			t.Fatalf("%+v: %+v %+v", opts, rep.Counts, rep.Findings)
 		}
 	}

@@ -59,7 +59,9 @@ type Object struct {
 	SHA256 string `json:"sha256,omitempty"`
 }
 
-// Counts sums up an audit. OK counts keys whose state matches the log.
+// Counts sums up an audit. OK counts keys whose state matches the log,
+// including released locks: each command that takes a lock puts and then
+// deletes one, so their DELETEs are not reported as deletions by the user.
 type Counts struct {
 	OK            int64 `json:"ok"`
 	Lost          int64 `json:"lost"`
