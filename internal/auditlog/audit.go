@@ -24,7 +24,11 @@ import (
 // Without Deep or Sample an audit reads no object: it compares the
 // listing's sizes, and the provider's SHA-256 when the listing has one.
 type AuditOptions struct {
-	// Deep downloads and hashes every object the log describes.
+	// Deep downloads and hashes every object the log describes, and
+	// reads the log itself from the vault: every entries object is
+	// downloaded (Log.FreshEntries), none taken from the local copy. A
+	// quick or sampled audit checks the entries objects by the listing,
+	// when the log is opened or flushed.
 	Deep bool
 	// Sample, in (0, 1], downloads and hashes a rotating share of the
 	// objects: with B = floor(1/Sample) hash buckets, run r checks the keys
@@ -94,7 +98,7 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 		rep.Sample = &SampleInfo{Buckets: buckets, Bucket: bucket}
 	}
 
-	keys, err := replay(ctx, l, &rep, opts.Progress)
+	keys, err := replay(ctx, l, &rep, opts.Deep, opts.Progress)
 	if err != nil {
 		return Report{}, err
 	}
@@ -169,10 +173,11 @@ func (k *keyState) apply(e Entry) {
 	}
 }
 
-// replay reads the log into the expected state of every key.
-func replay(ctx context.Context, l *Log, rep *Report, progress func(AuditProgress)) (map[string]*keyState, error) {
+// replay reads the log into the expected state of every key; fresh reads
+// every entries object from the vault.
+func replay(ctx context.Context, l *Log, rep *Report, fresh bool, progress func(AuditProgress)) (map[string]*keyState, error) {
 	keys := map[string]*keyState{}
-	for e, err := range l.Entries(ctx) {
+	for e, err := range l.entries(ctx, fresh) {
 		if progress != nil && rep.Records%4096 == 0 {
 			progress(AuditProgress{Records: rep.Records})
 		}

@@ -15,23 +15,35 @@ type Entry struct {
 	Record Record
 }
 
-// Entries reads the log's records from the vault, in order, up to the
-// current checkpoint, checking each against the verified tree: an entry
-// whose hash differs ends the sequence with a *TamperError. Records not yet
-// flushed are not included.
+// Entries reads the log's records, in order, up to the current checkpoint,
+// checking each against the verified tree: an entry whose hash differs ends
+// the sequence with a *TamperError. Records not yet flushed are not
+// included.
 //
-// A log is read whole by audits, copies and a computer opening the vault
-// for the first time, and a long-lived vault has thousands of entries
-// objects, each a round trip to the provider: up to readAhead of them are
-// downloaded at once, ahead of the records being yielded.
+// Entries objects this computer verified before are read from its local
+// copy (segcache.go); the others are downloaded. A long-lived vault has
+// thousands of entries objects, each a round trip to the provider: up to
+// readAhead of them are downloaded at once, ahead of the records being
+// yielded.
 func (l *Log) Entries(ctx context.Context) iter.Seq2[Entry, error] {
+	return l.entries(ctx, false)
+}
+
+// FreshEntries is Entries with every entries object downloaded from the
+// vault, none taken from the local copy: what a check of the vault's own
+// log reads.
+func (l *Log) FreshEntries(ctx context.Context) iter.Seq2[Entry, error] {
+	return l.entries(ctx, true)
+}
+
+func (l *Log) entries(ctx context.Context, fresh bool) iter.Seq2[Entry, error] {
 	return func(yield func(Entry, error) bool) {
 		l.flushMu.Lock()
 		segs := slices.Clip(l.segments)
 		l.flushMu.Unlock()
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
-		for s, r := range l.readAhead(ctx, segs) {
+		for s, r := range l.readAhead(ctx, segs, fresh) {
 			if r.err != nil {
 				yield(Entry{}, r.err)
 				return
@@ -78,10 +90,10 @@ type segmentRead struct {
 	err    error
 }
 
-// readAhead reads segs in order, downloading up to readAhead of them at
+// readAhead reads segs in order (loadSegment), up to readAhead of them at
 // once; at most readAhead are held, read and not yet consumed. The
 // caller cancels ctx when it stops early.
-func (l *Log) readAhead(ctx context.Context, segs []segment) iter.Seq2[segment, segmentRead] {
+func (l *Log) readAhead(ctx context.Context, segs []segment, fresh bool) iter.Seq2[segment, segmentRead] {
 	return func(yield func(segment, segmentRead) bool) {
 		results := make([]chan segmentRead, len(segs))
 		for i := range results {
@@ -96,7 +108,7 @@ func (l *Log) readAhead(ctx context.Context, segs []segment) iter.Seq2[segment, 
 					return
 				}
 				go func() {
-					leaves, seg, err := l.readSegment(ctx, s.First, s.Count)
+					leaves, seg, err := l.loadSegment(ctx, s, fresh)
 					results[i] <- segmentRead{leaves, seg, err}
 				}()
 			}

@@ -71,7 +71,7 @@ func TestEntriesReadAhead(t *testing.T) {
 	const n = 60
 	_, slow, l := manySegments(t, n)
 	var got []string
-	for e, err := range l.Entries(t.Context()) {
+	for e, err := range l.FreshEntries(t.Context()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -94,7 +94,7 @@ func TestEntriesStopEarly(t *testing.T) {
 	slow.mu.Lock()
 	slow.reads = 0
 	slow.mu.Unlock()
-	for e, err := range l.Entries(t.Context()) {
+	for e, err := range l.FreshEntries(t.Context()) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +117,7 @@ func TestEntriesMissingInOrder(t *testing.T) {
 	slow.missing = segmentKey(17, 1)
 	var n int64
 	var last error
-	for e, err := range l.Entries(t.Context()) {
+	for e, err := range l.FreshEntries(t.Context()) {
 		if err != nil {
 			last = err
 			break

@@ -183,6 +183,7 @@ func (l *Log) publish(ctx context.Context, leaves [][]byte, orphans []string, co
 	if err := l.commit(signedCheckpoint{next, signed}, consumed, append(slices.Clip(l.segments), seg)); err != nil {
 		return err
 	}
+	l.keepSegment(n, k, sealed)
 	return nil
 }
 
@@ -357,7 +358,7 @@ func (l *Log) catchUp(ctx context.Context, known *signedCheckpoint, found signed
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	segs := slices.Clip(l.segments)
-	for _, r := range l.readAhead(ctx, chain) {
+	for _, r := range l.readAhead(ctx, chain, true) {
 		if r.err != nil {
 			return r.err
 		}
@@ -409,7 +410,7 @@ func (l *Log) Verify(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	for _, err := range l.Entries(ctx) {
+	for _, err := range l.FreshEntries(ctx) {
 		if err != nil {
 			return err
 		}

@@ -98,17 +98,23 @@ func (l *Log) open(b []byte) ([]byte, error) {
 	return l.codec.Open(b)
 }
 
-// readSegment downloads, opens and splits one entries object, returning
-// its leaves and the description of the stored object.
-func (l *Log) readSegment(ctx context.Context, first, count int64) ([][]byte, segment, error) {
+// fetchSegment downloads one entries object.
+func (l *Log) fetchSegment(ctx context.Context, first, count int64) ([]byte, error) {
 	key := segmentKey(first, count)
 	raw, err := store.ReadAll(ctx, l.store, key)
 	if err != nil {
 		if store.IsPermanent(err) && isNotExist(err) {
-			return nil, segment{}, tamper(TamperMissing, key, -1, "entries object is gone", nil)
+			return nil, tamper(TamperMissing, key, -1, "entries object is gone", nil)
 		}
-		return nil, segment{}, fmt.Errorf("read %s: %w", key, err)
+		return nil, fmt.Errorf("read %s: %w", key, err)
 	}
+	return raw, nil
+}
+
+// openSegment opens and splits the stored bytes of one entries object,
+// returning its leaves and the description of the stored object.
+func (l *Log) openSegment(raw []byte, first, count int64) ([][]byte, segment, error) {
+	key := segmentKey(first, count)
 	sum := sha256.Sum256(raw)
 	seg := segment{First: first, Count: count, Size: int64(len(raw)), SHA256: hex.EncodeToString(sum[:])}
 	plain, err := l.open(raw)
