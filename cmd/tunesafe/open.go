@@ -149,21 +149,37 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	chain := a.decorate(backend)
+	// A replica's log is its original's: it is opened read-only, and
+	// nothing is written to the replica (see vaultcopy). The replica's
+	// mark is read while the vault opens: one round trip less.
+	type markRead struct {
+		mark    vaultcopy.Marker
+		replica bool
+		err     error
+	}
+	marked := make(chan markRead, 1)
+	markCtx, cancelMark := context.WithCancel(ctx)
+	defer cancelMark()
+	go func() {
+		var r markRead
+		r.mark, r.replica, r.err = vaultcopy.ReadMarker(markCtx, chain)
+		marked <- r
+	}()
 	v, err := vault.OpenWith(ctx, chain, vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey})
 	if err != nil {
+		cancelMark() // its error would only repeat this one
 		return nil, fmt.Errorf("open vault %s: %w", loc, err)
 	}
+	mr := <-marked
 	a.rememberIDKey(v)
 	// A vault under S3 Object Lock locks everything written from here on.
 	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
 		return nil, err
 	}
 	key := stateKey(v.Config().ID, backend)
-	// A replica's log is its original's: it is opened read-only, and
-	// nothing is written to the replica (see vaultcopy).
-	mark, replica, err := vaultcopy.ReadMarker(ctx, chain)
-	if err != nil {
-		return nil, err
+	mark, replica := mr.mark, mr.replica
+	if mr.err != nil {
+		return nil, mr.err
 	}
 	l, err := a.openLog(ctx, v, chain, key, replica)
 	if err != nil {
