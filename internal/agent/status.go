@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"time"
@@ -268,7 +269,10 @@ func WriteStatusFile(path string, st Status) error {
 
 // ReadStatusFile reads the status file at path. A missing file is an
 // error satisfying errors.Is(err, fs.ErrNotExist): no agent has run with
-// this cache.
+// this cache. A status that could not be written back is damaged: the
+// agent carries the last status forward (Config.Previous), and
+// encoding/json reads some values it refuses to write, such as times with
+// a UTC offset of 24 hours (+24:00 to ±24:59).
 func ReadStatusFile(path string) (Status, error) {
 	var st Status
 	b, err := os.ReadFile(path)
@@ -281,6 +285,9 @@ func ReadStatusFile(path string) (Status, error) {
 	if st.Version > StatusVersion {
 		return st, fmt.Errorf("agent status %s: version %d is newer than this program reads (%d)", path, st.Version, StatusVersion)
 	}
+	if _, err := json.Marshal(st); err != nil {
+		return st, fmt.Errorf("agent status %s: cannot be written back: %w", path, err)
+	}
 	return st, nil
 }
 
@@ -288,10 +295,19 @@ func ReadStatusFile(path string) (Status, error) {
 // did not record that it stopped, and its process exists. A process that
 // has written nothing for much longer than it should (a minute) may be
 // another that reused the PID after a crash, or an agent on a computer
-// that slept; Stale tells.
+// that slept; Stale tells. A PID no process can have (zero, negative, or
+// beyond maxPID) is not running.
 func (s Status) Running() bool {
-	return s.PID > 0 && s.State != StateStopped && processExists(s.PID)
+	return s.PID > 0 && s.PID <= maxPID && s.State != StateStopped && processExists(s.PID)
 }
+
+// maxPID is the largest PID Running asks the system about. PIDs are 32-bit
+// (pid_t; Linux stops at 4194304), and kill(2) takes the low 32 bits of a
+// larger number: the PID 1<<32 in a damaged status file would become 0,
+// which signals the caller's process group, and 1<<32-1 would become -1,
+// which signals every process the caller may signal. Both succeed, so such
+// a file would name a live agent forever.
+const maxPID = math.MaxInt32
 
 // Stale reports whether the status was last updated more than 10 minutes
 // before now.

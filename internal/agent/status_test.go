@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +69,33 @@ func TestStatusFileNewerVersion(t *testing.T) {
 	}
 }
 
+// encoding/json reads times with a UTC offset of 24 hours (+24:00 to
+// ±24:59) but refuses to write them. A status holding one could not be
+// written back by the agent that carries it forward: it is damaged.
+func TestStatusFileUnwritableTime(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agent-status.json")
+	for _, s := range []string{
+		`{"version": 1, "updated": "2026-01-02T03:04:05+24:00"}`,
+		`{"version": 1, "pass": {"started": "2026-01-02T03:04:05-24:59"}}`,
+		`{"version": 1, "last_error": {"time": "2026-01-02T03:04:05+24:30", "message": "boom"}}`,
+	} {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := ReadStatusFile(path)
+		if err == nil || !strings.Contains(err.Error(), "agent status "+path) {
+			t.Errorf("ReadStatusFile(%s): %v, want an error naming the damaged file", s, err)
+		}
+	}
+	// The largest offset that encodes is read.
+	if err := os.WriteFile(path, []byte(`{"version": 1, "updated": "2026-01-02T03:04:05+23:59"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := ReadStatusFile(path); err != nil || st.Updated.IsZero() {
+		t.Fatalf("offset +23:59: %+v, %v", st, err)
+	}
+}
+
 func TestRunning(t *testing.T) {
 	self := Status{PID: os.Getpid(), State: StateWaiting}
 	if !self.Running() {
@@ -79,6 +108,20 @@ func TestRunning(t *testing.T) {
 	gone := Status{PID: 1 << 30, State: StateRunning}
 	if gone.Running() {
 		t.Error("a process that does not exist is running")
+	}
+	// A damaged file may name PIDs that no process has. Asked about them,
+	// kill(2) would take the low 32 bits: 1<<32 would be 0 (this process
+	// group), 1<<32-1 would be -1 (every process) and 1<<32+getpid this
+	// process.
+	pids := []int{0, -1, math.MinInt32, math.MaxInt32}
+	if strconv.IntSize == 64 {
+		wide := int64(1) << 32
+		pids = append(pids, int(wide), int(wide-1), int(wide+int64(os.Getpid())), int(-wide+int64(os.Getpid())), math.MaxInt)
+	}
+	for _, pid := range pids {
+		if (Status{PID: pid, State: StateRunning}).Running() {
+			t.Errorf("an agent with PID %d is running", pid)
+		}
 	}
 	now := time.Now()
 	if (Status{Updated: now.Add(-time.Minute)}).Stale(now) || !(Status{Updated: now.Add(-time.Hour)}).Stale(now) {

@@ -20,14 +20,20 @@ func (id ID) String() string { return hex.EncodeToString(id[:]) }
 // IsZero reports whether id is the zero ID.
 func (id ID) IsZero() bool { return id == ID{} }
 
-// ParseID parses the 64-character hex form.
+// ParseID parses the canonical form written by String: 64 lowercase hex
+// digits. Uppercase digits are refused although they decode: an ID names an
+// object by its key, and "snapshots/ABC…" is not the key of the snapshot
+// whose ID prints as "abc…". Whatever ParseID accepts, String gives back.
 func ParseID(s string) (ID, error) {
 	var id ID
 	if len(s) != 64 {
-		return id, fmt.Errorf("invalid id %q: want 64 hex digits", s)
+		return id, fmt.Errorf("invalid id %q: want 64 lowercase hex digits", s)
 	}
 	if _, err := hex.Decode(id[:], []byte(s)); err != nil {
 		return id, fmt.Errorf("invalid id %q: %w", s, err)
+	}
+	if id.String() != s {
+		return ID{}, fmt.Errorf("invalid id %q: want lowercase hex digits", s)
 	}
 	return id, nil
 }

@@ -502,7 +502,10 @@ func (v *Vault) DeleteSnapshot(ctx context.Context, id ID) error {
 }
 
 // Snapshots lists all snapshots, oldest first. A damaged snapshot is an
-// error naming it.
+// error naming it. An object under snapshots/ whose name is not a snapshot
+// ID in canonical form (notes a user left there, an ID in uppercase) is no
+// snapshot of the format, not a damaged one: it is skipped, so that one
+// stray object cannot make every snapshot unreachable.
 func (v *Vault) Snapshots(ctx context.Context) ([]SnapshotRef, error) {
 	var out []SnapshotRef
 	for info, err := range v.store.List(ctx, "snapshots/") {
@@ -557,7 +560,11 @@ func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, er
 }
 
 // ListIDs yields the IDs of stored objects under a prefix ("blobs/" or
-// "trees/") with their stored size.
+// "trees/") with their stored size. Only objects at the key the format
+// gives their ID (prefix<xx>/<id>, see BlobKey) are yielded; others, such
+// as an ID in uppercase or in the wrong <xx> folder, are skipped: callers
+// take a yielded ID to mean that BlobKey(id) or TreeKey(id) exists, and a
+// backup would not store again a blob it believes stored.
 func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) error) error {
 	for info, err := range v.store.List(ctx, prefix) {
 		if err != nil {
@@ -566,6 +573,9 @@ func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) e
 		i := strings.LastIndexByte(info.Key, '/')
 		id, err := ParseID(info.Key[i+1:])
 		if err != nil {
+			continue
+		}
+		if s := id.String(); info.Key != prefix+s[:2]+"/"+s {
 			continue
 		}
 		if err := fn(id, info.Size); err != nil {

@@ -182,6 +182,104 @@ func TestSnapshots(t *testing.T) {
 	}
 }
 
+// An ID has one written form: ParseID refuses the uppercase digits that
+// hex.Decode would take, so that a parsed ID names the key it came from.
+func TestParseIDCanonical(t *testing.T) {
+	id := ID{0xab, 0xcd, 0xef, 31: 0xfe}
+	if got, err := ParseID(id.String()); err != nil || got != id {
+		t.Fatalf("ParseID(%s) = %v, %v", id, got, err)
+	}
+	for _, s := range []string{strings.ToUpper(id.String()), id.String()[:62] + "Fe"} {
+		if got, err := ParseID(s); err == nil {
+			t.Errorf("ParseID(%s) = %v, want an error", s, got)
+		}
+	}
+	var u ID
+	if err := u.UnmarshalText([]byte(strings.ToUpper(id.String()))); err == nil {
+		t.Error("UnmarshalText took uppercase hex")
+	}
+}
+
+// Objects under snapshots/, trees/ and blobs/ that the format did not name
+// (left there by a user or another tool) are skipped by the listings; one
+// of them must not make the whole vault unlistable.
+func TestListingsSkipStrayObjects(t *testing.T) {
+	ctx := context.Background()
+	s, v := initVault(t, false)
+	tree, _ := v.EncodeTree(&Tree{})
+	if _, err := v.PutTree(ctx, tree); err != nil {
+		t.Fatal(err)
+	}
+	data := []byte("a blob")
+	blob := v.Hasher().Sum(data)
+	if _, err := v.PutBlob(ctx, blob, data); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := v.PutSnapshot(ctx, &Snapshot{Time: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), Tree: tree.ID, Paths: []string{"/m"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Copies of real objects under names that differ from their keys, and
+	// names that are no IDs at all.
+	upper := func(id ID) string { return strings.ToUpper(id.String()) }
+	other := ID{0x12, 0x34}
+	stray := map[string]string{
+		"snapshots/" + upper(snap):                             SnapshotKey(snap),
+		"snapshots/notes.txt":                                  SnapshotKey(snap),
+		"snapshots/old/" + snap.String():                       SnapshotKey(snap),
+		TreeKey(tree.ID)[:len("trees/xx/")] + upper(tree.ID):   TreeKey(tree.ID),
+		"trees/" + other.String()[:2] + "/" + tree.ID.String(): TreeKey(tree.ID),
+		BlobKey(blob)[:len("blobs/xx/")] + upper(blob):         BlobKey(blob),
+		"blobs/" + other.String()[:2] + "/" + blob.String():    BlobKey(blob),
+		"blobs/" + blob.String():                               BlobKey(blob),
+		"blobs/README":                                         BlobKey(blob),
+	}
+	for key, from := range stray {
+		b, err := store.ReadAll(ctx, s, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Put(ctx, key, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An uppercase name whose lowercase form names no object: read as a
+	// snapshot, it would be missing.
+	if err := s.Put(ctx, "snapshots/"+upper(ID{0xfe, 0xed}), []byte("notes")); err != nil {
+		t.Fatal(err)
+	}
+
+	all, err := v.Snapshots(ctx)
+	if err != nil {
+		t.Fatalf("Snapshots with stray objects: %v", err)
+	}
+	if len(all) != 1 || all[0].ID != snap {
+		t.Fatalf("Snapshots = %v, want only %v", all, snap)
+	}
+	if got, err := v.FindSnapshot(ctx, "latest"); err != nil || got.ID != snap {
+		t.Fatalf("FindSnapshot(latest) = %v, %v", got.ID, err)
+	}
+	for prefix, want := range map[string]ID{"trees/": tree.ID, "blobs/": blob} {
+		var got []ID
+		err := v.ListIDs(ctx, prefix, func(id ID, size int64) error {
+			got = append(got, id)
+			return nil
+		})
+		if err != nil || len(got) != 1 || got[0] != want {
+			t.Errorf("ListIDs(%s) = %v, %v; want only %v", prefix, got, err, want)
+		}
+	}
+
+	// A damaged snapshot at a well-formed name is still an error naming it.
+	if err := s.Put(ctx, SnapshotKey(other), []byte("not a snapshot")); err != nil {
+		t.Fatal(err)
+	}
+	var ce *CorruptError
+	if _, err := v.Snapshots(ctx); !errors.As(err, &ce) || ce.Key != SnapshotKey(other) {
+		t.Fatalf("Snapshots with a damaged snapshot: %v, want a CorruptError naming it", err)
+	}
+}
+
 // The canonical tree encoding is part of the format: a golden file pins it.
 func TestTreeGolden(t *testing.T) {
 	sub := ID{1, 2, 3}

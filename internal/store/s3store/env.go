@@ -145,10 +145,15 @@ func sharedFiles() string {
 }
 
 // readProfile returns the keys of one profile in the AWS config file
-// (AWS_CONFIG_FILE, default ~/.aws/config): section [default] for the
-// default profile, [profile NAME] for the others. Only top-level
-// "key = value" lines are read; nested sections (s3 = …) are skipped. A
-// missing file is an empty profile.
+// (AWS_CONFIG_FILE, default ~/.aws/config): section [profile NAME], or for
+// the default profile [default] as well. Only top-level "key = value"
+// lines are read; nested sections (s3 = …) are skipped. A missing file is
+// an empty profile.
+//
+// Only the config file is read here. The credentials file, whose sections
+// are bare profile names and never [profile NAME], is read with the
+// credentials by minio's FileAWSCredentials, which merges both files the
+// way the AWS SDKs do.
 func readProfile(name string) (map[string]string, error) {
 	path := os.Getenv("AWS_CONFIG_FILE")
 	if path == "" {
@@ -175,13 +180,21 @@ func readProfile(name string) (map[string]string, error) {
 
 // parseProfile reads the keys of profile name from the text of an AWS
 // config file, as readProfile describes.
+//
+// The default profile has two sections: [default], and [profile default]
+// as for any other profile. When both are there, [profile default] wins
+// wherever it stands and [default] is ignored, as in the AWS SDKs and in
+// the credentials loader (FileAWSCredentials), so that the region and the
+// keys come from the same section. Sections of one name repeated are
+// merged, later keys winning.
 func parseProfile(r io.Reader, name string) (map[string]string, error) {
 	want := "profile " + name
-	if name == "default" {
-		want = "default"
-	}
 	keys := map[string]string{}
-	in := false
+	// bare holds the keys of [default] when name is "default", prefixed
+	// whether a [profile default] section was seen.
+	var bare map[string]string
+	prefixed := false
+	var in map[string]string // the keys the current section sets, if wanted
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		line := sc.Text()
@@ -190,10 +203,20 @@ func parseProfile(r io.Reader, name string) (map[string]string, error) {
 		case trimmed == "" || trimmed[0] == '#' || trimmed[0] == ';':
 			continue
 		case trimmed[0] == '[':
-			section := strings.Join(strings.Fields(strings.Trim(trimmed, "[]")), " ")
-			in = section == want
+			section, ok := sectionName(trimmed)
+			switch {
+			case ok && section == want:
+				in, prefixed = keys, true
+			case ok && section == "default" && name == "default":
+				if bare == nil {
+					bare = map[string]string{}
+				}
+				in = bare
+			default:
+				in = nil
+			}
 			continue
-		case !in || line[0] == ' ' || line[0] == '\t':
+		case in == nil || line[0] == ' ' || line[0] == '\t':
 			continue // another profile, or a nested value
 		}
 		k, v, ok := strings.Cut(trimmed, "=")
@@ -204,12 +227,31 @@ func parseProfile(r io.Reader, name string) (map[string]string, error) {
 		if i := strings.Index(v, " #"); i >= 0 {
 			v = strings.TrimSpace(v[:i])
 		}
-		keys[strings.ToLower(strings.TrimSpace(k))] = v
+		in[strings.ToLower(strings.TrimSpace(k))] = v
 	}
 	if err := sc.Err(); err != nil {
 		return nil, err
 	}
+	if !prefixed && bare != nil {
+		return bare, nil
+	}
 	return keys, nil
+}
+
+// sectionName returns the name in a section header line (trimmed, starting
+// with '['): the text between the brackets with runs of spaces made one,
+// so that "[profile  nas ]" is "profile nas". A comment may follow the
+// header ("[default] # mine", "[profile nas] ; cellar"); any other text
+// after it, or a missing ']', makes the line no header of any section.
+func sectionName(line string) (string, bool) {
+	end := strings.IndexByte(line, ']')
+	if end < 0 {
+		return "", false
+	}
+	if rest := strings.TrimSpace(line[end+1:]); rest != "" && rest[0] != '#' && rest[0] != ';' {
+		return "", false
+	}
+	return strings.Join(strings.Fields(line[1:end]), " "), true
 }
 
 func firstNonEmpty(vals ...string) string {

@@ -158,6 +158,42 @@ s3 =
 	}
 }
 
+// TestConfigFromEnvProfileDefault: in the config file, [profile default]
+// names the default profile as [default] does, and section headers may
+// carry comments; in the credentials file a [profile NAME] section is
+// nobody's.
+func TestConfigFromEnvProfileDefault(t *testing.T) {
+	home := isolateEnv(t)
+	writeFile(t, filepath.Join(home, ".aws", "credentials"), `
+[default] # from the console
+aws_access_key_id = AKIDDEFAULT
+aws_secret_access_key = defaultsecret
+
+[profile work]
+aws_access_key_id = AKIDWORK
+aws_secret_access_key = worksecret
+`)
+	writeFile(t, filepath.Join(home, ".aws", "config"), `
+[profile default] ; written by hand
+region = eu-west-3
+endpoint_url = http://nas.local:7070
+
+[profile work] # work
+region = us-east-2
+`)
+	cfg, err := s3store.ConfigFromEnv(mustURL(t, "s3://b-1/p"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := credsOf(t, cfg); v.AccessKeyID != "AKIDDEFAULT" || cfg.Region != "eu-west-3" || cfg.Endpoint != "http://nas.local:7070" {
+		t.Fatalf("default profile: %+v, %+v", cfg, v)
+	}
+	_, err = s3store.ConfigFromProfile(mustURL(t, "s3://b-1/p"), "", "work")
+	if store.KindOf(err) != store.KindCredentials {
+		t.Fatalf("profile work, with keys only under [profile work] in the credentials file: %v, want a credentials error", err)
+	}
+}
+
 func TestConfigFromEnvErrors(t *testing.T) {
 	home := isolateEnv(t)
 	_, err := s3store.ConfigFromEnv(mustURL(t, "s3://bucket/p"), "")
