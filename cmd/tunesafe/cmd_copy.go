@@ -17,6 +17,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/retain"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/s3store"
 	"github.com/tunesafe/tunesafe/internal/vaultcopy"
@@ -111,15 +112,21 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 	defer s.Close()
 	var problems int
 	var reports []copyReport
+	var retainErr error
 	for _, t := range targets {
 		start := time.Now()
 		res, err := a.copyTo(ctx, s, t, o.workers, o.noProgress, false)
 		if err != nil {
 			return err
 		}
-		r := copyReport{To: t.To, Duration: time.Since(start).Seconds(), Result: res}
+		r := copyReport{To: t.To, Duration: time.Since(start).Seconds(), copyResult: res}
 		if !a.json {
 			a.printCopy(r)
+		}
+		if res.retainErr != nil {
+			r.RetainError = res.retainErr.Error()
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %v\n", t.To, res.retainErr)
+			retainErr = cmp.Or(retainErr, res.retainErr)
 		}
 		reports = append(reports, r)
 		problems += len(res.Problems)
@@ -139,7 +146,7 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		return withHint(&integrityError{msg: fmt.Sprintf("%d objects of the vault are lost or damaged and were not copied; the replica's log was left behind", problems)},
 			"run 'tunesafe audit' and 'tunesafe repair' on the vault, then copy again")
 	}
-	return nil
+	return retainErr
 }
 
 // copyTarget is a replica's location, with what reaching it takes. The
@@ -165,16 +172,20 @@ func (t copyTarget) check() error {
 // records the outcome in the cache for 'tunesafe status'. existing refuses
 // to create a missing folder (a copy after a backup, to a disk that may not
 // be mounted).
-func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (vaultcopy.Result, error) {
+func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (copyResult, error) {
 	res, err := a.copyOnce(ctx, s, t, workers, noProgress, existing)
 	if isInterrupt(err) {
 		return res, err
 	}
 	rec := copyRecord{To: t.To, Time: a.now().UTC(), Records: res.Records, Complete: err == nil && res.Complete, Problems: len(res.Problems)}
-	if err != nil {
+	switch {
+	case err != nil:
 		_, msg, _ := classify(err)
 		rec.Error = msg
-	} else if len(res.Pending) > 0 {
+	case res.retainErr != nil:
+		_, msg, _ := classify(res.retainErr)
+		rec.Error = msg
+	case len(res.Pending) > 0:
 		rec.Error = "the vault was in use: copy again when the other command has finished"
 	}
 	if b, merr := json.Marshal(rec); merr == nil {
@@ -185,16 +196,27 @@ func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int,
 	return res, err
 }
 
-func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (vaultcopy.Result, error) {
+// copyResult is what one copy to a replica did.
+type copyResult struct {
+	vaultcopy.Result
+	// Retain is the pass that extended the Object Lock retention of the
+	// replica's objects, when one was due (retainReplica).
+	Retain *retain.Result `json:"retain,omitempty"`
+	// retainErr is why that pass failed, or found needed objects missing;
+	// the copy itself is complete.
+	retainErr error
+}
+
+func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers int, noProgress, existing bool) (copyResult, error) {
 	if s.replicaOf != "" {
-		return vaultcopy.Result{}, usagef("copy from the original, "+s.replicaOf, "%s is a replica: a copy is made from the original", s.loc)
+		return copyResult{}, usagef("copy from the original, "+s.replicaOf, "%s is a replica: a copy is made from the original", s.loc)
 	}
 	backend, err := a.openReplicaBackend(ctx, t, existing)
 	if err != nil {
-		return vaultcopy.Result{}, err
+		return copyResult{}, err
 	}
 	if canonicalLocation(backend) == canonicalLocation(s.raw) {
-		return vaultcopy.Result{}, usagef("name another bucket, prefix or folder", "%s is the vault itself", t.To)
+		return copyResult{}, usagef("name another bucket, prefix or folder", "%s is the vault itself", t.To)
 	}
 	id := s.vault.Config().ID
 	dest := a.decorate(backend)
@@ -204,7 +226,7 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 		}
 		locked, err := lockBackend(backend, l)
 		if err != nil {
-			return vaultcopy.Result{}, err
+			return copyResult{}, err
 		}
 		dest = a.decorate(locked)
 	}
@@ -212,7 +234,7 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	// What this run wrote (a backup's snapshot) is copied only once the
 	// log has published it; the copy's own lock, taken next, is not.
 	if err := s.log.Flush(ctx); err != nil {
-		return vaultcopy.Result{}, fmt.Errorf("publish the vault's log: %w", err)
+		return copyResult{}, fmt.Errorf("publish the vault's log: %w", err)
 	}
 	// A prune must not delete what the copy is about to read: hold a
 	// shared lock, as a backup does, waiting while a prune runs. Its
@@ -222,26 +244,37 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
 	})
 	if err != nil {
-		return vaultcopy.Result{}, err
+		return copyResult{}, err
 	}
 	defer lock.Release(ctx)
 
 	show, stop := a.showCopyProgress(noProgress)
-	res, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers, Progress: show})
+	copied, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers, Progress: show})
 	stop()
+	res := copyResult{Result: copied}
 	if err != nil {
 		return res, copyError(err, t.To)
 	}
-	if res.Complete {
-		// This computer now knows the replica's log: later commands on
-		// the replica check that it only grows from here.
-		l, err := a.openLog(ctx, s.vault, dest, stateKey(id, backend), true)
-		if err != nil {
-			return res, fmt.Errorf("check the replica's log: %w", err)
-		}
-		if err := l.Close(ctx); err != nil {
-			return res, err
-		}
+	if !copied.Complete {
+		return res, nil
+	}
+	// This computer now knows the replica's log: later commands on the
+	// replica check that it only grows from here.
+	l, err := a.openLog(ctx, s.vault, dest, stateKey(id, backend), true)
+	if err != nil {
+		return res, fmt.Errorf("check the replica's log: %w", err)
+	}
+	if err := l.Close(ctx); err != nil {
+		return res, err
+	}
+	res.Retain, err = a.retainReplica(ctx, s, dest, backend, noProgress)
+	switch {
+	case isInterrupt(err):
+		return res, err
+	case err != nil:
+		res.retainErr = withHint(fmt.Errorf("the copy is complete, but extending the Object Lock retention of the replica's objects failed: %w", err), retainHint(err))
+	case res.Retain != nil && res.Retain.Missing > 0:
+		res.retainErr = fmt.Errorf("the replica lacks what its snapshots need: %s", missingMessage(res.Retain))
 	}
 	return res, nil
 }
@@ -302,6 +335,9 @@ func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool
 		case err != nil:
 			_, msg, _ := classify(err)
 			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + msg + " (the next backup tries again; or run 'tunesafe copy')"})
+		case res.retainErr != nil:
+			_, msg, _ := classify(res.retainErr)
+			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + msg + " (the next backup tries again; or run 'tunesafe copy')"})
 		case len(res.Problems) > 0:
 			ws = append(ws, backup.Warning{Path: t.To, Err: fmt.Sprintf("copy: %d objects of the vault are lost or damaged and were not copied: run 'tunesafe audit' and 'tunesafe repair'", len(res.Problems))})
 		}
@@ -348,7 +384,9 @@ func copyError(err error, to string) error {
 type copyReport struct {
 	To       string  `json:"to"`
 	Duration float64 `json:"duration_s"`
-	vaultcopy.Result
+	copyResult
+	// RetainError is why the replica's retention pass failed.
+	RetainError string `json:"retain_error,omitempty"`
 }
 
 func (a *app) printCopy(r copyReport) {
@@ -378,6 +416,9 @@ func (a *app) printCopy(r copyReport) {
 			break
 		}
 		a.printf("not copied: %s (%s in the vault)\n", p.Key, map[string]string{"missing": "missing", "differs": "damaged"}[p.Kind])
+	}
+	if r.Retain != nil {
+		a.printRetain(r.Retain)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/retain"
+	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -48,8 +50,14 @@ func (a *app) retainer(s *session) (retain.Retainer, bool) {
 // retainPass runs the pass with this computer's cache and clock, and
 // records a complete one.
 func (a *app) retainPass(ctx context.Context, s *session, r retain.Retainer, o retain.Options) (*retain.Result, error) {
-	o.Cache, o.Now = s.cache, a.now
-	res, err := retain.Run(ctx, s.vault, r, o)
+	return a.retainPassOn(ctx, s.vault, s.cache, r, o)
+}
+
+// retainPassOn is retainPass on the copy of a vault that v reads, with
+// that copy's cache (a replica's, for one).
+func (a *app) retainPassOn(ctx context.Context, v *vault.Vault, cache *state.Cache, r retain.Retainer, o retain.Options) (*retain.Result, error) {
+	o.Cache, o.Now = cache, a.now
+	res, err := retain.Run(ctx, v, r, o)
 	if err != nil || o.DryRun {
 		return res, err
 	}
@@ -58,7 +66,7 @@ func (a *app) retainPass(ctx context.Context, s *session, r retain.Retainer, o r
 		until = res.RetainedUntil.UTC().Format(time.RFC3339)
 	}
 	for k, v := range map[string]string{retainLastKey: a.now().UTC().Format(time.RFC3339), retainUntilKey: until} {
-		if err := s.cache.SetMeta(ctx, k, v); err != nil {
+		if err := cache.SetMeta(ctx, k, v); err != nil {
 			return res, fmt.Errorf("record the retention pass in the cache: %w", err)
 		}
 	}
@@ -81,9 +89,10 @@ func retainRecord(ctx context.Context, s *session) (last, until time.Time, err e
 	return last, until, nil
 }
 
-// retainDue reports whether a backup should run the pass now.
-func (a *app) retainDue(ctx context.Context, s *session, l *vault.ObjectLock) (bool, error) {
-	v, err := s.cache.Meta(ctx, retainLastKey)
+// retainDue reports whether a backup (or a copy, for a replica's cache)
+// should run the pass now.
+func (a *app) retainDue(ctx context.Context, cache *state.Cache, l *vault.ObjectLock) (bool, error) {
+	v, err := cache.Meta(ctx, retainLastKey)
 	if err != nil {
 		return false, err
 	}
@@ -103,13 +112,44 @@ func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool
 	if !ok {
 		return nil, nil
 	}
-	due, err := a.retainDue(ctx, s, l)
+	due, err := a.retainDue(ctx, s.cache, l)
 	if err != nil || !due {
 		return nil, err
 	}
 	prog := &retain.Progress{}
 	stop := a.showRetainProgress(prog, noProgress)
 	res, err := a.retainPass(ctx, s, r, retain.Options{Progress: prog})
+	stop()
+	return res, err
+}
+
+// retainReplica extends the Object Lock retention of what the replica's
+// snapshots need after a complete copy, as a backup does for the vault
+// (retainAfterBackup): when the vault has an Object Lock policy, the
+// replica is in S3 storage, and a pass is due by the replica's own record
+// in this computer's cache. Otherwise it returns nil and does nothing.
+//
+// The copy wrote the replica's objects under the policy, but only a pass
+// keeps the objects that later snapshots go on using retained past their
+// first period. The replica is only read: its snapshots name what is
+// needed, and retention is set below the store chain.
+func (a *app) retainReplica(ctx context.Context, s *session, dest, backend store.Store, noProgress bool) (*retain.Result, error) {
+	l := s.vault.Config().ObjectLock
+	if l == nil {
+		return nil, nil
+	}
+	r, ok := retain.Find(backend)
+	if !ok {
+		return nil, nil
+	}
+	cache := s.db.Vault(stateKey(s.vault.Config().ID, backend))
+	due, err := a.retainDue(ctx, cache, l)
+	if err != nil || !due {
+		return nil, err
+	}
+	prog := &retain.Progress{}
+	stop := a.showRetainProgress(prog, noProgress)
+	res, err := a.retainPassOn(ctx, s.vault.WithStore(dest), cache, retain.WithRetries(r, a.retryPolicy().Do), retain.Options{Progress: prog})
 	stop()
 	return res, err
 }

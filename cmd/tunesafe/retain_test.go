@@ -235,3 +235,88 @@ func TestRetainAfterAgentPass(t *testing.T) {
 		t.Fatalf("retain after an agent pass: exit %d, %v, %+v\n%s%s", code, err, r, stdout, stderr)
 	}
 }
+
+// TestRetainReplica: a copy to a replica under Object Lock extends the
+// retention of what the replica's snapshots need when a pass is due (the
+// first copy), not on every copy; 'tunesafe retain' on the replica
+// extends a retention cut short, and writes nothing to it.
+func TestRetainReplica(t *testing.T) {
+	for _, srv := range s3test.Servers(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			ctx := context.Background()
+			src, dst := srv.NewLockedBucket(t), srv.NewLockedBucket(t)
+			loc, replica := "s3://"+src.Bucket+"/vault", "s3://"+dst.Bucket+"/vault"
+			dir := t.TempDir()
+			music := filepath.Join(dir, "Music")
+			os.MkdirAll(music, 0o755)
+			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+			env := lockedVaultEnv(srv, dir, loc)
+			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
+			client := srv.Client(t)
+			list := func(prefix string) []string {
+				var keys []string
+				for obj := range client.ListObjectsIter(ctx, dst.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+					if obj.Err != nil {
+						t.Fatal(obj.Err)
+					}
+					keys = append(keys, obj.Key)
+				}
+				return keys
+			}
+			retainedUntil := func(key string) time.Time {
+				t.Helper()
+				oi, err := client.StatObject(ctx, dst.Bucket, key, minio.StatObjectOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				u, _ := time.Parse(time.RFC3339, oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+				return u
+			}
+
+			if code, stdout, stderr := run("init", loc, "--encrypt", "--kdf-work", "10", "--no-default", "--object-lock", "1d"); code != 0 {
+				t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if code, stdout, stderr := run("backup", music); code != 0 {
+				t.Fatalf("backup: exit %d\n%s%s", code, stdout, stderr)
+			}
+			var c1 struct {
+				Complete bool        `json:"complete"`
+				Retain   *retainJSON `json:"retain"`
+			}
+			code, stdout, stderr := run("copy", "--to", replica, "--json")
+			if err := json.Unmarshal([]byte(stdout), &c1); code != 0 || err != nil || !c1.Complete || c1.Retain == nil {
+				t.Fatalf("first copy: exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+			if r := c1.Retain; r.Needed < 7 || r.Checked != r.Needed || r.Failed != 0 || r.Missing != 0 || r.RetainedUntil.Before(time.Now().Add(23*time.Hour)) {
+				t.Fatalf("the replica's retention pass: %+v", r)
+			}
+			// Not due again the same day.
+			var c2 struct {
+				Retain *retainJSON `json:"retain"`
+			}
+			code, stdout, stderr = run("copy", "--to", replica, "--json")
+			if err := json.Unmarshal([]byte(stdout), &c2); code != 0 || err != nil || c2.Retain != nil {
+				t.Fatalf("second copy: exit %d, %v\n%s%s", code, err, stdout, stderr)
+			}
+
+			// A needed blob of the replica whose retention was cut
+			// short: retain on the replica extends it, and takes no lock.
+			blob := list("vault/blobs/")[0]
+			mode, short := minio.Governance, time.Now().Add(time.Hour).UTC().Truncate(time.Second)
+			if err := client.PutObjectRetention(ctx, dst.Bucket, blob, minio.PutObjectRetentionOptions{Mode: &mode, RetainUntilDate: &short, GovernanceBypass: true}); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			code, stdout, stderr = run("retain", "--vault", replica, "--recheck")
+			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 objects until ") {
+				t.Fatalf("retain on the replica: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if u := retainedUntil(blob); u.Before(start.Add(24 * time.Hour).Truncate(time.Second)) {
+				t.Fatalf("the replica's blob is retained until %v, want a day after %v", u, start)
+			}
+			if locks := list("vault/locks/"); len(locks) != 0 {
+				t.Fatalf("retain wrote to the replica: %v", locks)
+			}
+		})
+	}
+}
