@@ -104,23 +104,7 @@ func (a *app) retainDue(ctx context.Context, cache *state.Cache, l *vault.Object
 // Object Lock policy, is in S3 storage, and the pass is due; otherwise it
 // returns nil and does nothing. The backup holds the shared lock.
 func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool) (*retain.Result, error) {
-	l := s.vault.Config().ObjectLock
-	if l == nil {
-		return nil, nil
-	}
-	r, ok := a.retainer(s)
-	if !ok {
-		return nil, nil
-	}
-	due, err := a.retainDue(ctx, s.cache, l)
-	if err != nil || !due {
-		return nil, err
-	}
-	prog := &retain.Progress{}
-	stop := a.showRetainProgress(prog, noProgress)
-	res, err := a.retainPass(ctx, s, r, retain.Options{Progress: prog})
-	stop()
-	return res, err
+	return a.retainIfDue(ctx, s.vault, s.raw, s.cache, noProgress)
 }
 
 // retainReplica extends the Object Lock retention of what the replica's
@@ -134,22 +118,30 @@ func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool
 // first period. The replica is only read: its snapshots name what is
 // needed, and retention is set below the store chain.
 func (a *app) retainReplica(ctx context.Context, s *session, dest, backend store.Store, noProgress bool) (*retain.Result, error) {
-	l := s.vault.Config().ObjectLock
+	cache := s.db.Vault(stateKey(s.vault.Config().ID, backend))
+	return a.retainIfDue(ctx, s.vault.WithStore(dest), backend, cache, noProgress)
+}
+
+// retainIfDue runs the pass on the copy of a vault that v reads, whose
+// objects raw (a store chain) holds, when v has an Object Lock policy, raw
+// is S3 storage and the pass is due by cache's record; otherwise it
+// returns nil and does nothing.
+func (a *app) retainIfDue(ctx context.Context, v *vault.Vault, raw store.Store, cache *state.Cache, noProgress bool) (*retain.Result, error) {
+	l := v.Config().ObjectLock
 	if l == nil {
 		return nil, nil
 	}
-	r, ok := retain.Find(backend)
+	r, ok := retain.Find(raw)
 	if !ok {
 		return nil, nil
 	}
-	cache := s.db.Vault(stateKey(s.vault.Config().ID, backend))
 	due, err := a.retainDue(ctx, cache, l)
 	if err != nil || !due {
 		return nil, err
 	}
 	prog := &retain.Progress{}
 	stop := a.showRetainProgress(prog, noProgress)
-	res, err := a.retainPassOn(ctx, s.vault.WithStore(dest), cache, retain.WithRetries(r, a.retryPolicy().Do), retain.Options{Progress: prog})
+	res, err := a.retainPassOn(ctx, v, cache, retain.WithRetries(r, a.retryPolicy().Do), retain.Options{Progress: prog})
 	stop()
 	return res, err
 }

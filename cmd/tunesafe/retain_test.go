@@ -60,6 +60,33 @@ func lockStatusOf(t *testing.T, env map[string]string) *lockStatus {
 	return st.ObjectLock
 }
 
+// bucketKeys lists the keys under prefix in bucket.
+func bucketKeys(t *testing.T, client *minio.Client, bucket, prefix string) []string {
+	t.Helper()
+	var keys []string
+	for obj := range client.ListObjectsIter(context.Background(), bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if obj.Err != nil {
+			t.Fatal(obj.Err)
+		}
+		keys = append(keys, obj.Key)
+	}
+	return keys
+}
+
+// retainedUntilOf returns the Object Lock retain-until date of an object.
+func retainedUntilOf(t *testing.T, client *minio.Client, bucket, key string) time.Time {
+	t.Helper()
+	oi, err := client.StatObject(context.Background(), bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := time.Parse(time.RFC3339, oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))
+	if err != nil {
+		t.Fatalf("%s: %v", key, err)
+	}
+	return u
+}
+
 // TestRetainCommand: on every real server, a vault with a one-day lock
 // gets its retention checked after its first backup; 'tunesafe retain'
 // trusts the dates this computer recorded, --recheck asks the server and
@@ -79,28 +106,8 @@ func TestRetainCommand(t *testing.T) {
 			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
 			client := srv.Client(t)
-			blobs := func() []string {
-				var keys []string
-				for obj := range client.ListObjectsIter(ctx, cfg.Bucket, minio.ListObjectsOptions{Prefix: "vault/blobs/", Recursive: true}) {
-					if obj.Err != nil {
-						t.Fatal(obj.Err)
-					}
-					keys = append(keys, obj.Key)
-				}
-				return keys
-			}
-			retainedUntil := func(key string) time.Time {
-				t.Helper()
-				oi, err := client.StatObject(ctx, cfg.Bucket, key, minio.StatObjectOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				u, err := time.Parse(time.RFC3339, oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))
-				if err != nil {
-					t.Fatalf("%s: %v", key, err)
-				}
-				return u
-			}
+			blobs := func() []string { return bucketKeys(t, client, cfg.Bucket, "vault/blobs/") }
+			retainedUntil := func(key string) time.Time { return retainedUntilOf(t, client, cfg.Bucket, key) }
 			// shorten cuts a retention to an hour from now, as only
 			// credentials allowed to bypass governance can.
 			shorten := func(key string) {
@@ -253,25 +260,8 @@ func TestRetainReplica(t *testing.T) {
 			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
 			client := srv.Client(t)
-			list := func(prefix string) []string {
-				var keys []string
-				for obj := range client.ListObjectsIter(ctx, dst.Bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
-					if obj.Err != nil {
-						t.Fatal(obj.Err)
-					}
-					keys = append(keys, obj.Key)
-				}
-				return keys
-			}
-			retainedUntil := func(key string) time.Time {
-				t.Helper()
-				oi, err := client.StatObject(ctx, dst.Bucket, key, minio.StatObjectOptions{})
-				if err != nil {
-					t.Fatal(err)
-				}
-				u, _ := time.Parse(time.RFC3339, oi.Metadata.Get("X-Amz-Object-Lock-Retain-Until-Date"))
-				return u
-			}
+			list := func(prefix string) []string { return bucketKeys(t, client, dst.Bucket, prefix) }
+			retainedUntil := func(key string) time.Time { return retainedUntilOf(t, client, dst.Bucket, key) }
 
 			if code, stdout, stderr := run("init", loc, "--encrypt", "--kdf-work", "10", "--no-default", "--object-lock", "1d"); code != 0 {
 				t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
