@@ -425,7 +425,8 @@ func (a *app) printCopy(r copyReport) {
 // showCopyProgress returns the progress callback for vaultcopy and the
 // function that ends the display.
 func (a *app) showCopyProgress(disabled bool) (func(vaultcopy.Progress), func()) {
-	if disabled || (!a.json && !a.stderrIsTerminal()) {
+	sink := a.progressTo(disabled)
+	if sink == nil {
 		return nil, func() {}
 	}
 	var (
@@ -439,19 +440,10 @@ func (a *app) showCopyProgress(disabled bool) (func(vaultcopy.Progress), func())
 			return
 		}
 		last = now
-		if a.json {
-			b, _ := json.Marshal(map[string]any{"type": "progress", "objects_total": p.TotalObjects, "objects_done": p.Objects,
-				"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)})
-			fmt.Fprintf(a.stderr, "%s\n", b)
-			return
-		}
-		fmt.Fprintf(a.stderr, "\r\033[K[copy] %d/%d objects  %s/%s  %s/s  ETA %s", p.Objects, p.TotalObjects,
-			bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes), bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec))
+		sink.show(map[string]any{"objects_total": p.TotalObjects, "objects_done": p.Objects,
+			"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)},
+			fmt.Sprintf("[copy] %d/%d objects  %s/%s  %s/s  ETA %s", p.Objects, p.TotalObjects,
+				bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes), bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec)))
 	}
-	stop := func() {
-		if !a.json && !last.IsZero() {
-			fmt.Fprintf(a.stderr, "\r\033[K")
-		}
-	}
-	return show, stop
+	return show, sink.clear
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"strings"
@@ -167,7 +166,8 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 // (records replayed, objects checked, bytes downloaded), or emits JSON
 // progress events on stderr with --json.
 func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), func()) {
-	if disabled || (!a.json && !a.stderrIsTerminal()) {
+	sink := a.progressTo(disabled)
+	if sink == nil {
 		return nil, func() {}
 	}
 	var (
@@ -181,29 +181,19 @@ func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), fu
 		}
 		last = now
 		perSec := r.add(p.Bytes)
-		if a.json {
-			b, _ := json.Marshal(map[string]any{"type": "progress", "records": p.Records,
-				"objects_total": p.TotalObjects, "objects_done": p.Objects,
-				"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)})
-			fmt.Fprintf(a.stderr, "%s\n", b)
-			return
-		}
-		if p.TotalObjects == 0 {
-			fmt.Fprintf(a.stderr, "\r\033[K[verify] reading the log: %d records", p.Records)
-			return
-		}
-		fmt.Fprintf(a.stderr, "\r\033[K[verify] %d/%d objects", p.Objects, p.TotalObjects)
-		if p.TotalBytes > 0 {
-			fmt.Fprintf(a.stderr, "  %s/%s downloaded  %s/s  ETA %s", bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes),
+		line := fmt.Sprintf("[verify] %d/%d objects", p.Objects, p.TotalObjects)
+		switch {
+		case p.TotalObjects == 0:
+			line = fmt.Sprintf("[verify] reading the log: %d records", p.Records)
+		case p.TotalBytes > 0:
+			line += fmt.Sprintf("  %s/%s downloaded  %s/s  ETA %s", bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes),
 				bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec))
 		}
+		sink.show(map[string]any{"records": p.Records,
+			"objects_total": p.TotalObjects, "objects_done": p.Objects,
+			"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)}, line)
 	}
-	stop := func() {
-		if !a.json && !last.IsZero() {
-			fmt.Fprintf(a.stderr, "\r\033[K")
-		}
-	}
-	return show, stop
+	return show, sink.clear
 }
 
 // printStats shows the vault's durability record from its log.

@@ -35,6 +35,44 @@ func ticker(every time.Duration, fn func(final bool)) func() {
 	return func() { close(done); wg.Wait() }
 }
 
+// progressSink is where a long command's progress goes, on stderr: a JSON
+// event a line with --json, else one status line redrawn in place on a
+// terminal, cleared at the end. A nil sink (see progressTo) shows nothing.
+type progressSink struct {
+	a     *app
+	drawn bool
+}
+
+// progressTo returns the sink for a command's progress, or nil when it is
+// disabled (--no-progress) or stderr is no terminal and --json is off.
+func (a *app) progressTo(disabled bool) *progressSink {
+	if disabled || (!a.json && !a.stderrIsTerminal()) {
+		return nil
+	}
+	return &progressSink{a: a}
+}
+
+// show emits the event (with --json; "type": "progress" is added) or draws
+// the line.
+func (s *progressSink) show(event map[string]any, line string) {
+	if s.a.json {
+		event["type"] = "progress"
+		b, _ := json.Marshal(event)
+		fmt.Fprintf(s.a.stderr, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(s.a.stderr, "\r\033[K%s", line)
+	s.drawn = true
+}
+
+// clear removes the status line, if one was drawn.
+func (s *progressSink) clear() {
+	if s.drawn {
+		fmt.Fprintf(s.a.stderr, "\r\033[K")
+		s.drawn = false
+	}
+}
+
 // rate measures a transfer rate over a sliding window.
 type rate struct {
 	samples []sample
@@ -69,83 +107,69 @@ func eta(remaining int64, perSec float64) string {
 // showBackupProgress draws a status line on a terminal, or emits JSON
 // progress events on stderr with --json.
 func (a *app) showBackupProgress(p *backup.Progress, disabled bool) func() {
-	if disabled || (!a.json && !a.stderrIsTerminal()) {
+	sink := a.progressTo(disabled)
+	if sink == nil {
 		return func() {}
 	}
 	var readRate, upRate rate
 	start := time.Now()
 	return ticker(time.Second, func(final bool) {
+		if final && !a.json {
+			sink.clear()
+			return
+		}
 		read, up := p.BytesRead.Load(), p.BytesUploaded.Load()
 		rr, ur := readRate.add(read), upRate.add(up)
-		remaining := p.BytesToRead.Load() - read
-		if a.json {
-			ev := map[string]any{
-				"type": "progress", "phase": p.PhaseName(), "elapsed_s": int(time.Since(start).Seconds()),
-				"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
-				"bytes_total": p.BytesTotal.Load(), "bytes_to_read": p.BytesToRead.Load(), "bytes_read": read,
-				"bytes_uploaded": up, "upload_rate": int64(ur), "read_rate": int64(rr), "warnings": p.Warnings.Load(),
-			}
-			b, _ := json.Marshal(ev)
-			fmt.Fprintf(a.stderr, "%s\n", b)
-			return
-		}
-		line := fmt.Sprintf("[%s] %d/%d files  read %s/%s  up %s  %s/s  ETA %s",
+		sink.show(map[string]any{
+			"phase": p.PhaseName(), "elapsed_s": int(time.Since(start).Seconds()),
+			"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
+			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": p.BytesToRead.Load(), "bytes_read": read,
+			"bytes_uploaded": up, "upload_rate": int64(ur), "read_rate": int64(rr), "warnings": p.Warnings.Load(),
+		}, fmt.Sprintf("[%s] %d/%d files  read %s/%s  up %s  %s/s  ETA %s",
 			p.PhaseName(), p.FilesDone.Load(), p.FilesTotal.Load(), bytesize.Format(read), bytesize.Format(p.BytesToRead.Load()),
-			bytesize.Format(up), bytesize.Format(int64(ur)), eta(remaining, rr))
-		if final {
-			fmt.Fprintf(a.stderr, "\r\033[K")
-			return
-		}
-		fmt.Fprintf(a.stderr, "\r\033[K%s", line)
+			bytesize.Format(up), bytesize.Format(int64(ur)), eta(p.BytesToRead.Load()-read, rr)))
 	})
 }
 
 // showRestoreProgress is the restore counterpart.
 func (a *app) showRestoreProgress(p *restore.Progress, disabled bool) func() {
-	if disabled || (!a.json && !a.stderrIsTerminal()) {
+	sink := a.progressTo(disabled)
+	if sink == nil {
 		return func() {}
 	}
 	var r rate
 	return ticker(time.Second, func(final bool) {
+		if final && !a.json {
+			sink.clear()
+			return
+		}
 		done := p.BytesDone.Load()
 		perSec := r.add(done)
-		if a.json {
-			b, _ := json.Marshal(map[string]any{"type": "progress", "files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
-				"bytes_total": p.BytesTotal.Load(), "bytes_done": done, "rate": int64(perSec)})
-			fmt.Fprintf(a.stderr, "%s\n", b)
-			return
-		}
-		if final {
-			fmt.Fprintf(a.stderr, "\r\033[K")
-			return
-		}
-		fmt.Fprintf(a.stderr, "\r\033[K%d/%d files  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), p.FilesTotal.Load(),
-			bytesize.Format(done), bytesize.Format(p.BytesTotal.Load()), bytesize.Format(int64(perSec)), eta(p.BytesTotal.Load()-done, perSec))
+		sink.show(map[string]any{"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
+			"bytes_total": p.BytesTotal.Load(), "bytes_done": done, "rate": int64(perSec)},
+			fmt.Sprintf("%d/%d files  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), p.FilesTotal.Load(),
+				bytesize.Format(done), bytesize.Format(p.BytesTotal.Load()), bytesize.Format(int64(perSec)), eta(p.BytesTotal.Load()-done, perSec)))
 	})
 }
 
 // showRetainProgress is the counterpart for the Object Lock retention pass.
 func (a *app) showRetainProgress(p *retain.Progress, disabled bool) func() {
-	if disabled || (!a.json && !a.stderrIsTerminal()) {
+	sink := a.progressTo(disabled)
+	if sink == nil {
 		return func() {}
 	}
 	return ticker(time.Second, func(final bool) {
-		if a.json {
-			b, _ := json.Marshal(map[string]any{"type": "progress", "phase": "retain-" + p.Phase(),
-				"objects_total": p.Total.Load(), "objects_done": p.Done.Load(), "checked": p.Checked.Load(),
-				"extended": p.Extended.Load(), "failed": p.Failed.Load(), "missing": p.Missing.Load()})
-			fmt.Fprintf(a.stderr, "%s\n", b)
+		if final && !a.json {
+			sink.clear()
 			return
 		}
-		if final {
-			fmt.Fprintf(a.stderr, "\r\033[K")
-			return
-		}
-		if p.Phase() == retain.PhaseListing {
-			fmt.Fprintf(a.stderr, "\r\033[K[retain] reading the snapshots' trees")
-			return
-		}
-		fmt.Fprintf(a.stderr, "\r\033[K[retain] %d/%d objects  checked %d  extended %d  failed %d",
+		line := fmt.Sprintf("[retain] %d/%d objects  checked %d  extended %d  failed %d",
 			p.Done.Load(), p.Total.Load(), p.Checked.Load(), p.Extended.Load(), p.Failed.Load())
+		if p.Phase() == retain.PhaseListing {
+			line = "[retain] reading the snapshots' trees"
+		}
+		sink.show(map[string]any{"phase": "retain-" + p.Phase(),
+			"objects_total": p.Total.Load(), "objects_done": p.Done.Load(), "checked": p.Checked.Load(),
+			"extended": p.Extended.Load(), "failed": p.Failed.Load(), "missing": p.Missing.Load()}, line)
 	})
 }
