@@ -429,17 +429,12 @@ func (a *app) showCopyProgress(disabled bool) (func(vaultcopy.Progress), func())
 	if sink == nil {
 		return nil, func() {}
 	}
-	var (
-		last time.Time
-		r    rate
-	)
+	var r rate
 	show := func(p vaultcopy.Progress) {
-		now := time.Now()
 		perSec := r.add(p.Bytes)
-		if now.Sub(last) < time.Second && p.Objects < p.TotalObjects {
+		if !sink.due(p.Objects >= p.TotalObjects) {
 			return
 		}
-		last = now
 		sink.show(map[string]any{"objects_total": p.TotalObjects, "objects_done": p.Objects,
 			"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)},
 			fmt.Sprintf("[copy] %d/%d objects  %s/%s  %s/s  ETA %s", p.Objects, p.TotalObjects,

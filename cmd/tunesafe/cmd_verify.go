@@ -170,16 +170,11 @@ func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), fu
 	if sink == nil {
 		return nil, func() {}
 	}
-	var (
-		last time.Time
-		r    rate
-	)
+	var r rate
 	show := func(p auditlog.AuditProgress) {
-		now := time.Now()
-		if now.Sub(last) < time.Second {
+		if !sink.due(false) {
 			return
 		}
-		last = now
 		perSec := r.add(p.Bytes)
 		line := fmt.Sprintf("[verify] %d/%d objects", p.Objects, p.TotalObjects)
 		switch {

@@ -41,6 +41,18 @@ func ticker(every time.Duration, fn func(final bool)) func() {
 type progressSink struct {
 	a     *app
 	drawn bool
+	last  time.Time // of the last update due
+}
+
+// due reports whether an update reported by a callback may be shown now:
+// at most one a second, and always the final one.
+func (s *progressSink) due(final bool) bool {
+	now := time.Now()
+	if !final && now.Sub(s.last) < time.Second {
+		return false
+	}
+	s.last = now
+	return true
 }
 
 // progressTo returns the sink for a command's progress, or nil when it is
