@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -104,7 +103,7 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		// blob) it produces that is still damaged.
 		var ids [][]byte
 		for _, u := range res.Unrepaired {
-			if id, ok := objectID(u.Key); ok {
+			if id, _, ok := vault.ParseObjectKey(u.Key); ok {
 				ids = append(ids, id[:])
 			}
 		}
@@ -126,15 +125,6 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 			"each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'")
 	}
 	return nil
-}
-
-// objectID returns the ID of a blob or tree key.
-func objectID(key string) (vault.ID, bool) {
-	if !strings.HasPrefix(key, "blobs/") && !strings.HasPrefix(key, "trees/") {
-		return vault.ID{}, false
-	}
-	id, err := vault.ParseID(key[strings.LastIndexByte(key, '/')+1:])
-	return id, err == nil
 }
 
 func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {

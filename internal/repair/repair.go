@@ -197,19 +197,8 @@ func (r *Result) sorted() *Result {
 
 // blobID returns the ID of a blob key "blobs/<xx>/<id>".
 func blobID(key string) (vault.ID, bool) {
-	rest, ok := strings.CutPrefix(key, "blobs/")
-	if !ok {
-		return vault.ID{}, false
-	}
-	i := strings.IndexByte(rest, '/')
-	if i < 0 {
-		return vault.ID{}, false
-	}
-	id, err := vault.ParseID(rest[i+1:])
-	if err != nil || vault.BlobKey(id) != key {
-		return vault.ID{}, false
-	}
-	return id, true
+	id, tree, ok := vault.ParseObjectKey(key)
+	return id, ok && !tree
 }
 
 func reasonFor(key string) string {

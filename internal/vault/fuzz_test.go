@@ -138,3 +138,38 @@ func TestDecodeRefusesUnwritableTimes(t *testing.T) {
 		t.Errorf("snapshot time with offset +23:59: %v", err)
 	}
 }
+
+// FuzzParseObjectKey checks that ParseObjectKey accepts exactly the keys
+// BlobKey and TreeKey write, and returns the ID and kind they were made of.
+func FuzzParseObjectKey(f *testing.F) {
+	id := ID{0xab, 0xcd, 31: 0x01}
+	for _, s := range []string{
+		BlobKey(id), TreeKey(id),
+		"blobs/00/" + id.String(),
+		"blobs/" + id.String(),
+		strings.ToUpper(BlobKey(id)),
+		"snapshots/" + id.String(),
+		"trees/ab/" + id.String() + "/",
+		"",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, key string) {
+		id, tree, ok := ParseObjectKey(key)
+		canonical := false
+		if i := strings.LastIndexByte(key, '/'); i >= 0 {
+			if want, err := ParseID(key[i+1:]); err == nil {
+				canonical = key == BlobKey(want) || key == TreeKey(want)
+			}
+		}
+		if ok != canonical {
+			t.Fatalf("ParseObjectKey(%q) ok = %v, want %v", key, ok, canonical)
+		}
+		if !ok {
+			return
+		}
+		if tree && TreeKey(id) != key || !tree && BlobKey(id) != key {
+			t.Fatalf("ParseObjectKey(%q) = %v, tree %v", key, id, tree)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"hash"
+	"strings"
 )
 
 // ID names a blob or tree: SHA-256 of the plaintext in a plain vault,
@@ -87,6 +88,25 @@ func BlobKey(id ID) string {
 func TreeKey(id ID) string {
 	s := id.String()
 	return "trees/" + s[:2] + "/" + s
+}
+
+// ParseObjectKey returns the ID named by a blob or tree key, and whether
+// the key is a tree's. Only the canonical key of an ID (BlobKey or
+// TreeKey) is accepted: a stray copy under another name, such as
+// "blobs/00/<id>" or an uppercase ID, names nothing the vault reads.
+func ParseObjectKey(key string) (id ID, tree bool, ok bool) {
+	tree = strings.HasPrefix(key, "trees/")
+	if !tree && !strings.HasPrefix(key, "blobs/") {
+		return ID{}, false, false
+	}
+	id, err := ParseID(key[strings.LastIndexByte(key, '/')+1:])
+	if err != nil {
+		return ID{}, false, false
+	}
+	if tree && TreeKey(id) != key || !tree && BlobKey(id) != key {
+		return ID{}, false, false
+	}
+	return id, tree, true
 }
 
 // SnapshotKey is the object key of a snapshot.

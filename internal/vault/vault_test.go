@@ -398,3 +398,29 @@ func TestReadBlobRecycles(t *testing.T) {
 		}
 	}
 }
+
+// Repair and the cache forget objects by the ID in their key; a stray copy
+// under a name the format does not write must not name a stored object.
+func TestParseObjectKey(t *testing.T) {
+	id := ID{0xab, 0xcd, 31: 0x01}
+	for _, c := range []struct {
+		key  string
+		tree bool
+	}{{BlobKey(id), false}, {TreeKey(id), true}} {
+		got, tree, ok := ParseObjectKey(c.key)
+		if !ok || got != id || tree != c.tree {
+			t.Errorf("ParseObjectKey(%s) = %v, %v, %v", c.key, got, tree, ok)
+		}
+	}
+	for _, key := range []string{
+		"blobs/00/" + id.String(),
+		"trees/" + id.String(),
+		"blobs/ab/" + strings.ToUpper(id.String()),
+		"snapshots/" + id.String(),
+		"blobs/ab/cd/" + id.String(),
+	} {
+		if got, _, ok := ParseObjectKey(key); ok {
+			t.Errorf("ParseObjectKey(%s) = %v, want not ok", key, got)
+		}
+	}
+}
