@@ -68,7 +68,7 @@ makes it a service of your user that starts at login.`,
 	f.DurationVar(&o.rescan, "rescan", time.Hour, "rescan the library this often between passes")
 	f.StringArrayVar(&o.windows, "window", nil, "when to back up, e.g. \"23:00-07:00\" or \"idle 10m\" (repeatable; default: the config file's \"windows\", else always)")
 	f.StringVar(&o.host, "host", "", "host name recorded in the snapshots (default: this computer's)")
-	f.IntVar(&o.uploaders, "uploaders", 8, "parallel uploads")
+	f.IntVar(&o.uploaders, "uploaders", 32, "most uploads at once (fewer go at once on a slow line)")
 	f.IntVar(&o.readers, "readers", 2, "files read at once")
 	f.DurationVar(&o.checkpointEvery, "checkpoint-every", 10*time.Minute, "commit a restorable checkpoint this often during a long pass")
 	c.AddCommand(a.agentInstallCommand(&o), a.agentUninstallCommand())

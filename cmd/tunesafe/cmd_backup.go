@@ -57,7 +57,7 @@ or the retention could not be extended.`,
 	f.DurationVar(&o.maxTime, "max-time", 0, "stop cleanly after this long (e.g. 2h), saving a checkpoint")
 	f.StringVar(&o.maxUpload, "max-upload", "", "stop cleanly after uploading this much (e.g. 500MB), saving a checkpoint")
 	f.DurationVar(&o.checkpointEvery, "checkpoint-every", 10*time.Minute, "commit a restorable checkpoint this often during a long backup")
-	f.IntVar(&o.uploaders, "uploaders", 8, "parallel uploads")
+	f.IntVar(&o.uploaders, "uploaders", 32, "most uploads at once (fewer go at once on a slow line)")
 	f.IntVar(&o.readers, "readers", 2, "files read at once")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
 	f.StringVar(&o.lib.xml, "library", "", "iTunes/Music library XML: back up every track it references, wherever it lives, its playlists and database files (\"auto\" finds the default library)")

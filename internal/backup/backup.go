@@ -47,8 +47,9 @@ type Options struct {
 	Splitter split.Splitter
 	// Rebuilders verify plans whose Layout is not "", by layout name.
 	Rebuilders map[string]split.Rebuilder
-	// Uploaders is the number of parallel uploads (default 8); Readers the
-	// number of files read at once (default 2).
+	// Uploaders is the most uploads at once (default 32; the upload window
+	// bounds their bytes, see window.go); Readers the number of files read
+	// at once (default 2).
 	Uploaders, Readers int
 	// CheckpointEvery commits a partial snapshot this often (0: 10 min;
 	// negative: never).
@@ -129,7 +130,7 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		return nil, errors.New("nothing to back up: give at least one path")
 	}
 	if o.Uploaders <= 0 {
-		o.Uploaders = 8
+		o.Uploaders = 32
 	}
 	if o.Readers <= 0 {
 		o.Readers = 2

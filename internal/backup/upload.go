@@ -4,8 +4,6 @@ import (
 	"context"
 	"sync"
 
-	"golang.org/x/sync/semaphore"
-
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -28,8 +26,9 @@ type uploader struct {
 	recWG  sync.WaitGroup
 
 	// bytes bounds the bytes of blobs queued or being uploaded, so that
-	// memory does not depend on how far the readers run ahead.
-	bytes *semaphore.Weighted
+	// memory does not depend on how far the readers run ahead, and so that
+	// a kill on a slow line loses little (see window).
+	bytes *window
 	bufs  bufPool
 
 	mu       sync.Mutex
@@ -37,9 +36,9 @@ type uploader struct {
 	inflight map[vault.ID]chan struct{}
 }
 
-// maxQueued is the most blob bytes queued or being uploaded at once: room
-// for every uploader to send an average blob while the readers cut more,
-// and far less than a reader's chunker holds.
+// maxQueued is the most blob bytes queued or being uploaded at once, on
+// the fastest line: room for 16 average blobs in flight while the readers
+// cut more, and far less than a reader's chunker holds.
 const maxQueued = 16 << 20
 
 type job struct {
@@ -67,7 +66,7 @@ func newUploader(ctx context.Context, r *run) *uploader {
 		rec:      make(chan record, 1024),
 		known:    r.known,
 		inflight: map[vault.ID]chan struct{}{},
-		bytes:    semaphore.NewWeighted(maxQueued),
+		bytes:    newWindow(maxQueued),
 	}
 	for range r.o.Uploaders {
 		u.wg.Add(1)
@@ -107,7 +106,7 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 
 	g.wg.Add(1)
 	weight := queuedWeight(data)
-	if err := u.bytes.Acquire(u.ctx, weight); err != nil {
+	if err := u.bytes.acquire(u.ctx, weight); err != nil {
 		g.wg.Done()
 		u.finish(id, done, false)
 		return context.Cause(u.ctx)
@@ -116,7 +115,7 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 	case u.jobs <- job{id: id, data: u.bufs.copyOf(data), tree: tree, g: g, done: done}:
 		return nil
 	case <-u.ctx.Done():
-		u.bytes.Release(weight)
+		u.bytes.cancel(weight)
 		g.wg.Done()
 		u.finish(id, done, false)
 		return context.Cause(u.ctx)
@@ -148,9 +147,10 @@ func (u *uploader) worker() {
 
 func (u *uploader) upload(j job) {
 	defer j.g.wg.Done()
-	defer u.bytes.Release(queuedWeight(j.data))
+	weight := queuedWeight(j.data)
 	defer u.bufs.recycle(j.data)
 	if u.ctx.Err() != nil {
+		u.bytes.cancel(weight)
 		u.finish(j.id, j.done, false)
 		return
 	}
@@ -162,10 +162,12 @@ func (u *uploader) upload(j job) {
 		n, err = u.r.v.PutBlob(u.ctx, j.id, j.data)
 	}
 	if err != nil {
+		u.bytes.cancel(weight)
 		u.cancel(err)
 		u.finish(j.id, j.done, false)
 		return
 	}
+	u.bytes.release(weight)
 	if j.tree {
 		u.r.treesUploaded.Add(1)
 	} else {

@@ -1,0 +1,118 @@
+package backup
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// window bounds the blob bytes queued or being uploaded, and sizes the
+// bound to the line it finds, the way TCP sizes its congestion window:
+//
+//   - A kill loses what is in flight. On a slow uplink (36 kB/s) eight
+//     blobs of a megabyte each are four minutes of upload, so there the
+//     window holds one blob at a time and a kill costs that blob alone.
+//   - A fast line to a provider far away needs many requests in flight to
+//     stay busy: each PUT waits a round trip for its answer, and one blob
+//     at a time would leave the line idle most of the time.
+//
+// The window allows as many bytes in flight as uploads completed in the
+// last horizon (at least one job, however large, and at most max). That
+// is the line's rate times the horizon: enough for any request that takes
+// less than the horizon to keep the line full, so the bound grows by about
+// what completes in each round trip (doubling, as TCP's slow start does)
+// until it reaches max on a fast line, and it falls to one blob on a line
+// that takes longer than the horizon to carry one.
+type window struct {
+	max     int64
+	horizon time.Duration
+	now     func() time.Time
+
+	mu      sync.Mutex
+	used    int64         // bytes acquired and not yet released
+	done    []completion  // completions within the horizon, oldest first
+	recent  int64         // sum of done's bytes
+	changed chan struct{} // closed and replaced whenever used falls or the bound may grow
+}
+
+type completion struct {
+	at    time.Time
+	bytes int64
+}
+
+// horizon is how long the window's bound can keep the line busy.
+const horizon = 2 * time.Second
+
+// firstWindow is the bound before anything has completed: one average
+// blob, so that a slow line never starts with many in flight.
+const firstWindow = 1 << 20
+
+func newWindow(max int64) *window {
+	return &window{max: max, horizon: horizon, now: time.Now, changed: make(chan struct{})}
+}
+
+// limitLocked is the current bound.
+func (w *window) limitLocked(now time.Time) int64 {
+	w.expireLocked(now)
+	return min(max(w.recent, firstWindow), w.max)
+}
+
+func (w *window) expireLocked(now time.Time) {
+	i := 0
+	for i < len(w.done) && now.Sub(w.done[i].at) > w.horizon {
+		w.recent -= w.done[i].bytes
+		i++
+	}
+	if i > 0 {
+		w.done = append(w.done[:0], w.done[i:]...)
+	}
+}
+
+// acquire waits until n more bytes fit in the window, or until nothing is
+// in flight (a job larger than the bound then goes alone), or ctx ends.
+func (w *window) acquire(ctx context.Context, n int64) error {
+	for {
+		w.mu.Lock()
+		if w.used == 0 || w.used+n <= w.limitLocked(w.now()) {
+			w.used += n
+			w.mu.Unlock()
+			return nil
+		}
+		ch := w.changed
+		// The bound also grows when an old completion expires no earlier
+		// than it shrinks, so waiting for the next release is enough:
+		// something is in flight (used > 0) and will be released.
+		w.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// cancel gives back n acquired bytes whose upload did not complete.
+func (w *window) cancel(n int64) {
+	w.mu.Lock()
+	w.used -= n
+	w.wakeLocked()
+	w.mu.Unlock()
+}
+
+// release gives back n bytes whose upload completed; they count toward
+// the bound for the next horizon.
+func (w *window) release(n int64) {
+	w.mu.Lock()
+	w.used -= n
+	now := w.now()
+	w.done = append(w.done, completion{at: now, bytes: n})
+	w.recent += n
+	w.expireLocked(now)
+	w.wakeLocked()
+	w.mu.Unlock()
+}
+
+func (w *window) wakeLocked() {
+	close(w.changed)
+	w.changed = make(chan struct{})
+}

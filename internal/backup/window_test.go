@@ -1,0 +1,129 @@
+package backup
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+)
+
+// fakeClock is a window's clock that moves only when told.
+type fakeClock struct{ t time.Time }
+
+func (c *fakeClock) now() time.Time          { return c.t }
+func (c *fakeClock) advance(d time.Duration) { c.t = c.t.Add(d) }
+func testWindow(max int64) (*window, *fakeClock) {
+	c := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	w := newWindow(max)
+	w.now = c.now
+	return w, c
+}
+
+// fits reports whether acquiring n bytes succeeds without waiting; the
+// bytes stay acquired when it does.
+func fits(t *testing.T, w *window, n int64) bool {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := w.acquire(ctx, n)
+	if err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+const mib = 1 << 20
+
+// A line nothing has crossed yet gets one average blob at a time; a job
+// larger than the bound still goes when nothing else is in flight.
+func TestWindowStartsWithOneBlob(t *testing.T) {
+	w, _ := testWindow(16 * mib)
+	if !fits(t, w, 4*mib) {
+		t.Fatal("a 4 MiB job did not go alone")
+	}
+	if fits(t, w, 1) {
+		t.Fatal("a second job went beside a first one larger than the bound")
+	}
+	w.cancel(4 * mib)
+	if !fits(t, w, mib/2) || !fits(t, w, mib/2) {
+		t.Fatal("two half-MiB jobs do not fit the first bound of 1 MiB")
+	}
+	if fits(t, w, 1) {
+		t.Fatal("more than 1 MiB in flight before anything completed")
+	}
+}
+
+// What completes within the horizon is what may be in flight next: on a
+// fast line the bound doubles with every round trip, up to max.
+func TestWindowGrowsWithCompletions(t *testing.T) {
+	w, c := testWindow(16 * mib)
+	// 1 blob, 1 completed; 1 more, 2 completed; 2 more, 4; 4, 8...
+	for round, want := range []int{1, 1, 2, 4, 8, 16, 16, 16} {
+		n := countFits(t, w, mib)
+		if n != want {
+			t.Fatalf("round %d: %d blobs of 1 MiB in flight, want %d", round, n, want)
+		}
+		c.advance(30 * time.Millisecond) // a round trip
+		for range n {
+			w.release(mib)
+		}
+	}
+}
+
+// On a line slower than one blob per horizon the bound falls back to one
+// blob, so that a kill loses only that one.
+func TestWindowShrinksOnASlowLine(t *testing.T) {
+	w, c := testWindow(16 * mib)
+	for range 8 {
+		if !fits(t, w, mib) {
+			t.Fatal("a job did not fit")
+		}
+		c.advance(10 * time.Millisecond)
+		w.release(mib)
+	}
+	if n := countFits(t, w, mib); n != 8 {
+		t.Fatalf("%d blobs fit after 8 MiB completed within the horizon, want 8", n)
+	}
+	w.cancel(8 * mib)
+	c.advance(horizon + time.Millisecond)
+	if n := countFits(t, w, mib); n != 1 {
+		t.Fatalf("%d blobs fit after the horizon passed with nothing completed, want 1", n)
+	}
+}
+
+func countFits(t *testing.T, w *window, n int64) int {
+	t.Helper()
+	k := 0
+	for fits(t, w, n) {
+		k++
+	}
+	return k
+}
+
+// A job waiting for room goes as soon as a job in flight completes, and
+// gives up when its context ends.
+func TestWindowWaitsForRoom(t *testing.T) {
+	w, _ := testWindow(16 * mib)
+	if !fits(t, w, mib) {
+		t.Fatal("first job did not go")
+	}
+	got := make(chan error, 1)
+	go func() { got <- w.acquire(context.Background(), mib) }()
+	select {
+	case err := <-got:
+		t.Fatalf("second job went while the first was in flight (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	w.release(mib)
+	if err := <-got; err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancelCause(context.Background())
+	stop := errors.New("stopped")
+	go func() { got <- w.acquire(ctx, 2*mib) }()
+	cancel(stop)
+	if err := <-got; !errors.Is(err, stop) {
+		t.Fatalf("acquire after cancel = %v, want %v", err, stop)
+	}
+}
