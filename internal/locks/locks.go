@@ -88,13 +88,13 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 	if err := l.write(ctx); err != nil {
 		return nil, fmt.Errorf("write lock: %w", err)
 	}
-	others, err := List(ctx, s)
+	others, err := list(ctx, s, l.info.Key)
 	if err != nil {
 		l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
 		return nil, err
 	}
 	for _, o := range others {
-		if o.Key == l.info.Key || now().Sub(o.Refreshed) > Stale {
+		if now().Sub(o.Refreshed) > Stale {
 			continue
 		}
 		if exclusive(kind) || exclusive(o.Kind) {
@@ -144,10 +144,19 @@ func (l *Lock) Release(ctx context.Context) error {
 // their storage time, and one that does not say when it was refreshed is
 // taken to have been refreshed at its storage time.
 func List(ctx context.Context, s store.Store) ([]Info, error) {
+	return list(ctx, s, "")
+}
+
+// list is List without the lock under key skip, which it does not read
+// (a round trip less for the lock just written).
+func list(ctx context.Context, s store.Store, skip string) ([]Info, error) {
 	var out []Info
 	for info, err := range s.List(ctx, Prefix) {
 		if err != nil {
 			return nil, err
+		}
+		if info.Key == skip {
+			continue
 		}
 		b, err := store.ReadAll(ctx, s, info.Key)
 		if err != nil {

@@ -3,6 +3,7 @@ package locks
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
 	"time"
 
@@ -71,4 +72,38 @@ func TestWaitGivesUpWithContext(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) || waits == 0 {
 		t.Fatalf("Wait: %v after %d waits", err, waits)
 	}
+}
+
+// countingGets is a store that counts the objects read.
+type countingGets struct {
+	*memstore.Store
+	gets []string
+}
+
+func (c *countingGets) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	c.gets = append(c.gets, key)
+	return c.Store.Get(ctx, key, off, n)
+}
+
+// Taking a lock reads the other locks, not the one just written: on a
+// provider far away each read is a round trip before the command starts.
+func TestAcquireReadsOnlyOtherLocks(t *testing.T) {
+	ctx := context.Background()
+	s := &countingGets{Store: &memstore.Store{}}
+	first, err := Acquire(ctx, s, Backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.gets) != 0 {
+		t.Fatalf("the first lock read %v", s.gets)
+	}
+	second, err := Acquire(ctx, s, Backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(s.gets) != 1 || s.gets[0] != first.info.Key {
+		t.Fatalf("the second lock read %v, want only %s", s.gets, first.info.Key)
+	}
+	first.Release(ctx)
+	second.Release(ctx)
 }

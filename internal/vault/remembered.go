@@ -78,6 +78,9 @@ func (v *Vault) openRemembered(ctx context.Context, idKey []byte, passphrase fun
 		return &FormatError{Msg: ConfigKey + ": recipient: " + err.Error()}
 	}
 	v.hasher = NewHasher(idKey)
+	// The key files are read when first needed, long after OpenWith has
+	// returned and its caller may have ended ctx: keep its values only.
+	ctx = context.WithoutCancel(ctx)
 	v.lazy = &lazyKeys{open: func() (*Keys, error) {
 		k, err := v.openKeys(ctx, passphrase)
 		if err != nil {

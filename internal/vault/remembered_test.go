@@ -114,3 +114,25 @@ func TestOpenRememberedMismatch(t *testing.T) {
 		t.Fatalf("short remembered key: %v, keys %v", err, v.Keys())
 	}
 }
+
+// The key files are read when first needed, with the context of the call
+// that needs them: one that ended after OpenWith returned (a caller's
+// opening deadline) does not make every later read fail.
+func TestOpenRememberedOutlivesOpenContext(t *testing.T) {
+	s, full := initVault(t, true)
+	data := []byte("bytes to read later")
+	id := full.Hasher().Sum(data)
+	if _, err := full.PutBlob(context.Background(), id, data); err != nil {
+		t.Fatal(err)
+	}
+	openCtx, cancel := context.WithCancel(context.Background())
+	passphrase, _ := counted("pass phrase")
+	v, err := OpenWith(openCtx, s, OpenOptions{Passphrase: passphrase, RememberedIDKey: func(string) []byte { return full.Keys().IDKey }})
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v.GetBlob(context.Background(), id); err != nil || !bytes.Equal(got, data) {
+		t.Fatalf("read after the opening context ended: %q, %v", got, err)
+	}
+}
