@@ -26,7 +26,7 @@ type verifyOptions struct {
 func (o *verifyOptions) flags(c *cobra.Command) {
 	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object (finds corruption that keeps the size)")
 	c.Flags().StringVar(&o.sample, "sample", "", "download and hash this share of the objects (e.g. 5%), rotating")
-	c.Flags().IntVar(&o.workers, "workers", 16, "objects checked at once")
+	c.Flags().IntVar(&o.workers, "workers", 64, "objects checked at once (each check is a round trip to the provider)")
 	c.Flags().BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
 }
 
