@@ -253,6 +253,20 @@ func (l *Log) Size() int64 { return l.cp.Load().Size }
 // that it covers the records written so far.
 func (l *Log) Checkpoint() []byte { return bytes.Clone(l.cp.Load().note) }
 
+// Waiting returns how many records wait for the next flush, leaving out
+// those skip accepts (nil: none).
+func (l *Log) Waiting(skip func(Record) bool) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, p := range l.ready {
+		if skip == nil || !skip(p.rec) {
+			n++
+		}
+	}
+	return n
+}
+
 // CurrentCheckpoint returns the parsed current checkpoint.
 func (l *Log) CurrentCheckpoint() Checkpoint { return l.cp.Load().Checkpoint }
 
