@@ -20,7 +20,7 @@ const prefetch = 3
 
 // restoreFile puts one file in place; it reports false when the file was
 // already there with the right content.
-func restoreFile(ctx context.Context, v *vault.Vault, o Options, j fileJob) (bool, error) {
+func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, j fileJob) (bool, error) {
 	want := j.node.SHA256
 	if fi, err := os.Lstat(j.dst); err == nil {
 		if fi.Mode().IsRegular() && fi.Size() == j.node.Size {
@@ -52,7 +52,7 @@ func restoreFile(ctx context.Context, v *vault.Vault, o Options, j fileJob) (boo
 	}()
 	h := sha256.New()
 	w := io.MultiWriter(tmp, h, progressWriter{o.Progress})
-	if err := writeContent(ctx, v, o, &j.node, w); err != nil {
+	if err := writeContent(ctx, v, sh, o, &j.node, w); err != nil {
 		return false, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
@@ -75,20 +75,20 @@ func restoreFile(ctx context.Context, v *vault.Vault, o Options, j fileJob) (boo
 
 // writeContent writes the file's bytes: its blobs in order, or for a
 // layout the rebuild of their concatenation.
-func writeContent(ctx context.Context, v *vault.Vault, o Options, n *vault.Node, w io.Writer) error {
+func writeContent(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, n *vault.Node, w io.Writer) error {
 	blobs, err := v.FileBlobs(ctx, n)
 	if err != nil {
 		return err
 	}
 	if n.Layout == "" {
-		return fetchBlobs(ctx, v, blobs, w)
+		return fetchBlobs(ctx, v, sh, blobs, w)
 	}
 	rb := o.Rebuilders[n.Layout]
 	if rb == nil {
 		return fmt.Errorf("stored with layout %q, which this program cannot rebuild", n.Layout)
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(fetchBlobs(ctx, v, blobs, pw)) }()
+	go func() { pw.CloseWithError(fetchBlobs(ctx, v, sh, blobs, pw)) }()
 	err = rb.Rebuild(pr, w)
 	pr.CloseWithError(errors.New("rebuild stopped reading"))
 	return err
@@ -101,7 +101,7 @@ type fetched struct {
 }
 
 // fetchBlobs writes blobs in order, fetching a few ahead.
-func fetchBlobs(ctx context.Context, v *vault.Vault, ids []vault.ID, w io.Writer) error {
+func fetchBlobs(ctx context.Context, v *vault.Vault, sh *sharedBlobs, ids []vault.ID, w io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	futures := make(chan chan fetched, prefetch)
@@ -116,7 +116,7 @@ func fetchBlobs(ctx context.Context, v *vault.Vault, ids []vault.ID, w io.Writer
 			}
 			go func(id vault.ID) {
 				// The file's SHA-256 is checked once it is whole.
-				data, release, err := v.ReadBlob(ctx, id)
+				data, release, err := sh.read(ctx, v, id)
 				f <- fetched{data, release, err}
 			}(id)
 		}

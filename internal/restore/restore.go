@@ -96,6 +96,11 @@ type dirJob struct {
 
 // Run restores snapshot s from v.
 func Run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (*Result, error) {
+	return run(ctx, v, s, o, maxShared)
+}
+
+// run is Run keeping at most sharedMax bytes of shared blobs (sharedBlobs).
+func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, sharedMax int64) (*Result, error) {
 	start := time.Now()
 	if o.To == "" {
 		return nil, errors.New("no target directory")
@@ -173,6 +178,7 @@ func Run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (*Re
 		mu.Unlock()
 		o.Logger.Error("restore failed", "path", rel, "err", err)
 	}
+	sh := newSharedBlobs(files, sharedMax)
 	jobs := make(chan fileJob)
 	var wg sync.WaitGroup
 	for range o.Workers {
@@ -180,7 +186,7 @@ func Run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (*Re
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				restored, err := restoreFile(ctx, v, o, j)
+				restored, err := restoreFile(ctx, v, sh, o, j)
 				if err != nil {
 					if ctx.Err() != nil {
 						continue
