@@ -79,9 +79,9 @@ func (w *window) acquire(ctx context.Context, n int64) error {
 			return nil
 		}
 		ch := w.changed
-		// The bound also grows when an old completion expires no earlier
-		// than it shrinks, so waiting for the next release is enough:
-		// something is in flight (used > 0) and will be released.
+		// Only a release or a cancel can make room (a completion leaving
+		// the horizon lowers the bound), and one will come: something is
+		// in flight (used > 0).
 		w.mu.Unlock()
 		select {
 		case <-ch:
