@@ -72,7 +72,7 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if err := s.log.Flush(ctx); err != nil {
 		return err
 	}
-	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: 16})
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: checkWorkers})
 	if err != nil {
 		return err
 	}

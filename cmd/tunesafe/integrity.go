@@ -132,7 +132,7 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	}
 	defer lock.Release(ctx)
 	log.Info("checking the vault's integrity", "sample", plan.sample)
-	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: 16})
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: checkWorkers})
 	if err != nil {
 		return nil, nil, err
 	}
