@@ -49,6 +49,7 @@ type options struct {
 	install     bool   // apt-get install missing peers
 	stepTimeout time.Duration
 	latency     time.Duration // added by the relay each way
+	repeat      int           // runs of the timed workloads (repeat.go)
 }
 
 func main() {
@@ -90,6 +91,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.install, "install", true, "install missing restic/rclone with apt-get (never with -short)")
 	fs.DurationVar(&o.stepTimeout, "step-timeout", 20*time.Minute, "give up on one command after this long")
 	fs.DurationVar(&o.latency, "latency", 0, "delay every byte this long each way, like a provider far away (e.g. 20ms)")
+	fs.IntVar(&o.repeat, "repeat", 1, "run the initial backup and the restore this many times per tool, alternating tools, and report the median")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -105,6 +107,9 @@ func parseFlags(args []string) (options, error) {
 		if o.stepTimeout > 2*time.Minute {
 			o.stepTimeout = 2 * time.Minute
 		}
+	}
+	if o.repeat < 1 {
+		return o, errors.New("-repeat must be at least 1")
 	}
 	if o.count < 1 {
 		return o, errors.New("-count must be at least 1")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -53,12 +54,15 @@ type row struct {
 
 // cell is one tool on one workload.
 type cell struct {
-	Seconds   float64 `json:"seconds"`
-	BytesUp   int64   `json:"bytes_up"`
-	BytesDown int64   `json:"bytes_down"`
-	PeakRSS   int64   `json:"peak_rss_bytes"`
-	Note      string  `json:"note,omitempty"`
-	Error     string  `json:"error,omitempty"`
+	Seconds float64 `json:"seconds"`
+	// Runs are the times of every run, in order, when the workload ran
+	// more than once (-repeat); Seconds and the rest are the median run's.
+	Runs      []float64 `json:"runs,omitempty"`
+	BytesUp   int64     `json:"bytes_up"`
+	BytesDown int64     `json:"bytes_down"`
+	PeakRSS   int64     `json:"peak_rss_bytes"`
+	Note      string    `json:"note,omitempty"`
+	Error     string    `json:"error,omitempty"`
 	// NotApplicable marks a workload the tool does not take part in (a
 	// control runs a few only); Note says why. It is not a failure.
 	NotApplicable bool `json:"not_applicable,omitempty"`
@@ -201,7 +205,7 @@ func formatCell(c *cell, which string) string {
 	if which == "down" {
 		arrow = "↓"
 	}
-	s := fmt.Sprintf("%s · %s %s · %s", formatSeconds(c.Seconds), bytesize.Format(c.bytes(which)), arrow, bytesize.Format(c.PeakRSS))
+	s := fmt.Sprintf("%s%s · %s %s · %s", formatSeconds(c.Seconds), formatRuns(c.Runs), bytesize.Format(c.bytes(which)), arrow, bytesize.Format(c.PeakRSS))
 	if c.Note != "" {
 		s += " (" + c.Note + ")"
 	}
@@ -216,6 +220,16 @@ func formatSeconds(s float64) string {
 		return fmt.Sprintf("%.2f s", s)
 	}
 	return fmt.Sprintf("%.1f s", s)
+}
+
+// formatRuns says, after a median time, how many runs it is the median of
+// and their range: " (median of 3: 9.52–10.3 s)". One run says nothing.
+func formatRuns(runs []float64) string {
+	if len(runs) < 2 {
+		return ""
+	}
+	lo, hi := slices.Min(runs), slices.Max(runs)
+	return fmt.Sprintf(" (median of %d: %s–%s)", len(runs), strings.TrimSuffix(formatSeconds(lo), " s"), formatSeconds(hi))
 }
 
 // formatCount prints a count with its thousands grouped: "2,051".

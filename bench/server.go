@@ -34,11 +34,7 @@ func (s *s3Server) Close() error {
 // makeBucket creates a bucket directly on the server, bypassing the relay
 // so that it is not counted against any tool.
 func (s *s3Server) makeBucket(ctx context.Context, name string) error {
-	c, err := minio.New(s.Addr, &minio.Options{
-		Creds:        credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
-		Region:       region,
-		BucketLookup: minio.BucketLookupPath,
-	})
+	c, err := s.client()
 	if err != nil {
 		return err
 	}
@@ -46,6 +42,31 @@ func (s *s3Server) makeBucket(ctx context.Context, name string) error {
 		return fmt.Errorf("create bucket %s on %s: %w", name, s.Name, err)
 	}
 	return nil
+}
+
+// removeBucket deletes a bucket and everything in it, directly on the
+// server.
+func (s *s3Server) removeBucket(ctx context.Context, name string) error {
+	c, err := s.client()
+	if err != nil {
+		return err
+	}
+	objects := c.ListObjects(ctx, name, minio.ListObjectsOptions{Recursive: true})
+	for e := range c.RemoveObjects(ctx, name, objects, minio.RemoveObjectsOptions{}) {
+		if e.Err != nil {
+			return fmt.Errorf("delete %s: %w", e.ObjectName, e.Err)
+		}
+	}
+	return c.RemoveBucket(ctx, name)
+}
+
+// client talks to the server directly, not through the relay.
+func (s *s3Server) client() (*minio.Client, error) {
+	return minio.New(s.Addr, &minio.Options{
+		Creds:        credentials.NewStaticV4(s.AccessKey, s.SecretKey, ""),
+		Region:       region,
+		BucketLookup: minio.BucketLookupPath,
+	})
 }
 
 // startServer starts the S3 server that -server names, with its data under

@@ -106,22 +106,27 @@ func (b *benchmark) runAll(ctx context.Context) {
 	lib := b.rep.Library
 
 	// Music: initial backup, no-change re-run, retag re-run, restore.
+	// The first round's repositories are the ones the later workloads
+	// use; those of further rounds (-repeat) are deleted once timed.
 	repos := map[string]*repo{}
-	for _, t := range b.tools {
-		if !b.applies(rowInitial, t) {
-			continue
+	b.rounds(ctx, rowInitial, b.tools, func(t tool, round int) *cell {
+		name := "music"
+		if round > 0 {
+			name = fmt.Sprintf("music-%d", round+1)
 		}
-		rp, err := b.newRepo(ctx, t, "music")
+		rp, err := b.newRepo(ctx, t, name)
 		if err != nil {
-			b.set(rowInitial, t, &cell{Error: err.Error()})
-			continue
+			return &cell{Error: err.Error()}
 		}
-		c := b.initial(ctx, t, rp)
-		b.set(rowInitial, t, c)
-		if c.Error == "" {
+		c := b.initial(ctx, t, rp, stepName(rowInitial, round))
+		switch {
+		case round > 0:
+			b.dropRepo(ctx, rp)
+		case c.Error == "":
 			repos[t.ID()] = rp
 		}
-	}
+		return c
+	})
 	b.forEach(ctx, repos, rowNoChange, func(t tool, rp *repo) *cell {
 		return cellOf(b.backup(ctx, t, rp, b.music, rowNoChange, 0))
 	})
@@ -148,8 +153,20 @@ func (b *benchmark) runAll(ctx context.Context) {
 		b.rep.Failures = append(b.rep.Failures, "hash the source: "+err.Error())
 		return
 	}
-	b.forEach(ctx, repos, rowRestore, func(t tool, rp *repo) *cell {
-		return b.restore(ctx, t, rp, want)
+	var restorable []tool
+	for _, t := range b.tools {
+		if repos[t.ID()] != nil || !takesPart(t, rowRestore) {
+			restorable = append(restorable, t)
+		} else {
+			b.set(rowRestore, t, skipped())
+		}
+	}
+	b.rounds(ctx, rowRestore, restorable, func(t tool, round int) *cell {
+		c := b.restore(ctx, t, repos[t.ID()], want, stepName(rowRestore, round))
+		if c.Error != "" {
+			delete(repos, t.ID())
+		}
+		return c
 	})
 	b.forEach(ctx, repos, rowCheck, func(t tool, rp *repo) *cell {
 		j := t.Check(rp, b.music)
@@ -241,10 +258,10 @@ func (b *benchmark) newRepo(ctx context.Context, t tool, name string) (*repo, er
 // control backs up what it prepares from the library, in a folder of its
 // own that is removed afterwards (it is as big as the library, and no
 // other workload of a control reads it).
-func (b *benchmark) initial(ctx context.Context, t tool, rp *repo) *cell {
+func (b *benchmark) initial(ctx context.Context, t tool, rp *repo, step string) *cell {
 	ctl, ok := t.(control)
 	if !ok {
-		return cellOf(b.backup(ctx, t, rp, b.music, rowInitial, 0))
+		return cellOf(b.backup(ctx, t, rp, b.music, step, 0))
 	}
 	src := filepath.Join(b.work, "src", t.ID())
 	defer os.RemoveAll(src)
@@ -253,7 +270,7 @@ func (b *benchmark) initial(ctx context.Context, t tool, rp *repo) *cell {
 	if err != nil {
 		return &cell{Error: fmt.Sprintf("prepare the control's copy of the library: %v", err)}
 	}
-	c := cellOf(b.backup(ctx, t, rp, src, rowInitial, 0))
+	c := cellOf(b.backup(ctx, t, rp, src, step, 0))
 	if c.Error == "" {
 		c.Note = note
 	}
@@ -269,14 +286,14 @@ func (b *benchmark) backup(ctx context.Context, t tool, rp *repo, src, step stri
 // restore restores rp into an empty folder, compares every file with want
 // (a control's with what it backed up) by size and SHA-256, and removes
 // the copy.
-func (b *benchmark) restore(ctx context.Context, t tool, rp *repo, want map[string]fileSum) *cell {
+func (b *benchmark) restore(ctx context.Context, t tool, rp *repo, want map[string]fileSum, step string) *cell {
 	dst := filepath.Join(b.work, "restore", t.ID())
 	defer os.RemoveAll(dst)
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return &cell{Error: err.Error()}
 	}
 	j := t.Restore(rp, dst)
-	j.name = t.ID() + "-" + rowRestore
+	j.name = t.ID() + "-" + step
 	c := cellOf(b.runner.run(ctx, j))
 	if c.Error != "" {
 		return c
