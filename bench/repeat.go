@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"os"
@@ -76,15 +77,7 @@ func median(runs []*cell) *cell {
 		return runs[0]
 	}
 	sorted := slices.Clone(runs)
-	slices.SortStableFunc(sorted, func(a, b *cell) int {
-		switch {
-		case a.Seconds < b.Seconds:
-			return -1
-		case a.Seconds > b.Seconds:
-			return 1
-		}
-		return 0
-	})
+	slices.SortStableFunc(sorted, func(a, b *cell) int { return cmp.Compare(a.Seconds, b.Seconds) })
 	m := *sorted[(len(sorted)-1)/2]
 	m.Runs = make([]float64, len(runs))
 	for i, c := range runs {

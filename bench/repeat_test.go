@@ -77,3 +77,34 @@ func TestMedianOfEvenCountIsTheFasterMiddle(t *testing.T) {
 		t.Errorf("median %+v, want 2 s of 4 runs", m)
 	}
 }
+
+// TestForEachSkipsToolsWithoutRepository checks that a tool whose
+// repository failed earlier is marked skipped, not run, while the others
+// run every round, and that a failing step retires its repository.
+func TestForEachSkipsToolsWithoutRepository(t *testing.T) {
+	b := &benchmark{o: options{repeat: 2}, rep: &report{}}
+	b.rep.Rows = []*row{{ID: rowRestore, Bytes: "down", Cells: map[string]*cell{}}}
+	b.tools = []tool{namedTool{id: "a"}, namedTool{id: "b"}, namedTool{id: "c"}}
+	repos := map[string]*repo{"a": {name: "a"}, "c": {name: "c"}}
+	var ran []string
+	b.forEach(context.Background(), repos, rowRestore, func(tl tool, rp *repo, round int) *cell {
+		ran = append(ran, rp.name)
+		if rp.name == "c" {
+			return &cell{Error: "mismatch"}
+		}
+		return &cell{Seconds: float64(round + 1)}
+	})
+	if want := []string{"a", "c", "a"}; !slices.Equal(ran, want) {
+		t.Errorf("ran %v, want %v", ran, want)
+	}
+	cells := b.rep.Rows[0].Cells
+	if c := cells["b"]; c == nil || !strings.HasPrefix(c.Error, "not run") {
+		t.Errorf("b: %+v, want skipped", c)
+	}
+	if c := cells["a"]; c == nil || len(c.Runs) != 2 {
+		t.Errorf("a: %+v, want two runs", c)
+	}
+	if repos["c"] != nil || repos["a"] == nil {
+		t.Errorf("repositories left: %v, want c retired and a kept", repos)
+	}
+}

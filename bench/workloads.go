@@ -127,7 +127,7 @@ func (b *benchmark) runAll(ctx context.Context) {
 		}
 		return c
 	})
-	b.forEach(ctx, repos, rowNoChange, func(t tool, rp *repo) *cell {
+	b.forEach(ctx, repos, rowNoChange, func(t tool, rp *repo, _ int) *cell {
 		return cellOf(b.backup(ctx, t, rp, b.music, rowNoChange, 0))
 	})
 	if ctx.Err() != nil {
@@ -141,7 +141,7 @@ func (b *benchmark) runAll(ctx context.Context) {
 			}
 		}
 	} else {
-		b.forEach(ctx, repos, rowRetag, func(t tool, rp *repo) *cell {
+		b.forEach(ctx, repos, rowRetag, func(t tool, rp *repo, _ int) *cell {
 			return cellOf(b.backup(ctx, t, rp, b.music, rowRetag, 0))
 		})
 	}
@@ -153,22 +153,10 @@ func (b *benchmark) runAll(ctx context.Context) {
 		b.rep.Failures = append(b.rep.Failures, "hash the source: "+err.Error())
 		return
 	}
-	var restorable []tool
-	for _, t := range b.tools {
-		if repos[t.ID()] != nil || !takesPart(t, rowRestore) {
-			restorable = append(restorable, t)
-		} else {
-			b.set(rowRestore, t, skipped())
-		}
-	}
-	b.rounds(ctx, rowRestore, restorable, func(t tool, round int) *cell {
-		c := b.restore(ctx, t, repos[t.ID()], want, stepName(rowRestore, round))
-		if c.Error != "" {
-			delete(repos, t.ID())
-		}
-		return c
+	b.forEach(ctx, repos, rowRestore, func(t tool, rp *repo, round int) *cell {
+		return b.restore(ctx, t, rp, want, stepName(rowRestore, round))
 	})
-	b.forEach(ctx, repos, rowCheck, func(t tool, rp *repo) *cell {
+	b.forEach(ctx, repos, rowCheck, func(t tool, rp *repo, _ int) *cell {
 		j := t.Check(rp, b.music)
 		j.name = t.ID() + "-" + rowCheck
 		return cellOf(b.runner.run(ctx, j))
@@ -204,33 +192,30 @@ func (b *benchmark) runAll(ctx context.Context) {
 			repos[t.ID()] = rp
 		}
 	}
-	b.forEach(ctx, repos, rowManyNoChange, func(t tool, rp *repo) *cell {
+	b.forEach(ctx, repos, rowManyNoChange, func(t tool, rp *repo, _ int) *cell {
 		return cellOf(b.backup(ctx, t, rp, b.many, rowManyNoChange, 0))
 	})
 }
 
 // forEach runs step for every tool that takes part in the workload and
-// still has a working repository, and marks the others skipped. A failed
-// step retires the repository.
-func (b *benchmark) forEach(ctx context.Context, repos map[string]*repo, rowID string, step func(tool, *repo) *cell) {
+// still has a working repository (rounds times it again with -repeat), and
+// marks the others skipped. A failed step retires the repository.
+func (b *benchmark) forEach(ctx context.Context, repos map[string]*repo, rowID string, step func(t tool, rp *repo, round int) *cell) {
+	var ready []tool
 	for _, t := range b.tools {
-		if ctx.Err() != nil {
-			return
-		}
-		if !b.applies(rowID, t) {
-			continue
-		}
-		rp := repos[t.ID()]
-		if rp == nil {
+		if repos[t.ID()] == nil && takesPart(t, rowID) {
 			b.set(rowID, t, skipped())
 			continue
 		}
-		c := step(t, rp)
-		b.set(rowID, t, c)
+		ready = append(ready, t)
+	}
+	b.rounds(ctx, rowID, ready, func(t tool, round int) *cell {
+		c := step(t, repos[t.ID()], round)
 		if c.Error != "" {
 			delete(repos, t.ID())
 		}
-	}
+		return c
+	})
 }
 
 // newRepo makes a bucket and an empty repository for t.
