@@ -30,9 +30,7 @@ func TestObjectLockVault(t *testing.T) {
 			cfg := srv.NewLockedBucket(t)
 			loc := "s3://" + cfg.Bucket + "/vault"
 			dir := t.TempDir()
-			music := filepath.Join(dir, "Music")
-			os.MkdirAll(music, 0o755)
-			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+			music := oneTrackLibrary(t, dir)
 			os.WriteFile(filepath.Join(music, "b.mp3"), []byte(strings.Repeat("b.mp3", 3000)), 0o644)
 			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
@@ -161,7 +159,7 @@ func TestObjectLockVault(t *testing.T) {
 			if code, _, stderr := run("restore", "--to", filepath.Join(dir, "out")); code != 0 {
 				t.Fatalf("restore: %s", stderr)
 			}
-			if b, _ := os.ReadFile(filepath.Join(dir, "out", "Music", "a.mp3")); string(b) != strings.Repeat("a.mp3", 2000) {
+			if b, _ := os.ReadFile(filepath.Join(dir, "out", "Music", "a.mp3")); string(b) != oneTrack {
 				t.Error("a.mp3 restored differently")
 			}
 		})

@@ -43,6 +43,23 @@ func lockedVaultEnv(srv s3test.Target, dir, loc string) map[string]string {
 	return serverEnvWith(srv, dir, "object lock passphrase", loc)
 }
 
+// oneTrackLibrary makes dir/Music holding the track a.mp3 that the Object
+// Lock tests back up, and returns the folder.
+func oneTrackLibrary(t *testing.T, dir string) string {
+	t.Helper()
+	music := filepath.Join(dir, "Music")
+	if err := os.MkdirAll(music, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(music, "a.mp3"), []byte(oneTrack), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return music
+}
+
+// oneTrack is the content of oneTrackLibrary's a.mp3.
+var oneTrack = strings.Repeat("a.mp3", 2000)
+
 // retainJSON is the --json output of a retention pass.
 type retainJSON struct {
 	Needed, Cached, Checked, Extended, Failed, Missing int
@@ -100,9 +117,7 @@ func TestRetainCommand(t *testing.T) {
 			cfg := srv.NewLockedBucket(t)
 			loc := "s3://" + cfg.Bucket + "/vault"
 			dir := t.TempDir()
-			music := filepath.Join(dir, "Music")
-			os.MkdirAll(music, 0o755)
-			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+			music := oneTrackLibrary(t, dir)
 			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
 			client := srv.Client(t)
@@ -221,9 +236,7 @@ func TestRetainAfterAgentPass(t *testing.T) {
 	cfg := srv.NewLockedBucket(t)
 	loc := "s3://" + cfg.Bucket + "/vault"
 	dir := t.TempDir()
-	music := filepath.Join(dir, "Music")
-	os.MkdirAll(music, 0o755)
-	os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+	music := oneTrackLibrary(t, dir)
 	env := lockedVaultEnv(srv, dir, loc)
 	if code, stdout, stderr := tunesafe(t, env, "init", loc, "--encrypt", "--kdf-work", "10", "--object-lock", "30d"); code != 0 {
 		t.Fatalf("init: exit %d\n%s%s", code, stdout, stderr)
@@ -254,9 +267,7 @@ func TestRetainReplica(t *testing.T) {
 			src, dst := srv.NewLockedBucket(t), srv.NewLockedBucket(t)
 			loc, replica := "s3://"+src.Bucket+"/vault", "s3://"+dst.Bucket+"/vault"
 			dir := t.TempDir()
-			music := filepath.Join(dir, "Music")
-			os.MkdirAll(music, 0o755)
-			os.WriteFile(filepath.Join(music, "a.mp3"), []byte(strings.Repeat("a.mp3", 2000)), 0o644)
+			music := oneTrackLibrary(t, dir)
 			env := lockedVaultEnv(srv, dir, loc)
 			run := func(args ...string) (int, string, string) { return tunesafe(t, env, args...) }
 			client := srv.Client(t)
