@@ -11,6 +11,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/exclude"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -18,8 +19,9 @@ import (
 // backupSources is what an unattended backup covers: the config file's
 // paths and music library.
 type backupSources struct {
-	paths []string
-	lib   libraryOptions
+	paths   []string
+	lib     libraryOptions
+	exclude *exclude.Set
 }
 
 // backupSources reads the sources from the config file: its "paths" and
@@ -33,7 +35,9 @@ func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
 				"nothing to back up: no paths configured and no music library found")
 		}
 	}
-	return src, nil
+	var err error
+	src.exclude, err = a.exclusions(cfg, nil)
+	return src, err
 }
 
 // agentPass returns the agent's Pass: one backup of src into the vault, as
@@ -85,6 +89,7 @@ func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, l
 			Uploaders: o.uploaders, Readers: o.readers,
 			CheckpointEvery: o.checkpointEvery, MaxTime: req.MaxTime, Stop: req.Stop,
 			Progress: req.Progress, Logger: log, Program: "tunesafe " + version,
+			Exclude: src.exclude,
 		}
 		a.configureSplitting(&opts)
 		if src.lib.xml != "" {

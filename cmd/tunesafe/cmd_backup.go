@@ -26,6 +26,7 @@ type backupOptions struct {
 	uploaders       int
 	readers         int
 	noProgress      bool
+	exclude         []string
 	lib             libraryOptions
 }
 
@@ -60,6 +61,7 @@ or the retention could not be extended.`,
 	f.IntVar(&o.uploaders, "uploaders", 32, "most uploads at once (fewer go at once on a slow line)")
 	f.IntVar(&o.readers, "readers", 2, "files read at once")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
+	f.StringArrayVar(&o.exclude, "exclude", nil, excludeHelp)
 	f.StringVar(&o.lib.xml, "library", "", "iTunes/Music library XML: back up every track it references, wherever it lives, its playlists and database files (\"auto\" finds the default library)")
 	f.StringArrayVar(&o.lib.remap, "library-remap", nil, "rewrite library paths FROM=TO (a library moved to another disk or computer)")
 	return c
@@ -106,6 +108,17 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 			return usagef("check the path", "cannot back up %s: %v", p, errors.Unwrap(err))
 		}
 	}
+	excluded, err := a.exclusions(cfg, o.exclude)
+	if err != nil {
+		return err
+	}
+	for _, p := range paths {
+		if abs, err := filepath.Abs(p); err == nil {
+			if why, inside := excluded.Within(abs); inside {
+				return usagef("back up the music folder, not "+why, "cannot back up %s: it is %s, or inside it", p, why)
+			}
+		}
+	}
 	s, err := a.openOrCreate(ctx)
 	if err != nil {
 		return err
@@ -128,6 +141,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		Uploaders: o.uploaders, Readers: o.readers,
 		CheckpointEvery: o.checkpointEvery, MaxTime: o.maxTime, MaxUpload: maxUpload,
 		Progress: prog, Logger: a.logger(), Program: "tunesafe " + version,
+		Exclude: excluded,
 	}
 	a.configureSplitting(&opts)
 	if o.lib.xml != "" {
@@ -222,7 +236,11 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 			what = "checkpoint"
 		}
 		a.printf("%s %s saved\n", what, short(res.SnapshotID))
-		a.printf("files: %d new, %d changed, %d unchanged; %d folders\n", res.FilesNew, res.FilesChanged, res.FilesUnchanged, res.Dirs)
+		a.printf("files: %d new, %d changed, %d unchanged; %d folders", res.FilesNew, res.FilesChanged, res.FilesUnchanged, res.Dirs)
+		if res.Excluded > 0 {
+			a.printf("; %d excluded", res.Excluded)
+		}
+		a.printf("\n")
 		a.printf("read %s, uploaded %s in %d blobs and %d trees, in %s\n",
 			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), res.BlobsUploaded, res.TreesUploaded, res.Duration.Round(time.Millisecond))
 		if res.Partial {

@@ -18,6 +18,7 @@ import (
 type estimateOptions struct {
 	uplink   string
 	provider string
+	exclude  []string
 }
 
 func (a *app) estimateCommand() *cobra.Command {
@@ -47,6 +48,7 @@ allowances unused by anything else.`,
 	}
 	c.Flags().StringVar(&o.uplink, "uplink", "", "upload rate of your line, e.g. 36kB/s, 1MB/s, 2Mbit (required)")
 	c.Flags().StringVar(&o.provider, "provider", "", "price the storage at one provider: aws-s3, b2, wasabi or r2 (default: all)")
+	c.Flags().StringArrayVar(&o.exclude, "exclude", nil, excludeHelp)
 	return c
 }
 
@@ -56,6 +58,7 @@ type estimateReport struct {
 	Dirs     int64 `json:"dirs"`
 	Symlinks int64 `json:"symlinks"`
 	Skipped  int64 `json:"skipped"`
+	Excluded int64 `json:"excluded"`
 	Bytes    int64 `json:"bytes"`
 	// Objects estimates how many objects the vault will hold (see
 	// estimateObjects); request fees are counted per object.
@@ -96,13 +99,21 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 		}
 		providers = []string{name}
 	}
-	t, err := estimate.Scan(ctx, paths)
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	excluded, err := a.exclusions(cfg, o.exclude)
+	if err != nil {
+		return err
+	}
+	t, err := estimate.Scan(ctx, paths, excluded)
 	if err != nil {
 		return usagef("check the path", "%v", err)
 	}
 	d, nights := estimate.Upload(t.Bytes, float64(rate))
 	rep := estimateReport{
-		Files: t.Files, Dirs: t.Dirs, Symlinks: t.Symlinks, Skipped: t.Skipped, Bytes: t.Bytes,
+		Files: t.Files, Dirs: t.Dirs, Symlinks: t.Symlinks, Skipped: t.Skipped, Excluded: t.Excluded, Bytes: t.Bytes,
 		Objects:         estimateObjects(t),
 		UplinkBytesPerS: float64(rate), UploadSeconds: d.Seconds(), UploadHours: d.Hours(),
 		Nights: nights, NightHours: estimate.NightHours,
@@ -128,6 +139,9 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 	a.printf("files:  %d in %d folders", t.Files, t.Dirs)
 	if t.Symlinks > 0 || t.Skipped > 0 {
 		a.printf(" (%d symbolic links, %d skipped)", t.Symlinks, t.Skipped)
+	}
+	if t.Excluded > 0 {
+		a.printf("; %d excluded", t.Excluded)
 	}
 	a.printf("\nsize:   %s (%s)\n", decimalSize(t.Bytes), bytesize.Format(t.Bytes))
 	a.printf("upload: %s at %s/s = %.1f nights of %d hours\n", uploadTime(d), decimalSize(rate), nights, estimate.NightHours)

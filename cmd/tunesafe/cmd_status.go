@@ -15,6 +15,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/estimate"
+	"github.com/tunesafe/tunesafe/internal/exclude"
 	"github.com/tunesafe/tunesafe/internal/state"
 )
 
@@ -248,7 +249,12 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 	if len(paths) == 0 {
 		return nil
 	}
-	t, err := estimate.Scan(ctx, paths)
+	// Left out as the backups leave it out, when the config file says.
+	var excluded *exclude.Set
+	if cfg, err := a.loadConfig(); err == nil {
+		excluded, _ = a.exclusions(cfg, nil)
+	}
+	t, err := estimate.Scan(ctx, paths, excluded)
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,9 @@ type fileConfig struct {
 	Endpoint string `json:"endpoint,omitempty"`
 	// Paths are the folders the agent backs up by default.
 	Paths []string `json:"paths,omitempty"`
+	// Exclude lists patterns of files and folders no backup includes (see
+	// excludeHelp).
+	Exclude []string `json:"exclude,omitempty"`
 	// Library is the iTunes/Music library XML to back up with the paths.
 	Library string `json:"library,omitempty"`
 	// LimitUpload and LimitDownload are rates such as "36KB" or "2Mbit",

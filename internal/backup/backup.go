@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
+	"github.com/tunesafe/tunesafe/internal/exclude"
 	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -45,6 +46,10 @@ type Options struct {
 	Tags  []string
 	// Splitter describes files as regions; nil means plain chunking.
 	Splitter split.Splitter
+	// Exclude leaves paths out: the user's patterns, and the program's own
+	// files (the vault folder, the local state), which a source path
+	// must not be or lie inside. nil leaves nothing out.
+	Exclude *exclude.Set
 	// Rebuilders verify plans whose Layout is not "", by layout name.
 	Rebuilders map[string]split.Rebuilder
 	// Uploaders is the most uploads at once (default 32; the upload window
@@ -110,6 +115,7 @@ type Result struct {
 	FilesChanged   int64         `json:"files_changed"`
 	FilesUnchanged int64         `json:"files_unchanged"`
 	Dirs           int64         `json:"dirs"`
+	Excluded       int64         `json:"excluded"` // files and folders left out by Options.Exclude
 	BytesTotal     int64         `json:"bytes_total"`
 	BytesRead      int64         `json:"bytes_read"`
 	BytesUploaded  int64         `json:"bytes_uploaded"`
@@ -219,6 +225,12 @@ type run struct {
 	// known holds the IDs of the objects the vault is known to hold when
 	// the pass starts; the uploader adds to it under its lock.
 	known map[vault.ID]struct{}
+}
+
+// exclude leaves path out, as Options.Exclude says (why).
+func (r *run) exclude(path, why string) {
+	r.res.Excluded++
+	r.o.Logger.Debug("excluded", "path", path, "why", why)
 }
 
 func (r *run) warn(path string, err error) {

@@ -55,6 +55,9 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot back up %s: %w", p, err)
 		}
+		if why, inside := r.o.Exclude.Within(abs); inside {
+			return nil, fmt.Errorf("cannot back up %s: it is %s, or inside it", p, why)
+		}
 		name := rootName(abs)
 		if other, dup := names[name]; dup {
 			return nil, fmt.Errorf("%s and %s have the same name %q: back them up to separate vaults or pass their parent", other, abs, name)
@@ -140,6 +143,10 @@ func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]st
 		fi, err := os.Lstat(abs)
 		if err != nil {
 			r.warn(abs, err)
+			continue
+		}
+		if why, ok := r.o.Exclude.Match(abs, fi); ok {
+			r.exclude(abs, why)
 			continue
 		}
 		cached, found := cachedDirs[e.path]
@@ -345,6 +352,12 @@ func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 			continue
 		}
 		k := kid{name: de.Name(), fi: cfi}
+		// Left out before the fingerprint, which then covers exactly what
+		// is backed up: changing the patterns changes it.
+		if why, ok := r.o.Exclude.Match(filepath.Join(e.path, k.name), cfi); ok {
+			r.exclude(filepath.Join(e.path, k.name), why)
+			continue
+		}
 		if cfi.IsDir() {
 			c, err := r.scanEntry(ctx, e.path, k.name, filepath.Join(e.path, k.name), cfi, nil)
 			if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tunesafe/tunesafe/internal/exclude"
 )
 
 // Totals counts what a backup of some paths would read.
@@ -17,6 +19,8 @@ type Totals struct {
 	// Skipped counts what a backup skips with a warning: special files
 	// (devices, sockets, pipes) and entries that cannot be read.
 	Skipped int64
+	// Excluded counts the files and folders left out by the exclusions.
+	Excluded int64
 }
 
 // Scan walks paths the way the backup engine does (internal/backup,
@@ -26,18 +30,23 @@ type Totals struct {
 // backup. Bytes is an upper bound of what a first backup sends: identical
 // files are counted each time, though the vault stores them once, while
 // the vault's own overhead (encryption headers, indexes) is not counted.
-func Scan(ctx context.Context, paths []string) (Totals, error) {
+// What x excludes is left out, as the backup leaves it out (x may be nil).
+func Scan(ctx context.Context, paths []string, x *exclude.Set) (Totals, error) {
 	var t Totals
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err != nil {
 			return t, fmt.Errorf("cannot back up %s: %w", p, err)
 		}
-		err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		root, err := filepath.Abs(p)
+		if err != nil {
+			return t, err
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if cerr := ctx.Err(); cerr != nil {
 				return cerr
 			}
 			if err != nil {
-				if path == p {
+				if path == root {
 					return fmt.Errorf("cannot back up %s: %w", p, err)
 				}
 				t.Skipped++ // a directory that cannot be listed
@@ -45,6 +54,20 @@ func Scan(ctx context.Context, paths []string) (Totals, error) {
 					return fs.SkipDir
 				}
 				return nil
+			}
+			if path != root {
+				fi, err := d.Info()
+				if err != nil {
+					t.Skipped++ // gone since the directory was listed
+					return nil
+				}
+				if _, ok := x.Match(path, fi); ok {
+					t.Excluded++
+					if d.IsDir() {
+						return fs.SkipDir
+					}
+					return nil
+				}
 			}
 			switch typ := d.Type(); {
 			case typ.IsRegular():

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/tunesafe/tunesafe/internal/exclude"
 )
 
 func write(t *testing.T, path string, size int) {
@@ -31,7 +33,7 @@ func TestScan(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	got, err := Scan(t.Context(), []string{filepath.Join(dir, "music"), filepath.Join(dir, "other", "c.ogg")})
+	got, err := Scan(t.Context(), []string{filepath.Join(dir, "music"), filepath.Join(dir, "other", "c.ogg")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +47,7 @@ func TestScan(t *testing.T) {
 }
 
 func TestScanMissing(t *testing.T) {
-	_, err := Scan(t.Context(), []string{filepath.Join(t.TempDir(), "nope")})
+	_, err := Scan(t.Context(), []string{filepath.Join(t.TempDir(), "nope")}, nil)
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("Scan of a missing path: %v", err)
 	}
@@ -56,7 +58,7 @@ func TestScanCancelled(t *testing.T) {
 	write(t, filepath.Join(dir, "a"), 1)
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if _, err := Scan(ctx, []string{dir}); !errors.Is(err, context.Canceled) {
+	if _, err := Scan(ctx, []string{dir}, nil); !errors.Is(err, context.Canceled) {
 		t.Errorf("Scan with a cancelled context: %v", err)
 	}
 }
@@ -72,14 +74,35 @@ func TestScanUnreadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.Chmod(filepath.Join(dir, "locked"), 0o755) })
-	got, err := Scan(t.Context(), []string{dir})
+	got, err := Scan(t.Context(), []string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if got.Files != 1 || got.Skipped != 1 {
 		t.Errorf("Scan = %+v, want 1 file and the locked directory skipped", got)
 	}
-	if _, err := Scan(t.Context(), []string{filepath.Join(dir, "locked")}); err == nil {
+	if _, err := Scan(t.Context(), []string{filepath.Join(dir, "locked")}, nil); err == nil {
 		t.Error("an unreadable source path is not an error")
+	}
+}
+
+// What the exclusions leave out is not counted, and a folder left out is
+// not entered.
+func TestScanExcluded(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "music", "a.flac"), 1000)
+	write(t, filepath.Join(dir, "music", ".DS_Store"), 6)
+	write(t, filepath.Join(dir, "music", "Podcasts", "ep1.mp3"), 500)
+	write(t, filepath.Join(dir, "music", "Podcasts", "ep2.mp3"), 500)
+	x, err := exclude.New([]string{".DS_Store", "Podcasts/"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Scan(t.Context(), []string{filepath.Join(dir, "music")}, x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Totals{Files: 1, Bytes: 1000, Dirs: 1, Excluded: 2}); got != want {
+		t.Errorf("Scan = %+v, want %+v", got, want)
 	}
 }

@@ -14,7 +14,7 @@ func TestScanSkipsSpecialFiles(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "pipe"), 0o600); err != nil {
 		t.Skip("cannot make a FIFO:", err)
 	}
-	got, err := Scan(t.Context(), []string{dir})
+	got, err := Scan(t.Context(), []string{dir}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
