@@ -150,7 +150,10 @@ func TestAgentRunsAndStatusReadsIt(t *testing.T) {
 		t.Fatal(err)
 	}
 	common := []string{"--config", config, "--cache", filepath.Join(dir, "state", "cache.db")}
-	// The agent needs a vault: a first backup creates the folder vault.
+	// The agent needs a vault: init makes it, a first backup fills it.
+	if code := run(append([]string{"init", "--no-encrypt", vaultDir}, common...), nil, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
+		t.Fatalf("init exited %d", code)
+	}
 	if code := run(append([]string{"backup", "--no-progress"}, common...), nil, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
 		t.Fatalf("backup exited %d", code)
 	}

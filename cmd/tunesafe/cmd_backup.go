@@ -192,9 +192,12 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !isS3(loc) {
+	if !isS3(loc) && !mistypedS3(loc) {
 		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); errors.Is(err, os.ErrNotExist) {
 			if empty, _ := isEmptyOrMissing(loc); empty {
+				if err := a.mayCreateVault(loc); err != nil {
+					return nil, err
+				}
 				encrypt := a.passphraseFile != "" || os.Getenv("TUNESAFE_PASSPHRASE") != ""
 				sess, err := a.createVault(ctx, loc, encrypt, 0)
 				if err != nil {
@@ -210,6 +213,34 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 		}
 	}
 	return a.openVault(ctx)
+}
+
+// mayCreateVault refuses to create a folder vault where one is expected
+// to exist already: the config file's vault, or a vault this computer has
+// used at that path. Either missing means an unmounted disk or a moved
+// folder, and a fresh vault there would back up everything again into the
+// wrong place. A folder whose parent does not exist is a typo as often.
+func (a *app) mayCreateVault(loc string) error {
+	abs, err := filepath.Abs(loc)
+	if err != nil {
+		return err
+	}
+	missing := func(why string) error {
+		return withHint(fmt.Errorf("%s: %w (%s)", loc, vault.ErrNoVault, why),
+			"is the disk mounted? To start a new vault there, run 'tunesafe init "+loc+"'")
+	}
+	if a.vaultFlag == "" && os.Getenv("TUNESAFE_VAULT") == "" {
+		return missing("the config file's vault")
+	}
+	// State keys end in the digest of the folder's canonical location.
+	known, _ := filepath.Glob(a.vaultStateDir("*@" + locationDigest(filepath.Clean(abs))))
+	if len(known) > 0 {
+		return missing("this computer has used a vault there")
+	}
+	if _, err := os.Stat(filepath.Dir(abs)); err != nil {
+		return usagef("create the folder that holds it, or check the path", "cannot create a vault at %s: %v", loc, errors.Unwrap(err))
+	}
+	return nil
 }
 
 func isEmptyOrMissing(dir string) (bool, error) {

@@ -76,6 +76,9 @@ func TestAgentChecksIntegrity(t *testing.T) {
 	e := newIntegrityEnv(t, &verifyConfig{Every: "2d"})
 	t0 := time.Now()
 
+	if _, stderr, err := e.run(t0, "init", "--no-encrypt", filepath.Join(e.dir, "vault")); err != nil {
+		t.Fatalf("init: %v\n%s", err, stderr)
+	}
 	if _, stderr, err := e.run(t0, "backup"); err != nil {
 		t.Fatalf("backup: %v\n%s", err, stderr)
 	}

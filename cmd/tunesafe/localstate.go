@@ -47,8 +47,13 @@ import (
 // writes a vault to a second location, like copy, calls it with the store
 // of that location.
 func stateKey(id string, backend store.Store) string {
-	sum := sha256.Sum256([]byte(canonicalLocation(backend)))
-	return id + "@" + hex.EncodeToString(sum[:8])
+	return id + "@" + locationDigest(canonicalLocation(backend))
+}
+
+// locationDigest is the part of a state key that names the location.
+func locationDigest(canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
+	return hex.EncodeToString(sum[:8])
 }
 
 // canonicalLocation names where a store keeps its objects, the same way

@@ -23,6 +23,12 @@ import (
 // isS3 reports whether a vault location names S3 storage.
 func isS3(loc string) bool { return strings.HasPrefix(loc, "s3://") }
 
+// mistypedS3 reports whether loc was meant as S3 but is not written
+// s3://...: "s3:/bucket", "S3://bucket". It is not a folder name.
+func mistypedS3(loc string) bool {
+	return !isS3(loc) && strings.HasPrefix(strings.ToLower(loc), "s3:")
+}
+
 // openBackend returns the raw store for a location. create allows a
 // missing folder to be created (init, and backup's auto-creation).
 func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.Store, error) {
@@ -33,6 +39,8 @@ func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.S
 			return nil, usagef("write it as s3://bucket or s3://bucket/prefix", "invalid vault location %q", loc)
 		}
 		return a.openS3(ctx, u)
+	case mistypedS3(loc):
+		return nil, usagef("write it as s3://bucket or s3://bucket/prefix", "invalid vault location %q", loc)
 	case strings.Contains(loc, "://"):
 		return nil, usagef("use s3://bucket/prefix for S3-compatible storage, or a folder path", "unsupported vault location %q", loc)
 	}
