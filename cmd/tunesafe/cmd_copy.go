@@ -218,6 +218,9 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	if canonicalLocation(backend) == canonicalLocation(s.raw) {
 		return copyResult{}, usagef("name another bucket, prefix or folder", "%s is the vault itself", t.To)
 	}
+	if err := checkFresh(ctx, t.To, backend); err != nil {
+		return copyResult{}, err
+	}
 	id := s.vault.Config().ID
 	dest := a.decorate(backend)
 	if l := s.vault.Config().ObjectLock; l != nil {

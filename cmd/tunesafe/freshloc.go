@@ -1,0 +1,83 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// checkFresh refuses to make a vault or a replica where other data lives:
+// a folder holding anything but a disk's own housekeeping, or a bucket
+// prefix holding any object. `tunesafe init ~/Music` or `copy --to
+// ~/Music` would otherwise scatter a vault's folders among the tracks.
+// A location that already holds a vault (or a replica) is left to the
+// caller, which knows whether it may continue one, and so is what an
+// interrupted init leaves before it writes tunesafe.json (its keys, log
+// and FORMAT.md).
+//
+// Folders are read directly rather than through the folder store, which
+// lists only names that can be keys: "01 Finlandia.mp3" is not one.
+func checkFresh(ctx context.Context, loc string, backend store.Store) error {
+	if !isS3(loc) {
+		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); err == nil {
+			return nil
+		}
+		des, err := os.ReadDir(loc)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, de := range des {
+			if !housekeeping(de.Name()) && !unfinishedInit(de.Name()) {
+				return usagef("give an empty or new folder, such as "+filepath.Join(loc, "tunesafe"),
+					"%s is not empty (it holds %q) and holds no vault", loc, de.Name())
+			}
+		}
+		return nil
+	}
+	if _, err := backend.Stat(ctx, vault.ConfigKey); err == nil {
+		return nil
+	}
+	for info, err := range backend.List(ctx, "") {
+		if err != nil {
+			return err
+		}
+		if top, _, _ := strings.Cut(info.Key, "/"); unfinishedInit(top) {
+			continue
+		}
+		return usagef("give an empty bucket or a new prefix, such as s3://bucket/tunesafe",
+			"%s is not empty (it holds %q) and holds no vault", loc, info.Key)
+	}
+	return nil
+}
+
+// unfinishedInit reports whether a top-level name is one init writes
+// before tunesafe.json.
+func unfinishedInit(name string) bool {
+	switch name + "/" {
+	case vault.FormatKey + "/", vault.KeysPrefix, auditlog.Prefix, locks.Prefix:
+		return true
+	}
+	return false
+}
+
+// housekeeping reports whether a name is one an operating system puts on
+// any disk (hidden files, lost+found, Windows' system folders), which
+// does not make a folder anyone's data.
+func housekeeping(name string) bool {
+	switch name {
+	case "lost+found", "System Volume Information", "$RECYCLE.BIN":
+		return true
+	}
+	return strings.HasPrefix(name, ".")
+}
