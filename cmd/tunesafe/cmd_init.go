@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -77,8 +78,9 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	}
 	sess.Close()
 	v := sess.vault
+	var previous string
 	if !o.noDefault {
-		if err := a.rememberVault(loc); err != nil {
+		if previous, err = a.rememberVault(loc); err != nil {
 			return err
 		}
 	}
@@ -99,6 +101,9 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	}
 	if lock != nil {
 		a.printf("every object is locked (S3 Object Lock, %s) for %d days after its upload\n", lock.Mode, lock.Days)
+	}
+	if previous != "" {
+		a.printf("this is now the default vault, instead of %s (init --no-default keeps the default)\n", previous)
 	}
 	return nil
 }
@@ -127,6 +132,9 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 	chain := a.decorate(backend)
 	if _, err := chain.Stat(ctx, vault.ConfigKey); err == nil {
 		return nil, fmt.Errorf("init %s: %w", loc, vault.ErrExists)
+	}
+	if err := checkFresh(ctx, loc, backend); err != nil {
+		return nil, err
 	}
 	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID(), ObjectLock: lock}
 	if encrypt {
@@ -163,16 +171,24 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 	return s, nil
 }
 
-// rememberVault makes loc the default vault unless one is configured.
-func (a *app) rememberVault(loc string) error {
+// rememberVault makes loc the default vault, with the endpoint in use, and
+// returns the default it replaces ("" when none or the same).
+func (a *app) rememberVault(loc string) (previous string, err error) {
 	c, err := a.loadConfig()
 	if err != nil {
-		return err
+		return "", err
 	}
-	if c.Vault != "" {
-		return nil
+	if !isS3(loc) {
+		// Saved as typed, "./vault" would name another folder in every
+		// other working directory.
+		if loc, err = filepath.Abs(loc); err != nil {
+			return "", err
+		}
+	}
+	if c.Vault != loc {
+		previous = c.Vault
 	}
 	c.Vault = loc
 	c.Endpoint = a.endpoint
-	return a.saveConfig(c)
+	return previous, a.saveConfig(c)
 }
