@@ -38,7 +38,13 @@ func (a *app) vaultDir(id string) string {
 type vaultCodec struct{ v **vault.Vault }
 
 func (c vaultCodec) Seal(b []byte) ([]byte, error) { return (*c.v).Seal(b, true) }
-func (c vaultCodec) Open(b []byte) ([]byte, error) { return (*c.v).Unseal(b, true) }
+func (c vaultCodec) Open(b []byte) ([]byte, error) {
+	plain, err := (*c.v).Unseal(b, true)
+	if errors.Is(err, vault.ErrNeedPassphrase) || errors.Is(err, vault.ErrWrongPassphrase) {
+		return nil, auditlog.Locked(err)
+	}
+	return plain, err
+}
 
 func writePrivate(p, content string) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {

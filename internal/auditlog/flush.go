@@ -163,7 +163,8 @@ func (l *Log) publish(ctx context.Context, leaves [][]byte, orphans []string, co
 	if err != nil {
 		return fmt.Errorf("auditlog: sign checkpoint: %w", err)
 	}
-	sealed, err := l.seal(encodeSegment(leaves))
+	plain := encodeSegment(leaves)
+	sealed, err := l.seal(plain)
 	if err != nil {
 		return fmt.Errorf("auditlog: seal entries: %w", err)
 	}
@@ -183,7 +184,7 @@ func (l *Log) publish(ctx context.Context, leaves [][]byte, orphans []string, co
 	if err := l.commit(signedCheckpoint{next, signed}, consumed, append(slices.Clip(l.segments), seg)); err != nil {
 		return err
 	}
-	l.keepSegment(n, k, sealed)
+	l.keepSegment(n, k, sealed, plain)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -25,11 +26,26 @@ const (
 
 // Codec seals log objects before they are stored and opens them after they
 // are read, so that an encrypted vault's log is encrypted too. Open must
-// fail on anything Seal did not produce.
+// fail on anything Seal did not produce. An error of Open is taken as
+// damage to the object, unless it wraps ErrLocked: the codec could not
+// try, which says nothing about the object and is returned as is.
 type Codec interface {
 	Seal(plain []byte) ([]byte, error)
 	Open(sealed []byte) ([]byte, error)
 }
+
+// ErrLocked is wrapped by a Codec's Open that has no key to open with (an
+// encrypted vault opened without its passphrase).
+var ErrLocked = errors.New("the log's objects cannot be opened without the vault's keys")
+
+// Locked returns err, why a Codec cannot open anything, marked as
+// ErrLocked, with err's message.
+func Locked(err error) error { return lockedError{err} }
+
+type lockedError struct{ err error }
+
+func (e lockedError) Error() string   { return e.err.Error() }
+func (e lockedError) Unwrap() []error { return []error{ErrLocked, e.err} }
 
 // segmentKey names the entries object holding count records from first.
 func segmentKey(first, count int64) string {
@@ -112,18 +128,22 @@ func (l *Log) fetchSegment(ctx context.Context, first, count int64) ([]byte, err
 }
 
 // openSegment opens and splits the stored bytes of one entries object,
-// returning its leaves and the description of the stored object.
-func (l *Log) openSegment(raw []byte, first, count int64) ([][]byte, segment, error) {
+// returning its leaves, the description of the stored object and the
+// opened bytes.
+func (l *Log) openSegment(raw []byte, first, count int64) ([][]byte, segment, []byte, error) {
 	key := segmentKey(first, count)
 	sum := sha256.Sum256(raw)
 	seg := segment{First: first, Count: count, Size: int64(len(raw)), SHA256: hex.EncodeToString(sum[:])}
 	plain, err := l.open(raw)
+	if errors.Is(err, ErrLocked) {
+		return nil, seg, nil, fmt.Errorf("open %s: %w", key, err)
+	}
 	if err != nil {
-		return nil, seg, tamper(TamperMalformed, key, -1, "cannot open entries object", err)
+		return nil, seg, nil, tamper(TamperMalformed, key, -1, "cannot open entries object", err)
 	}
 	leaves, err := decodeSegment(plain, count)
 	if err != nil {
-		return nil, seg, tamper(TamperMalformed, key, -1, "", err)
+		return nil, seg, nil, tamper(TamperMalformed, key, -1, "", err)
 	}
-	return leaves, seg, nil
+	return leaves, seg, plain, nil
 }
