@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -36,7 +41,14 @@ and everything in them); --playlist, --artist and --album select by the music
 library recorded with 'backup --library'. Every file is checked against its
 SHA-256. Files already present with the right content are skipped, so an
 interrupted restore can be run again; a different existing file is never
-replaced without --overwrite.
+replaced without --overwrite. A symlink found in DIR where the snapshot has a
+folder is never followed: it is replaced by the folder with --overwrite, and
+is an error without.
+
+Exit status: 0 when everything selected is in place; 1 when some entries could
+not be restored (each is listed; the others are), when a pattern matches
+nothing, or when DIR cannot be written to (disk full, read-only, permission
+denied: the restore stops at once); 4 when the vault's data is damaged.
 
 Example: tunesafe restore --playlist "Sunday Morning" --m3u8 --to /media/usb`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,7 +58,7 @@ Example: tunesafe restore --playlist "Sunday Morning" --m3u8 --to /media/usb`,
 	f := c.Flags()
 	f.StringVar(&o.snapshot, "snapshot", "latest", "snapshot ID (prefix) or latest")
 	f.StringVar(&o.to, "to", "", "target folder (required)")
-	f.BoolVar(&o.overwrite, "overwrite", false, "replace existing files whose content differs")
+	f.BoolVar(&o.overwrite, "overwrite", false, "replace existing files whose content differs, and files or symlinks in the way")
 	f.IntVar(&o.workers, "workers", 8, "files restored at once")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
 	f.StringVar(&o.sel.playlist, "playlist", "", "restore the tracks of this playlist (a folder includes its playlists)")
@@ -66,14 +78,10 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	if len(patterns) > 0 && !o.sel.empty() {
 		return usagef("", "give either path patterns or --playlist/--artist/--album, not both")
 	}
-	opts := restore.Options{To: o.to, Overwrite: o.overwrite, Workers: o.workers, Logger: a.logger(), Progress: &restore.Progress{}}
-	if len(patterns) > 0 {
-		sel, err := restore.Patterns(patterns)
-		if err != nil {
-			return usagef("", "%v", err)
-		}
-		opts.Select = sel
+	if err := restore.CheckPatterns(patterns); err != nil {
+		return usagef("", "%v", err)
 	}
+	opts := restore.Options{To: o.to, Patterns: patterns, Overwrite: o.overwrite, Workers: o.workers, Logger: a.logger(), Progress: &restore.Progress{}}
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
@@ -112,31 +120,92 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		if pl, perr := view.Library.PlaylistByName(name); perr == nil {
 			name = pl.Name
 		}
-		if err = writePlaylist(o.to, name, playlist, view); err != nil {
+		if err = writePlaylist(o.to, name, playlist, view, o.overwrite); err != nil {
 			return err
 		}
 	}
+	err = restoreHint(err, o.to)
 	if res != nil && a.json {
 		if perr := a.printJSON(res); perr != nil {
 			return perr
 		}
 	} else if res != nil {
+		if len(res.Failures) > 1 { // one is the error's message
+			for _, f := range res.Failures {
+				fmt.Fprintf(a.stderr, "tunesafe: not restored: %s: %s\n", f.Path, f.Err)
+			}
+		}
 		a.printf("restored %d files (%d already correct), %s, from snapshot %s into %s in %s\n",
 			res.Restored, res.Unchanged, bytesize.Format(res.Bytes), short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
+		if res.AttrsNotSet > 0 {
+			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %d files and folders could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", res.AttrsNotSet, o.to)
+		}
 	}
 	return err
 }
 
-// writePlaylist writes NAME.m3u8 in dir with paths relative to it.
-func writePlaylist(dir, name string, tracks []library.Track, view *library.View) error {
-	p := filepath.Join(dir, safeFileName(name)+".m3u8")
-	f, err := os.Create(p)
+// restoreHint says what to do about the errors a restore can end with.
+func restoreHint(err error, to string) error {
+	var te *restore.TargetError
+	var nm *restore.NoMatchError
+	switch {
+	case errors.As(err, &nm):
+		return withHint(err, "list the snapshot's paths with 'tunesafe ls -r'; a pattern matches whole names (\"Music/Sibelius*\")")
+	case !errors.As(err, &te):
+		return err
+	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+		return withHint(err, fmt.Sprintf("free some space on the disk of %s, or restore elsewhere; files already restored are skipped when you run restore again", to))
+	case errors.Is(err, syscall.EROFS):
+		return withHint(err, fmt.Sprintf("%s is on a read-only file system; choose another --to", to))
+	case errors.Is(err, fs.ErrPermission):
+		return withHint(err, fmt.Sprintf("you may not write there: check the permissions of %s, or choose another --to", to))
+	}
+	return err
+}
+
+// writePlaylist writes NAME.m3u8 in dir with paths relative to it, to a
+// temporary name first; a different existing playlist is only replaced
+// with overwrite, and a symlink of that name is never followed.
+func writePlaylist(dir, name string, tracks []library.Track, view *library.View, overwrite bool) error {
+	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return err
 	}
-	err = library.WriteM3U8(f, tracks, func(t library.Track) string { return view.Paths[t.ID] })
+	defer root.Close()
+	var b bytes.Buffer
+	if err := library.WriteM3U8(&b, tracks, func(t library.Track) string { return view.Paths[t.ID] }); err != nil {
+		return err
+	}
+	file := safeFileName(name) + ".m3u8"
+	if fi, err := root.Lstat(file); err == nil {
+		if cur, err := root.ReadFile(file); err == nil && fi.Mode().IsRegular() && bytes.Equal(cur, b.Bytes()) {
+			return nil
+		}
+		if !overwrite {
+			return fmt.Errorf("%s: %w", filepath.Join(dir, file), restore.ErrExists)
+		}
+		if fi.IsDir() {
+			return fmt.Errorf("%s: a folder is in the way of the playlist", filepath.Join(dir, file))
+		}
+	}
+	// A temporary name like the restore's, which removes it if left.
+	tmp := fmt.Sprintf(".tunesafe-%012x.tmp", rand.Int64N(1<<48))
+	f, err := root.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b.Bytes())
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
+	}
+	if err == nil {
+		err = root.Rename(tmp, file)
+	}
+	if err != nil {
+		root.Remove(tmp)
 	}
 	return err
 }

@@ -2,14 +2,12 @@ package restore
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -19,27 +17,32 @@ import (
 const prefetch = 3
 
 // restoreFile puts one file in place; it reports false when the file was
-// already there with the right content.
-func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, j fileJob) (bool, error) {
+// already there with the right content. Its folder is checked (mkdir).
+func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, tg *target, o Options, j entry) (bool, error) {
 	want := j.node.SHA256
-	if fi, err := os.Lstat(j.dst); err == nil {
+	if fi, err := tg.root.Lstat(j.lp); err == nil {
 		if fi.Mode().IsRegular() && fi.Size() == j.node.Size {
-			if sum, err := hashFile(j.dst); err == nil && sum == want {
+			if sum, err := tg.hashFile(j.lp); err == nil && sum == want {
 				o.Progress.BytesDone.Add(j.node.Size)
-				return false, finish(j.dst, &j.node)
+				tg.finish(j.lp, &j.node)
+				return false, nil
 			}
 		}
-		if !o.Overwrite {
+		switch {
+		case fi.IsDir():
+			return false, inTheWay(fi, "file")
+		case !o.Overwrite && fi.Mode().IsRegular():
 			return false, ErrExists
+		case !o.Overwrite:
+			return false, inTheWay(fi, "file")
 		}
-		if fi.IsDir() {
-			return false, fmt.Errorf("a directory is in the way")
-		}
+		// Renaming the new file over the old one replaces it, and a
+		// symlink itself, never what it points to.
 	} else if !errors.Is(err, fs.ErrNotExist) {
-		return false, err
+		return false, local(err)
 	}
 
-	tmp, err := createTemp(filepath.Dir(j.dst), filepath.Base(j.dst))
+	tmp, tmpName, err := tg.createTemp(filepath.Dir(j.lp))
 	if err != nil {
 		return false, err
 	}
@@ -47,30 +50,65 @@ func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options
 	defer func() {
 		if !keep {
 			tmp.Close()
-			os.Remove(tmp.Name())
+			tg.root.Remove(tmpName)
 		}
 	}()
 	h := sha256.New()
-	w := io.MultiWriter(tmp, h, progressWriter{o.Progress})
+	w := io.MultiWriter(localWriter{tmp}, h, progressWriter{o.Progress})
 	if err := writeContent(ctx, v, sh, o, &j.node, w); err != nil {
 		return false, err
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		if err := findDamaged(ctx, v, &j.node); err != nil {
+			return false, err
+		}
 		return false, fmt.Errorf("restored content does not match its SHA-256 (got %s, want %s)", got, want)
 	}
-	// No fsync per file: a restore cut by a power failure is simply run
-	// again, and every file in place is checked against its SHA-256 then.
+	// Synced before its rename: after a power failure, a file under its
+	// final name is whole, and a rerun, which finds it, need not replace it.
+	if err := tmp.Sync(); err != nil {
+		return false, local(err)
+	}
 	if err := tmp.Close(); err != nil {
-		return false, err
+		return false, local(err)
 	}
-	if err := finish(tmp.Name(), &j.node); err != nil {
-		return false, err
-	}
-	if err := os.Rename(tmp.Name(), j.dst); err != nil {
-		return false, err
+	tg.finish(tmpName, &j.node)
+	if err := tg.root.Rename(tmpName, j.lp); err != nil {
+		return false, local(err)
 	}
 	keep = true
 	return true, nil
+}
+
+// localWriter marks the errors of writing to the target as its own.
+type localWriter struct{ w io.Writer }
+
+func (l localWriter) Write(p []byte) (int, error) {
+	n, err := l.w.Write(p)
+	return n, local(err)
+}
+
+// findDamaged reads the blobs of n again, after its content came out wrong,
+// and returns a vault.CorruptError naming the first whose content does not
+// match its ID (in an unencrypted vault, blobs are checked only through the
+// file's SHA-256). It returns nil when every blob is right.
+func findDamaged(ctx context.Context, v *vault.Vault, n *vault.Node) error {
+	ids, err := v.FileBlobs(ctx, n)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		data, release, err := v.ReadBlob(ctx, id)
+		if err != nil {
+			return err
+		}
+		ok := v.Hasher().Sum(data) == id
+		release()
+		if !ok {
+			return &vault.CorruptError{Key: vault.BlobKey(id), Err: errors.New("content does not match its id")}
+		}
+	}
+	return nil
 }
 
 // writeContent writes the file's bytes: its blobs in order, or for a
@@ -142,22 +180,8 @@ func (p progressWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
-func createTemp(dir, base string) (*os.File, error) {
-	b := make([]byte, 6)
-	rand.Read(b)
-	return os.OpenFile(filepath.Join(dir, ".tunesafe-"+hex.EncodeToString(b)+".tmp"), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-}
-
-// finish sets mode and times.
-func finish(p string, n *vault.Node) error {
-	if err := os.Chmod(p, n.FileMode()); err != nil {
-		return err
-	}
-	return os.Chtimes(p, n.MTime, n.MTime)
-}
-
-func hashFile(p string) (string, error) {
-	f, err := os.Open(p)
+func (tg *target) hashFile(lp string) (string, error) {
+	f, err := tg.root.Open(lp)
 	if err != nil {
 		return "", err
 	}

@@ -2,11 +2,18 @@
 // byte: every file's SHA-256 is checked before it takes its final name, so a
 // restored file is either exactly what was backed up or not there at all.
 //
-// Files are written to a temporary name in the target directory, checked and
-// renamed; they are not synced one by one, because a restore interrupted by
-// a power cut is simply run again and re-checks every file. A file that already exists with the right content is left alone,
-// so an interrupted restore can simply be run again. A different existing
-// file is never replaced unless Overwrite is set.
+// Files are written to a temporary name in their folder, checked, synced
+// and renamed, so an interrupted restore (killed, or cut by a power
+// failure) never leaves a partial file under a final name. A file that
+// already exists with the right content is left alone, so an interrupted
+// restore can simply be run again. A different existing file is never
+// replaced unless Overwrite is set.
+//
+// Everything is written through an [os.Root] opened on the target folder,
+// and every folder on the way is checked to be a real folder: a symlink
+// found in the target (left by the user, or restored from an earlier
+// snapshot) is never followed, so nothing is written or changed outside
+// the target, nor anywhere inside it but at the snapshot's own paths.
 package restore
 
 import (
@@ -14,10 +21,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,9 +38,21 @@ type Options struct {
 	// To is the target directory; the snapshot's top-level entries (one per
 	// backed-up path) are created inside it.
 	To string
+	// Patterns, if any, are shell patterns (path.Match) on the
+	// slash-separated paths of the snapshot, as 'tunesafe ls' shows them. A
+	// pattern selects a path when it matches the path or one of its parent
+	// folders, so that a pattern naming a folder ("Music/Sibelius*")
+	// selects everything below it; leading and trailing slashes and "./"
+	// are ignored. A pattern that matches nothing is a NoMatchError,
+	// returned before anything is written.
+	Patterns []string
 	// Select reports whether a file, by its slash-separated path inside the
-	// snapshot, is restored; nil restores everything.
-	Select    func(rel string, n *vault.Node) bool
+	// snapshot, is restored; nil restores everything (or what Patterns
+	// select: a path is restored when both select it).
+	Select func(rel string, n *vault.Node) bool
+	// Overwrite replaces existing files whose content differs, and
+	// symlinks or files where the snapshot has another kind of entry. A
+	// folder in the way is never removed.
 	Overwrite bool
 	// Workers is the number of files restored at once (default 8).
 	Workers    int
@@ -63,9 +81,13 @@ type Result struct {
 	Bytes     int64         `json:"bytes"`
 	Duration  time.Duration `json:"duration_ns"`
 	Failures  []Failure     `json:"failures,omitempty"`
+	// AttrsNotSet counts entries restored whole whose permissions or
+	// modification time could not be set (FAT and exFAT keep no
+	// permissions; another user's folder refuses both).
+	AttrsNotSet int64 `json:"attributes_not_set,omitempty"`
 }
 
-// Failure is a file that could not be restored.
+// Failure is a file, folder or symlink that could not be restored.
 type Failure struct {
 	Path string `json:"path"`
 	Err  string `json:"error"`
@@ -74,8 +96,13 @@ type Failure struct {
 // ErrExists reports an existing different file (use Overwrite).
 var ErrExists = errors.New("exists with different content (use --overwrite to replace it)")
 
-// FailedError is returned when some files could not be restored.
-type FailedError struct{ Failures []Failure }
+// FailedError is returned when some entries could not be restored and
+// the rest were. It unwraps to the errors of the failures, so that a
+// damaged object of the vault is still a vault.CorruptError.
+type FailedError struct {
+	Failures []Failure
+	errs     []error
+}
 
 func (e *FailedError) Error() string {
 	if len(e.Failures) == 1 {
@@ -84,13 +111,12 @@ func (e *FailedError) Error() string {
 	return fmt.Sprintf("%d files could not be restored; first: %s: %s", len(e.Failures), e.Failures[0].Path, e.Failures[0].Err)
 }
 
-type fileJob struct {
-	rel, dst string
-	node     vault.Node
-}
+func (e *FailedError) Unwrap() []error { return e.errs }
 
-type dirJob struct {
-	dst  string
+// entry is one file, folder or symlink to restore.
+type entry struct {
+	rel  string // slash-separated path in the snapshot, for messages
+	lp   string // local path below the target
 	node vault.Node
 }
 
@@ -114,80 +140,86 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	res := &Result{}
-	var files []fileJob
-	var dirs []dirJob
-	var links []fileJob
-	var walk func(id vault.ID, rel, dst string) (bool, error)
-	walk = func(id vault.ID, rel, dst string) (bool, error) {
-		t, err := v.GetTree(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("read tree of %q: %w", rel, err)
-		}
-		any := false
-		for _, n := range t.Nodes {
-			name := n.FileName()
-			r := path.Join(rel, name)
-			d := filepath.Join(dst, name)
-			switch n.Type {
-			case vault.TypeDir:
-				sub, err := walk(*n.Subtree, r, d)
-				if err != nil {
-					return false, err
-				}
-				if sub || selected(o, r, &n) {
-					dirs = append(dirs, dirJob{dst: d, node: n})
-					any = true
-				}
-			case vault.TypeFile:
-				if selected(o, r, &n) {
-					files = append(files, fileJob{rel: r, dst: d, node: n})
-					o.Progress.FilesTotal.Add(1)
-					o.Progress.BytesTotal.Add(n.Size)
-					any = true
-				}
-			case vault.TypeSymlink:
-				if selected(o, r, &n) {
-					links = append(links, fileJob{rel: r, dst: d, node: n})
-					any = true
-				}
-			}
-		}
-		return any, nil
-	}
-	if _, err := walk(s.Tree, "", o.To); err != nil {
+	sel, err := newSelection(o)
+	if err != nil {
 		return nil, err
 	}
-	if len(files)+len(links)+len(dirs) == 0 && o.Select != nil {
+	plan, err := walk(ctx, v, s.Tree, sel)
+	if err != nil {
+		return nil, err
+	}
+	if err := sel.check(); err != nil {
+		return nil, err
+	}
+	if len(plan.files)+len(plan.links)+len(plan.dirs) == 0 && sel.any() {
 		return nil, errors.New("nothing in the snapshot matches the selection")
 	}
-	if err := os.MkdirAll(o.To, 0o755); err != nil {
+	for _, f := range plan.files {
+		o.Progress.FilesTotal.Add(1)
+		o.Progress.BytesTotal.Add(f.node.Size)
+	}
+
+	tg, err := openTarget(o.To, o.Overwrite)
+	if err != nil {
 		return nil, err
 	}
-	removeLeftovers(o.To)
-	for _, d := range dirs {
-		if err := os.MkdirAll(d.dst, 0o700); err != nil {
-			return nil, err
-		}
-		removeLeftovers(d.dst)
-	}
+	defer tg.close()
+	res := &Result{}
+	defer func() {
+		res.Duration = time.Since(start)
+		res.AttrsNotSet = tg.attrsNotSet.Load()
+	}()
 	var mu sync.Mutex
+	var errs []error
 	fail := func(rel string, err error) {
 		mu.Lock()
 		res.Failures = append(res.Failures, Failure{Path: rel, Err: err.Error()})
+		errs = append(errs, err)
 		mu.Unlock()
-		o.Logger.Error("restore failed", "path", rel, "err", err)
+		o.Logger.Debug("restore failed", "path", rel, "err", err) // reported in Result.Failures
 	}
-	sh := newSharedBlobs(files, sharedMax)
-	jobs := make(chan fileJob)
+
+	// Folders first, parents before children, each made a real folder
+	// the owner can write to; one that cannot be (something in the way)
+	// fails with everything below it.
+	slices.SortStableFunc(plan.dirs, func(a, b entry) int { return depth(a.lp) - depth(b.lp) })
+	blocked := map[string]bool{}
+	tg.removeLeftovers(".")
+	var dirs []entry
+	for _, d := range plan.dirs {
+		if under(blocked, d.lp) {
+			continue
+		}
+		if err := tg.mkdir(d.lp); err != nil {
+			if te := tg.fatal(d.rel, err); te != nil {
+				return res, te
+			}
+			fail(d.rel, err)
+			blocked[d.lp] = true
+			continue
+		}
+		tg.removeLeftovers(d.lp)
+		dirs = append(dirs, d)
+	}
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var stop *TargetError // the error that stopped the restore
+	var stopOnce sync.Once
+	sh := newSharedBlobs(plan.files, sharedMax)
+	jobs := make(chan entry)
 	var wg sync.WaitGroup
 	for range o.Workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				restored, err := restoreFile(ctx, v, sh, o, j)
+				restored, err := restoreFile(ctx, v, sh, tg, o, j)
 				if err != nil {
+					if te := tg.fatal(j.rel, err); te != nil {
+						stopOnce.Do(func() { stop = te; cancel(te) })
+						continue
+					}
 					if ctx.Err() != nil {
 						continue
 					}
@@ -205,104 +237,122 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 				mu.Unlock()
 				o.Progress.FilesDone.Add(1)
 				if o.OnFile != nil {
-					o.OnFile(j.rel, j.dst, &j.node)
+					o.OnFile(j.rel, filepath.Join(o.To, j.lp), &j.node)
 				}
 			}
 		}()
 	}
-	for _, j := range files {
+send:
+	for _, j := range plan.files {
+		if under(blocked, j.lp) {
+			continue
+		}
 		select {
 		case jobs <- j:
 		case <-ctx.Done():
+			break send
 		}
 	}
 	close(jobs)
 	wg.Wait()
+	if stop != nil {
+		return res, stop
+	}
 	if err := ctx.Err(); err != nil {
 		return res, err
 	}
-	for _, l := range links {
-		if err := restoreLink(l, o.Overwrite); err != nil {
+	for _, l := range plan.links {
+		if under(blocked, l.lp) {
+			continue
+		}
+		if err := tg.symlink(l.lp, &l.node); err != nil {
+			if te := tg.fatal(l.rel, err); te != nil {
+				return res, te
+			}
 			fail(l.rel, err)
 			continue
 		}
 		res.Symlinks++
 	}
-	// Directories last, deepest first, so their mtimes stick.
-	sort.Slice(dirs, func(i, j int) bool {
-		return strings.Count(dirs[i].dst, string(filepath.Separator)) > strings.Count(dirs[j].dst, string(filepath.Separator))
-	})
-	for _, d := range dirs {
-		if err := os.Chmod(d.dst, d.node.FileMode()); err != nil {
-			fail(d.dst, err)
-		}
-		if err := os.Chtimes(d.dst, d.node.MTime, d.node.MTime); err != nil {
-			fail(d.dst, err)
-		}
+	// Modes and times of folders last, children before parents, so that
+	// nothing written inside a folder changes its mtime afterwards and a
+	// read-only folder gets its children first.
+	for _, d := range slices.Backward(dirs) {
+		tg.finish(d.lp, &d.node)
 		res.Dirs++
 	}
-	res.Duration = time.Since(start)
 	if len(res.Failures) > 0 {
-		sort.Slice(res.Failures, func(i, j int) bool { return res.Failures[i].Path < res.Failures[j].Path })
-		return res, &FailedError{Failures: res.Failures}
+		slices.SortFunc(res.Failures, func(a, b Failure) int { return strings.Compare(a.Path, b.Path) })
+		return res, &FailedError{Failures: res.Failures, errs: errs}
 	}
 	return res, nil
 }
 
-func selected(o Options, rel string, n *vault.Node) bool {
-	return o.Select == nil || o.Select(rel, n)
+// plan is what a restore writes: selected files and symlinks, and the
+// folders that hold them or are selected themselves.
+type plan struct {
+	files, links, dirs []entry
 }
 
-// Patterns returns a selector matching paths against shell patterns: a
-// pattern selects a path when it matches the path or any of its parent
-// directories ("Music/Sibelius*" selects everything below matching folders).
-func Patterns(patterns []string) (func(string, *vault.Node) bool, error) {
-	for _, p := range patterns {
-		if _, err := path.Match(p, ""); err != nil {
-			return nil, fmt.Errorf("bad pattern %q: %w", p, err)
+// walk lists the selected entries of the tree id and below.
+func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*plan, error) {
+	p := &plan{}
+	var visit func(id vault.ID, rel, lp string) (bool, error)
+	visit = func(id vault.ID, rel, lp string) (bool, error) {
+		t, err := v.GetTree(ctx, id)
+		if err != nil {
+			return false, fmt.Errorf("read tree of %q: %w", rel, err)
 		}
-	}
-	return func(rel string, _ *vault.Node) bool {
-		for _, p := range patterns {
-			p = strings.Trim(p, "/")
-			for r := rel; r != "." && r != ""; r = path.Dir(r) {
-				if ok, _ := path.Match(p, r); ok {
-					return true
+		found := false
+		for _, n := range t.Nodes {
+			name := n.FileName()
+			// The format allows no separator in a name; this system's
+			// separators and volume names must not sneak in either.
+			if !filepath.IsLocal(name) || strings.ContainsRune(name, filepath.Separator) || filepath.Base(name) != name {
+				return false, fmt.Errorf("tree of %q: entry %q cannot be a name on this system", rel, name)
+			}
+			e := entry{rel: path.Join(rel, name), lp: filepath.Join(lp, name), node: n}
+			switch n.Type {
+			case vault.TypeDir:
+				sub, err := visit(*n.Subtree, e.rel, e.lp)
+				if err != nil {
+					return false, err
+				}
+				if sub || sel.match(e.rel, &n) {
+					p.dirs = append(p.dirs, e)
+					found = true
+				}
+			case vault.TypeFile:
+				if sel.match(e.rel, &n) {
+					p.files = append(p.files, e)
+					found = true
+				}
+			case vault.TypeSymlink:
+				if sel.match(e.rel, &n) {
+					p.links = append(p.links, e)
+					found = true
 				}
 			}
 		}
+		return found, nil
+	}
+	if _, err := visit(id, "", ""); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func depth(lp string) int { return strings.Count(lp, string(filepath.Separator)) }
+
+// under reports whether a folder above lp is in blocked.
+func under(blocked map[string]bool, lp string) bool {
+	if len(blocked) == 0 {
 		return false
-	}, nil
-}
-
-func restoreLink(l fileJob, overwrite bool) error {
-	target := l.node.LinkTarget()
-	if cur, err := os.Readlink(l.dst); err == nil {
-		if cur == target {
-			return nil
-		}
-		if !overwrite {
-			return ErrExists
-		}
-		if err := os.Remove(l.dst); err != nil {
-			return err
-		}
-	} else if _, err := os.Lstat(l.dst); err == nil {
-		if !overwrite {
-			return ErrExists
-		}
-		if err := os.Remove(l.dst); err != nil {
-			return err
+	}
+	for d := filepath.Dir(lp); d != "." && d != string(filepath.Separator); d = filepath.Dir(d) {
+		if blocked[d] {
+			return true
 		}
 	}
-	return os.Symlink(target, l.dst)
-}
-
-// removeLeftovers deletes temporary files an interrupted restore left in
-// dir (they never have a final name, so nothing else refers to them).
-func removeLeftovers(dir string) {
-	matches, _ := filepath.Glob(filepath.Join(dir, ".tunesafe-*.tmp"))
-	for _, m := range matches {
-		os.Remove(m)
-	}
+	return false
 }

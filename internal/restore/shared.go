@@ -37,7 +37,7 @@ const maxShared = 32 << 20
 
 // newSharedBlobs counts the direct blobs of files and keeps those used
 // more than once.
-func newSharedBlobs(files []fileJob, max int64) *sharedBlobs {
+func newSharedBlobs(files []entry, max int64) *sharedBlobs {
 	uses := map[vault.ID]int{}
 	for i := range files {
 		n := &files[i].node

@@ -1,0 +1,246 @@
+package restore
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// target is the folder a restore writes into. Every operation goes through
+// an os.Root opened on it, so no path below it leads outside it, whatever
+// symlinks are there; and folders are checked (mkdir) before anything is
+// written in them, so that no symlink is followed even inside it.
+type target struct {
+	dir         string
+	root        *os.Root
+	overwrite   bool
+	attrsNotSet atomic.Int64 // see finish
+}
+
+// openTarget creates the target folder if needed and opens it.
+func openTarget(dir string, overwrite bool) (*target, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, &TargetError{Dir: dir, Err: err}
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, &TargetError{Dir: dir, Err: err}
+	}
+	return &target{dir: dir, root: root, overwrite: overwrite}, nil
+}
+
+func (tg *target) close() { tg.root.Close() }
+
+// TargetError stops a whole restore: the target cannot be written to (its
+// disk is full, it is read-only, or the user may not write there), so
+// every other file would fail the same way.
+type TargetError struct {
+	Dir  string // the target folder
+	Path string // the snapshot path being restored when it happened, if any
+	Err  error
+}
+
+func (e *TargetError) Error() string {
+	// The system's reason alone: the paths inside Err are relative to the
+	// target, or temporary names.
+	reason := e.Err.Error()
+	var errno syscall.Errno
+	if errors.As(e.Err, &errno) {
+		reason = errno.Error()
+	}
+	if e.Path == "" {
+		return fmt.Sprintf("cannot restore into %s: %s", e.Dir, reason)
+	}
+	return fmt.Sprintf("cannot restore into %s (at %s): %s", e.Dir, e.Path, reason)
+}
+
+func (e *TargetError) Unwrap() error { return e.Err }
+
+// localError is a failure of the target's file system, as opposed to one
+// of the vault.
+type localError struct{ err error }
+
+func (e *localError) Error() string { return e.err.Error() }
+func (e *localError) Unwrap() error { return e.err }
+
+func local(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &localError{err}
+}
+
+// fatal returns the TargetError that err, met restoring rel, makes of the
+// whole restore, or nil when only rel failed.
+func (tg *target) fatal(rel string, err error) *TargetError {
+	var te *TargetError
+	if errors.As(err, &te) {
+		return te
+	}
+	var le *localError
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EROFS) ||
+		(errors.As(err, &le) && errors.Is(err, fs.ErrPermission)) {
+		return &TargetError{Dir: tg.dir, Path: rel, Err: err}
+	}
+	return nil
+}
+
+// InTheWayError reports an existing entry of another kind where the
+// snapshot has a file, folder or symlink. Overwrite replaces a file,
+// symlink or special file; a folder is never removed.
+type InTheWayError struct {
+	Found string // "file", "folder", "symlink" or "special file"
+	Want  string // "file", "folder" or "symlink"
+}
+
+func (e *InTheWayError) Error() string {
+	if e.Found == "folder" {
+		return fmt.Sprintf("a folder is in the way of the %s (move it away to restore the %s)", e.Want, e.Want)
+	}
+	return fmt.Sprintf("a %s is in the way of the %s (use --overwrite to replace it)", e.Found, e.Want)
+}
+
+func inTheWay(fi fs.FileInfo, want string) error {
+	found := "special file"
+	switch {
+	case fi.Mode()&fs.ModeSymlink != 0:
+		found = "symlink"
+	case fi.IsDir():
+		found = "folder"
+	case fi.Mode().IsRegular():
+		found = "file"
+	}
+	return &InTheWayError{Found: found, Want: want}
+}
+
+// mkdir makes lp, whose parent is already checked, a real folder that the
+// owner can write to; finish gives it its mode afterwards.
+func (tg *target) mkdir(lp string) error {
+	fi, err := tg.root.Lstat(lp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return local(tg.root.Mkdir(lp, 0o700))
+	case err != nil:
+		return local(err)
+	case fi.IsDir():
+		if fi.Mode().Perm()&0o700 != 0o700 {
+			return local(tg.root.Chmod(lp, fi.Mode()|0o700))
+		}
+		return nil
+	case !tg.overwrite:
+		return inTheWay(fi, "folder")
+	}
+	if err := tg.root.Remove(lp); err != nil {
+		return local(err)
+	}
+	return local(tg.root.Mkdir(lp, 0o700))
+}
+
+// symlink puts a symlink to n's target at lp, whose folder is checked.
+func (tg *target) symlink(lp string, n *vault.Node) error {
+	want := n.LinkTarget()
+	fi, err := tg.root.Lstat(lp)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := tg.root.Symlink(want, lp); err != nil {
+			return local(err)
+		}
+	case err != nil:
+		return local(err)
+	case fi.IsDir():
+		return inTheWay(fi, "symlink")
+	case fi.Mode()&fs.ModeSymlink != 0:
+		cur, err := tg.root.Readlink(lp)
+		if err != nil {
+			return local(err)
+		}
+		if cur == want {
+			break
+		}
+		if !tg.overwrite {
+			return ErrExists
+		}
+		if err := tg.replaceWithSymlink(lp, want); err != nil {
+			return err
+		}
+	case !tg.overwrite:
+		return inTheWay(fi, "symlink")
+	default:
+		if err := tg.replaceWithSymlink(lp, want); err != nil {
+			return err
+		}
+	}
+	return tg.lchtimes(lp, n)
+}
+
+// replaceWithSymlink replaces lp by a symlink in one step.
+func (tg *target) replaceWithSymlink(lp, want string) error {
+	tmp := filepath.Join(filepath.Dir(lp), tempName())
+	if err := tg.root.Symlink(want, tmp); err != nil {
+		return local(err)
+	}
+	if err := tg.root.Rename(tmp, lp); err != nil {
+		tg.root.Remove(tmp)
+		return local(err)
+	}
+	return nil
+}
+
+// finish gives the file or folder lp its mode and time. What cannot be set
+// is counted (attrsNotSet), not a failure: FAT and exFAT, the file systems
+// of most USB sticks, keep no permissions and refuse every chmod, another
+// user's existing folder refuses both, and the content is what the
+// restore is for.
+func (tg *target) finish(lp string, n *vault.Node) {
+	modeErr := tg.root.Chmod(lp, n.FileMode())
+	timeErr := tg.root.Chtimes(lp, n.MTime, n.MTime)
+	if modeErr != nil || timeErr != nil {
+		tg.attrsNotSet.Add(1)
+	}
+}
+
+// createTemp creates an empty file with a temporary name in folder dir.
+func (tg *target) createTemp(dir string) (*os.File, string, error) {
+	name := filepath.Join(dir, tempName())
+	f, err := tg.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	return f, name, local(err)
+}
+
+const tempPrefix, tempSuffix = ".tunesafe-", ".tmp"
+
+func tempName() string {
+	b := make([]byte, 6)
+	rand.Read(b)
+	return tempPrefix + hex.EncodeToString(b) + tempSuffix
+}
+
+func isTempName(name string) bool {
+	return len(name) == len(tempPrefix)+12+len(tempSuffix) &&
+		strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix)
+}
+
+// removeLeftovers deletes the temporary files an interrupted restore left
+// in folder dir (they never have a final name, so nothing refers to them).
+// One that cannot be removed is only clutter, and is left.
+func (tg *target) removeLeftovers(dir string) {
+	d, err := tg.root.Open(dir)
+	if err != nil {
+		return
+	}
+	names, _ := d.Readdirnames(-1)
+	d.Close()
+	for _, name := range names {
+		if isTempName(name) {
+			tg.root.Remove(filepath.Join(dir, name))
+		}
+	}
+}
