@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // fileConfig is the user's config file, written by init and editable by
@@ -95,11 +96,18 @@ func (a *app) saveConfig(c *fileConfig) error {
 
 // vaultLocation resolves --vault, $TUNESAFE_VAULT, then the config file.
 func (a *app) vaultLocation() (string, error) {
-	if a.vaultFlag != "" {
-		return a.vaultFlag, nil
+	loc := a.vaultFlag
+	if loc == "" {
+		loc = os.Getenv("TUNESAFE_VAULT")
 	}
-	if v := os.Getenv("TUNESAFE_VAULT"); v != "" {
-		return v, nil
+	if loc != "" {
+		// The config file's vault named again: its endpoint still applies.
+		if a.endpoint == "" && isS3(loc) {
+			if c, err := a.loadConfig(); err == nil && strings.TrimSuffix(c.Vault, "/") == strings.TrimSuffix(loc, "/") {
+				a.endpoint = c.Endpoint
+			}
+		}
+		return loc, nil
 	}
 	c, err := a.loadConfig()
 	if err != nil {
