@@ -238,7 +238,9 @@ func (r *run) warn(path string, err error) {
 	r.warnM.Lock()
 	r.res.Warnings = append(r.res.Warnings, Warning{Path: path, Err: err.Error()})
 	r.warnM.Unlock()
-	r.o.Logger.Warn("skipped", "path", path, "err", err)
+	// Info, not Warn: the warning is the caller's to report, from
+	// Result.Warnings (the CLI prints each once; the agent logs them).
+	r.o.Logger.Info("skipped", "path", path, "err", err)
 }
 
 // limitReached reports whether MaxTime or MaxUpload stops the pass.
