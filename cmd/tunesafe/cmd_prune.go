@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -54,8 +55,12 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 	} else {
 		lock, err = locks.Acquire(ctx, s.vault.Store(), locks.Prune)
 	}
-	if err != nil {
+	// A conflict, or --wait over with the conflict still there.
+	if errors.As(err, new(*locks.ConflictError)) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
 		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use --wait 2h")
+	}
+	if err != nil {
+		return fmt.Errorf("prune: %w", err)
 	}
 	defer lock.Release(ctx)
 	opts := prune.Options{DryRun: o.dryRun}

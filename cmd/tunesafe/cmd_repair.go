@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -66,7 +67,13 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	ctx = a.deleteReason(ctx, "repair")
 	lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
 	if err != nil {
-		return withHint(fmt.Errorf("repair: %w", err), "a repair needs the vault to itself; run it when the backup has finished")
+		err = fmt.Errorf("repair: %w", err)
+		// Only another command's lock means waiting; the rest (a
+		// read-only disk, a network failure) is classified as it is.
+		if errors.As(err, new(*locks.ConflictError)) {
+			return withHint(err, "a repair needs the vault to itself; run it when the backup has finished")
+		}
+		return err
 	}
 	defer lock.Release(ctx)
 	if err := s.log.Flush(ctx); err != nil {

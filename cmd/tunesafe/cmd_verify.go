@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -125,7 +126,13 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		ctx = a.deleteReason(ctx, "audit")
 		lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
 		if err != nil {
-			return withHint(fmt.Errorf("audit: %w", err), "an audit needs the vault to itself; run it when the backup has finished")
+			err = fmt.Errorf("audit: %w", err)
+			// Only another command's lock means waiting; the rest (a
+			// read-only disk, a network failure) is classified as it is.
+			if errors.As(err, new(*locks.ConflictError)) {
+				return withHint(err, "an audit needs the vault to itself; run it when the backup has finished")
+			}
+			return err
 		}
 		defer lock.Release(ctx)
 		if err := s.log.Flush(ctx); err != nil {
