@@ -2,13 +2,17 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 )
 
@@ -34,6 +38,11 @@ type app struct {
 	lim            *limits
 	cpuProfile     string
 	profile        *os.File
+	// given is the vault passphrase once a command has been given it.
+	given string
+	// started is set when the command line has been parsed and the
+	// command starts: an error before is a mistake in the command line.
+	started bool
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -57,8 +66,10 @@ where they stopped; every object is encrypted on your computer.`,
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return usagef("see 'tunesafe "+c.Name()+" --help'", "%v", err)
+		return usagef(helpHint(c), "%v", err)
 	})
+	// Cobra's own messages are one line, without "Did you mean" lines.
+	root.DisableSuggestions = true
 	pf := root.PersistentFlags()
 	pf.StringVar(&a.vaultFlag, "vault", "", "vault location: s3://bucket/prefix or a folder (default $TUNESAFE_VAULT, then the config file)")
 	pf.StringVar(&a.passphraseFile, "passphrase-file", "", "read the vault passphrase from this file (default $TUNESAFE_PASSPHRASE, then a prompt)")
@@ -73,6 +84,10 @@ where they stopped; every object is encrypted on your computer.`,
 	pf.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	pf.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		a.started = true
+		if err := a.checkGlobalFlags(cmd); err != nil {
+			return err
+		}
 		if a.cpuProfile != "" {
 			if err := a.startProfile(); err != nil {
 				return err
@@ -102,6 +117,73 @@ where they stopped; every object is encrypted on your computer.`,
 		a.estimateCommand(),
 	)
 	return root
+}
+
+// checkGlobalFlags checks what every command is given before it starts:
+// files named on the command line must exist, whether or not the command
+// ends up reading them.
+func (a *app) checkGlobalFlags(cmd *cobra.Command) error {
+	if err := checkPassphraseFile(a.passphraseFile, "--passphrase-file"); err != nil {
+		return err
+	}
+	// A missing config file at the default place is an empty config; one
+	// named with --config is a mistake, except for init, which writes it.
+	if a.configPath != "" && cmd.Name() != "init" {
+		if _, err := os.Stat(a.configPath); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				return usagef("check the path, or leave --config out for the default file", "config file %s does not exist", a.configPath)
+			}
+			return usagef("check the path given with --config", "config file %s: %v", a.configPath, err)
+		}
+	}
+	return checkNotNegative(cmd)
+}
+
+// checkNotNegative refuses a negative value for any numeric flag: no
+// count, size or duration of tunesafe's means anything below zero, and a
+// command reading "keep the last -1 snapshots" as "keep none" must never
+// run. Which values above zero make sense is each command's to check.
+func checkNotNegative(cmd *cobra.Command) error {
+	var err error
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		switch f.Value.Type() {
+		case "int", "int8", "int16", "int32", "int64", "float32", "float64", "duration":
+		default:
+			return
+		}
+		if err == nil && strings.HasPrefix(f.Value.String(), "-") {
+			err = usagef(helpHint(cmd), "--%s %s: must not be negative", f.Name, f.Value)
+		}
+	})
+	return err
+}
+
+// helpHint points at the help of the command c.
+func helpHint(c *cobra.Command) string {
+	if !c.HasParent() {
+		return "run 'tunesafe help' to list the commands"
+	}
+	path := strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ")
+	return "run 'tunesafe help " + path + "'"
+}
+
+// commandLineError makes an error cobra returned before the command
+// started (an unknown command, a wrong number of arguments) a usage error
+// with a hint at c's help.
+func commandLineError(c *cobra.Command, err error) error {
+	var ue *usageError
+	if errors.As(err, &ue) {
+		return err
+	}
+	if c == nil {
+		return usagef("run 'tunesafe help' to list the commands", "%v", err)
+	}
+	msg := err.Error()
+	if c.HasParent() && !strings.Contains(msg, c.CommandPath()) {
+		// "accepts at most 2 arg(s)" does not say which command.
+		msg = strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ") + ": " + msg
+	}
+	return usagef(helpHint(c), "%s", msg)
 }
 
 func (a *app) logger() *slog.Logger {

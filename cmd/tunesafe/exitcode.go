@@ -9,6 +9,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/store/folder"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -78,6 +79,7 @@ func classify(err error) (code int, msg, hint string) {
 	var rf *restore.FailedError
 	var te *auditlog.TamperError
 	var re *replicaError
+	var pe *folder.PermissionError
 	switch {
 	case errors.As(err, &we):
 		return exitWarnings, msg, ""
@@ -107,6 +109,13 @@ func classify(err error) (code int, msg, hint string) {
 		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
 	case errors.As(err, &rf):
 		return exitFailure, msg, or(hint, "files already restored correctly are skipped when you run restore again")
+	case errors.As(err, &pe):
+		// The cause is known: a hint written for the operation in
+		// general ("the audit needs the vault to itself") would mislead.
+		if pe.ReadOnlyDisk {
+			return exitFailure, msg, "the vault's disk is mounted read-only: restore, ls, snapshots and status work on it as it is; remount it read-write to back up or change the vault"
+		}
+		return exitFailure, msg, "check the permissions of the vault folder and its files (ls -l): backups and other changes need write permission, restore, ls, snapshots and status only read permission"
 	}
 	switch store.KindOf(err) {
 	case store.KindCredentials, store.KindAccessDenied:

@@ -29,11 +29,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	app := newApp(stdin, stdout, stderr)
-	cmd := app.rootCommand()
-	cmd.SetArgs(args)
-	err := cmd.ExecuteContext(ctx)
+	root := app.rootCommand()
+	root.SetArgs(args)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return exitOK
+	}
+	if !app.started {
+		// Cobra refused the command line before the command started.
+		err = commandLineError(cmd, err)
 	}
 	code, msg, hint := classify(err)
 	if code == exitWarnings {

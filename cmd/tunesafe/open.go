@@ -10,8 +10,6 @@ import (
 	"os"
 	"strings"
 
-	"golang.org/x/term"
-
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -59,62 +57,6 @@ func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.S
 	return folder.New(loc)
 }
 
-// passphrase returns the vault passphrase from $TUNESAFE_PASSPHRASE,
-// --passphrase-file, or a terminal prompt, in that order.
-func (a *app) passphrase(confirm bool) func() (string, error) {
-	return func() (string, error) {
-		if a.passphraseFile != "" {
-			b, err := os.ReadFile(a.passphraseFile)
-			if err != nil {
-				return "", usagef("", "passphrase file: %v", err)
-			}
-			p := strings.TrimRight(string(b), "\r\n")
-			if p == "" {
-				return "", usagef("", "passphrase file %s is empty", a.passphraseFile)
-			}
-			return p, nil
-		}
-		if p := os.Getenv("TUNESAFE_PASSPHRASE"); p != "" {
-			return p, nil
-		}
-		return a.promptPassphrase(confirm)
-	}
-}
-
-func (a *app) promptPassphrase(confirm bool) (string, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil || !term.IsTerminal(int(tty.Fd())) {
-		if tty != nil {
-			tty.Close()
-		}
-		return "", vault.ErrNeedPassphrase
-	}
-	defer tty.Close()
-	read := func(prompt string) (string, error) {
-		fmt.Fprint(tty, prompt)
-		b, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
-		return string(b), err
-	}
-	p, err := read("Vault passphrase: ")
-	if err != nil {
-		return "", err
-	}
-	if confirm {
-		if len(p) < 8 {
-			return "", usagef("a long phrase of several words is best", "the passphrase is too short (at least 8 characters)")
-		}
-		q, err := read("Repeat passphrase: ")
-		if err != nil {
-			return "", err
-		}
-		if p != q {
-			return "", usagef("", "the passphrases differ")
-		}
-	}
-	return p, nil
-}
-
 // session is an open vault with its log and cache.
 type session struct {
 	a     *app
@@ -130,6 +72,11 @@ type session struct {
 	// replicaOf names the original when the vault is a replica made by
 	// 'tunesafe copy': it is then only read.
 	replicaOf string
+	// readOnly says why the vault can only be read, when its folder
+	// refuses this user's writes (a disk mounted read-only, a share
+	// without write permission); nil when it can be written. Every write
+	// fails with it, and nothing is recorded in the log.
+	readOnly error
 }
 
 // Close publishes the log's pending records and closes the cache. A log
@@ -137,7 +84,14 @@ type session struct {
 // the next run.
 func (s *session) Close() {
 	if s.log != nil {
-		if err := s.log.Close(context.Background()); err != nil {
+		err := s.log.Close(context.Background())
+		if errors.Is(err, auditlog.ErrReadOnly) {
+			// Records of an earlier run, which a log opened
+			// read-only does not publish: the next command that can
+			// write does.
+			err = nil
+		}
+		if err != nil {
 			fmt.Fprintf(s.a.stderr, "tunesafe: warning: the vault's log could not be updated now (%v); it will be on the next run\n", err)
 		}
 	}
@@ -153,6 +107,10 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		return nil, err
 	}
 	backend, err := a.openBackend(ctx, loc, false)
+	if err != nil {
+		return nil, err
+	}
+	readOnly, err := writable(backend)
 	if err != nil {
 		return nil, err
 	}
@@ -189,14 +147,17 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if mr.err != nil {
 		return nil, mr.err
 	}
-	l, err := a.openLog(ctx, v, chain, key, replica)
+	l, err := a.openLog(ctx, v, chain, key, replica || readOnly != nil)
 	if err != nil {
 		return nil, err
 	}
 	// From here on every PUT and DELETE is recorded in the log.
 	var st store.Store = auditlog.Wrap(chain, l)
-	if replica {
+	switch {
+	case replica:
 		st = replicaStore{st, &replicaError{loc: loc, of: mark.Of}}
+	case readOnly != nil:
+		st = readOnlyStore{st, readOnly}
 	}
 	s, err := a.newSession(ctx, loc, key, v.WithStore(st), l)
 	if err != nil {
@@ -205,9 +166,38 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if replica {
 		s.replicaOf = mark.Of
 	}
+	s.readOnly = readOnly
 	s.raw = chain
 	return s, nil
 }
+
+// writable asks a store that can tell without writing (a folder) whether
+// this user may write to it, and returns why not: a *folder.PermissionError
+// as a store error, or nil. A vault that can only be read opens for
+// reading: restore, ls, snapshots and status work, and a write fails before
+// the log journals it. A store that cannot tell is taken as writable; its
+// writes fail by themselves if they must.
+func writable(backend store.Store) (readOnly, err error) {
+	w, ok := backend.(interface{ CheckWritable() error })
+	if !ok {
+		return nil, nil
+	}
+	err = w.CheckWritable()
+	if store.KindOf(err) == store.KindAccessDenied {
+		return err, nil
+	}
+	return nil, err
+}
+
+// readOnlyStore refuses every write with err, the reason the vault can
+// only be read.
+type readOnlyStore struct {
+	store.Store
+	err error
+}
+
+func (s readOnlyStore) Put(context.Context, string, []byte) error { return s.err }
+func (s readOnlyStore) Delete(context.Context, string) error      { return s.err }
 
 // newSession opens the cache of v at its location, by the location's state
 // key (stateKey), and returns the session. It takes over l.

@@ -92,8 +92,8 @@ type signedCheckpoint struct {
 // Open opens the log of the vault in opts.Store, creating it if the vault
 // has none. It verifies the vault's checkpoint against the last one this
 // computer verified (a *TamperError if they are inconsistent), catches up
-// with records another computer added, and publishes what a crashed run
-// left in the local journal.
+// with records another computer added, and publishes what an earlier run
+// left in the local journal if the vault accepts it now (see open.go).
 func Open(ctx context.Context, opts Options) (*Log, error) {
 	if opts.Store == nil || opts.Verifier == nil || opts.StateDir == "" {
 		return nil, errors.New("auditlog: Open needs a Store, a Verifier and a StateDir")
@@ -150,10 +150,7 @@ func (l *Log) start(ctx context.Context) error {
 	recovered := len(l.ready)
 	l.mu.Unlock()
 	if recovered > 0 {
-		if l.signer == nil {
-			return fmt.Errorf("%w: the journal holds %d unpublished records", ErrReadOnly, recovered)
-		}
-		return l.flushLocked(ctx)
+		return l.startRecovered(ctx) // open.go
 	}
 	if _, err := l.sync(ctx, nil); err != nil {
 		return err

@@ -27,7 +27,7 @@ func classify(err error) error {
 	case isErrno(err, diskFull...):
 		return store.Permanent(store.KindDiskFull, err)
 	case errors.Is(err, fs.ErrPermission), isErrno(err, syscall.EROFS):
-		return store.Permanent(store.KindAccessDenied, err)
+		return store.Permanent(store.KindAccessDenied, &PermissionError{ReadOnlyDisk: isErrno(err, syscall.EROFS), Err: err})
 	case isErrno(err, syscall.ENOTDIR, syscall.EISDIR, syscall.ENAMETOOLONG):
 		return store.Permanent(store.KindInvalid, err)
 	case isErrno(err, unreachable...):
@@ -36,6 +36,23 @@ func classify(err error) error {
 	}
 	return store.Permanent("", err)
 }
+
+// PermissionError is the filesystem refusing this user an operation on the
+// vault's folder: the folder or one of its files does not give the
+// permission, or the disk is mounted read-only. It is wrapped as a
+// store.Permanent(store.KindAccessDenied) error, like an S3 access denial,
+// so that retry logic treats both alike; it exists so that the user is told
+// about folder permissions or a read-only disk, never about storage
+// credentials.
+type PermissionError struct {
+	// ReadOnlyDisk is true when the filesystem is mounted read-only
+	// (EROFS): no permission change lets anyone write there.
+	ReadOnlyDisk bool
+	Err          error
+}
+
+func (e *PermissionError) Error() string { return e.Err.Error() }
+func (e *PermissionError) Unwrap() error { return e.Err }
 
 // unreachable are the errnos a network filesystem (NFS, SMB) reports when
 // its server is out of reach.

@@ -19,7 +19,8 @@
 // files inside the directory are not objects.
 //
 // Errors. A full disk is store.Permanent(store.KindDiskFull), a permission
-// problem store.Permanent(store.KindAccessDenied), network-filesystem
+// problem or a disk mounted read-only store.Permanent(store.KindAccessDenied)
+// around a *PermissionError (CheckWritable asks in advance), network-filesystem
 // timeouts are store.Transient(store.KindUnreachable); missing keys satisfy
 // errors.Is(err, fs.ErrNotExist).
 package folder

@@ -1,0 +1,164 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/term"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+// Where passphrases come from. The vault's passphrase: --passphrase-file,
+// then $TUNESAFE_PASSPHRASE, then a prompt on the terminal. The new one
+// of 'passwd': --new-passphrase-file, then $TUNESAFE_NEW_PASSPHRASE, then
+// a prompt; never the current one's sources, or a passwd run without a new
+// passphrase would "change" it to itself.
+//
+// A new passphrase (init, a backup that creates an encrypted vault, passwd)
+// must have minPassphrase characters, whatever its source. An existing
+// vault opens with the passphrase it has, however short.
+
+// minPassphrase is the least number of characters of a new passphrase.
+const minPassphrase = 8
+
+const newPassphraseHint = "a long phrase of several words is best; a vault that exists keeps opening with the passphrase it has"
+
+// passphrase returns the function that gives the vault passphrase; confirm
+// means a new one: the prompt asks twice, and every source must give at
+// least minPassphrase characters. The passphrase given is remembered in
+// a.given (passwd compares the new one with it).
+func (a *app) passphrase(confirm bool) func() (string, error) {
+	return func() (string, error) {
+		p, source, err := a.passphraseFrom(a.passphraseFile, "TUNESAFE_PASSPHRASE", "Vault passphrase: ", confirm)
+		if err != nil {
+			return "", err
+		}
+		if confirm {
+			if err := checkNewPassphrase(p, source); err != nil {
+				return "", err
+			}
+		}
+		a.given = p
+		return p, nil
+	}
+}
+
+// passphraseFrom reads a passphrase from file, else from the environment
+// variable env, else from the terminal with prompt, and says which it was.
+func (a *app) passphraseFrom(file, env, prompt string, confirm bool) (p, source string, err error) {
+	if file != "" {
+		p, err := readPassphraseFile(file, "--passphrase-file")
+		return p, "--passphrase-file " + file, err
+	}
+	if p := os.Getenv(env); p != "" {
+		return p, "$" + env, nil
+	}
+	p, err = a.promptPassphrase(prompt, confirm)
+	return p, "the prompt", err
+}
+
+// readPassphraseFile returns the content of the passphrase file given with
+// flag, without its final line break.
+func readPassphraseFile(file, flag string) (string, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return "", passphraseFileError(file, flag, err)
+	}
+	p := strings.TrimRight(string(b), "\r\n")
+	if p == "" {
+		return "", usagef("", "%s %s is empty", flag, file)
+	}
+	return p, nil
+}
+
+// checkPassphraseFile fails when the file given with flag cannot be read,
+// before a command starts: a command that reads it only when it must
+// decrypt something would otherwise ignore a mistyped path until then.
+func checkPassphraseFile(file, flag string) error {
+	if file == "" {
+		return nil
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return passphraseFileError(file, flag, err)
+	}
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil {
+		return passphraseFileError(file, flag, err)
+	} else if fi.IsDir() {
+		return usagef("give the file that holds the passphrase", "%s %s is a folder", flag, file)
+	}
+	return nil
+}
+
+func passphraseFileError(file, flag string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return usagef("check the path given with "+flag, "%s %s does not exist", flag, file)
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return usagef("check the path given with "+flag+", and that you may read the file", "%s %s: %v", flag, file, err)
+}
+
+// checkNewPassphrase applies the rules for a new passphrase to p, which
+// came from source ("$TUNESAFE_PASSPHRASE", "--passphrase-file F", "the
+// prompt").
+func checkNewPassphrase(p, source string) error {
+	if n := utf8.RuneCountInString(p); n < minPassphrase {
+		return usagef(newPassphraseHint, "a new passphrase needs at least %d characters; the one from %s has %d", minPassphrase, source, n)
+	}
+	return nil
+}
+
+// haveTerminal reports whether a prompt can be shown.
+func haveTerminal() bool {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil {
+		return false
+	}
+	defer tty.Close()
+	return term.IsTerminal(int(tty.Fd()))
+}
+
+// promptPassphrase asks on the terminal; confirm asks twice, for a new
+// passphrase. Without a terminal it returns vault.ErrNeedPassphrase.
+func (a *app) promptPassphrase(prompt string, confirm bool) (string, error) {
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil || !term.IsTerminal(int(tty.Fd())) {
+		if tty != nil {
+			tty.Close()
+		}
+		return "", vault.ErrNeedPassphrase
+	}
+	defer tty.Close()
+	read := func(prompt string) (string, error) {
+		fmt.Fprint(tty, prompt)
+		b, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		return string(b), err
+	}
+	p, err := read(prompt)
+	if err != nil {
+		return "", err
+	}
+	if confirm {
+		if err := checkNewPassphrase(p, "the prompt"); err != nil {
+			return "", err
+		}
+		q, err := read("Repeat passphrase: ")
+		if err != nil {
+			return "", err
+		}
+		if p != q {
+			return "", usagef("", "the passphrases differ")
+		}
+	}
+	return p, nil
+}
