@@ -112,6 +112,18 @@ func TestAuditClassifies(t *testing.T) {
 			if code, _ := audit("--deep"); code != 0 {
 				t.Fatalf("clean vault, deep: exit %d", code)
 			}
+			// verify says how it checked: a quick check on S3 compares
+			// the provider's checksums and downloads nothing.
+			how := `\(provider checksums; nothing downloaded\)`
+			if tg.name == "folder" {
+				how = `\(sizes only; nothing downloaded\)`
+			}
+			if code, stdout, stderr := run("verify"); code != 0 || !regexpMatch(`(?m)^checked \d+ objects `+how+` in `, stdout) {
+				t.Errorf("quick verify: exit %d\n%s%s", code, stdout, stderr)
+			}
+			if code, stdout, stderr := run("verify", "--deep"); code != 0 || !regexpMatch(`(?m)^checked \d+ objects \([1-9]\d* downloaded and hashed, \d`, stdout) {
+				t.Errorf("deep verify: exit %d\n%s%s", code, stdout, stderr)
+			}
 
 			raw := tg.raw(t)
 			ctx := context.Background()

@@ -82,6 +82,9 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if o.uploaders < 1 || o.readers < 1 {
 		return usagef("", "--uploaders and --readers must be at least 1")
 	}
+	if o.checkpointEvery < time.Minute {
+		return usagef("checkpoints cost a snapshot each; every 10m to 1h suits long backups", "--checkpoint-every must be at least 1m")
+	}
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
@@ -267,15 +270,15 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 			what = "checkpoint"
 		}
 		a.printf("%s %s saved\n", what, short(res.SnapshotID))
-		a.printf("files: %d new, %d changed, %d unchanged; %d folders", res.FilesNew, res.FilesChanged, res.FilesUnchanged, res.Dirs)
+		a.printf("files: %d new, %d changed, %d unchanged; %s", res.FilesNew, res.FilesChanged, res.FilesUnchanged, plural(res.Dirs, "folder", "folders"))
 		if res.Excluded > 0 {
 			a.printf("; %d excluded", res.Excluded)
 		}
 		a.printf("\n")
-		a.printf("read %s, uploaded %s in %d blobs and %d trees, in %s\n",
-			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), res.BlobsUploaded, res.TreesUploaded, res.Duration.Round(time.Millisecond))
+		a.printf("read %s, uploaded %s in %s and %s, in %s\n",
+			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), plural(res.BlobsUploaded, "blob", "blobs"), plural(res.TreesUploaded, "tree", "trees"), res.Duration.Round(time.Millisecond))
 		if res.Partial {
-			a.printf("stopped: %s; %d files (%s) remain: run backup again to continue\n", res.StopReason, res.FilesRemaining, bytesize.Format(res.BytesRemaining))
+			a.printf("stopped: %s; %s (%s) to go: run backup again to continue\n", res.StopReason, plural(res.FilesRemaining, "file", "files"), bytesize.Format(res.BytesRemaining))
 		}
 		if kept != nil {
 			a.printRetain(kept)
@@ -285,7 +288,7 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		}
 	}
 	if n := len(res.Warnings); n > 0 {
-		fmt.Fprintf(a.stderr, "tunesafe: backup completed with %d warnings\n", n)
+		fmt.Fprintf(a.stderr, "tunesafe: backup completed with %s\n", plural(n, "warning", "warnings"))
 		return &warningsError{n: n}
 	}
 	return nil

@@ -143,7 +143,7 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		}
 	}
 	if problems > 0 {
-		return withHint(&integrityError{msg: fmt.Sprintf("%d objects of the vault are lost or damaged and were not copied; the replica's log was left behind", problems)},
+		return withHint(&integrityError{msg: fmt.Sprintf("%s not copied: lost or damaged in the vault; the replica's log was left behind", plural(problems, "object", "objects"))},
 			"run 'tunesafe audit' and 'tunesafe repair' on the vault, then copy again")
 	}
 	return retainErr
@@ -277,7 +277,7 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	case err != nil:
 		res.retainErr = withHint(fmt.Errorf("the copy is complete, but extending the Object Lock retention of the replica's objects failed: %w", err), retainHint(err))
 	case res.Retain != nil && res.Retain.Missing > 0:
-		res.retainErr = fmt.Errorf("the replica lacks what its snapshots need: %s", missingMessage(res.Retain))
+		res.retainErr = fmt.Errorf("the replica is incomplete: %s", missingMessage(res.Retain))
 	}
 	return res, nil
 }
@@ -342,7 +342,7 @@ func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool
 			_, msg, _ := classify(res.retainErr)
 			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + msg + " (the next backup tries again; or run 'tunesafe copy')"})
 		case len(res.Problems) > 0:
-			ws = append(ws, backup.Warning{Path: t.To, Err: fmt.Sprintf("copy: %d objects of the vault are lost or damaged and were not copied: run 'tunesafe audit' and 'tunesafe repair'", len(res.Problems))})
+			ws = append(ws, backup.Warning{Path: t.To, Err: fmt.Sprintf("copy: %s not copied, lost or damaged in the vault: run 'tunesafe audit' and 'tunesafe repair'", plural(len(res.Problems), "object", "objects"))})
 		}
 	}
 	return ws, nil
@@ -394,21 +394,21 @@ type copyReport struct {
 
 func (a *app) printCopy(r copyReport) {
 	res := r.Result
-	a.printf("copied %d objects (%s) to %s in %s; %d were already there\n",
-		res.Copied, bytesize.Format(res.CopiedBytes), r.To, (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond), res.Present)
+	a.printf("copied %s (%s) to %s in %s; %s already there\n",
+		plural(res.Copied, "object", "objects"), bytesize.Format(res.CopiedBytes), r.To, (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond), plural(res.Present, "was", "were"))
 	if res.Deleted > 0 || len(res.NotDeleted) > 0 {
-		a.printf("deleted %d objects pruned from the vault", res.Deleted)
+		a.printf("deleted %s pruned from the vault", plural(res.Deleted, "object", "objects"))
 		if n := len(res.NotDeleted); n > 0 {
 			a.printf("; %d could not be deleted (Object Lock?), for example %s", n, res.NotDeleted[0])
 		}
 		a.printf("\n")
 	}
 	if res.Foreign > 0 {
-		a.printf("left alone: %d objects in the replica that the vault's log does not know\n", res.Foreign)
+		a.printf("left alone: %s in the replica that the vault's log does not know\n", plural(res.Foreign, "object", "objects"))
 	}
 	switch {
 	case res.Complete:
-		a.printf("the replica is complete: its log has the vault's %d records\n", res.Records)
+		a.printf("the replica is complete: its log has the vault's %s\n", plural(res.Records, "record", "records"))
 	case len(res.Pending) > 0:
 		a.printf("the vault was in use (%s): the replica's log stays at record %d; copy again when the other command has finished\n",
 			strings.TrimPrefix(res.Pending[0].Key, "locks/"), res.Records)
@@ -440,7 +440,7 @@ func (a *app) showCopyProgress(disabled bool) (func(vaultcopy.Progress), func())
 		}
 		sink.show(map[string]any{"objects_total": p.TotalObjects, "objects_done": p.Objects,
 			"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)},
-			fmt.Sprintf("[copy] %d/%d objects  %s/%s  %s/s  ETA %s", p.Objects, p.TotalObjects,
+			fmt.Sprintf("[copy] %d/%s  %s/%s  %s/s  ETA %s", p.Objects, plural(p.TotalObjects, "object", "objects"),
 				bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes), bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec)))
 	}
 	return show, sink.clear

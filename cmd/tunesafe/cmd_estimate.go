@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,7 +94,7 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 	if o.provider != "" {
 		name, err := providerName(o.provider)
 		if err != nil {
-			return usagef("one of aws-s3, b2, wasabi, r2", "--provider: %v", err)
+			return usagef("leave --provider out to compare them all", "--provider: %v", err)
 		}
 		providers = []string{name}
 	}
@@ -130,15 +129,15 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 		if err != nil {
 			return err
 		}
-		rep.Costs = append(rep.Costs, estimateCost{Provider: displayProvider(name), Title: p.Title,
+		rep.Costs = append(rep.Costs, estimateCost{Provider: p.Name, Title: p.Title,
 			StoragePerMonth: c.StoragePerMonth, FirstUpload: c.FirstUpload, FullRestore: c.FullRestore, Notes: c.Notes})
 	}
 	if a.json {
 		return a.printJSON(rep)
 	}
-	a.printf("files:  %d in %d folders", t.Files, t.Dirs)
+	a.printf("files:  %d in %s", t.Files, plural(t.Dirs, "folder", "folders"))
 	if t.Symlinks > 0 || t.Skipped > 0 {
-		a.printf(" (%d symbolic links, %d skipped)", t.Symlinks, t.Skipped)
+		a.printf(" (%s, %d skipped)", plural(t.Symlinks, "symbolic link", "symbolic links"), t.Skipped)
 	}
 	if t.Excluded > 0 {
 		a.printf("; %d excluded", t.Excluded)
@@ -146,13 +145,13 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 	a.printf("\nsize:   %s (%s)\n", decimalSize(t.Bytes), bytesize.Format(t.Bytes))
 	a.printf("upload: %s at %s/s = %.1f nights of %d hours\n", uploadTime(d), decimalSize(rate), nights, estimate.NightHours)
 	a.printf("        %s; payload only, the wire adds a few per cent\n", rep.Formula)
-	a.printf("\nmonthly cost of %s in about %d objects, at list prices of %s (US$):\n", decimalSize(t.Bytes), rep.Objects, estimate.PricesAsOf)
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PROVIDER\tSTORAGE/MONTH\tFIRST UPLOAD\tFULL RESTORE\tNOTES")
+	a.printf("\nmonthly cost of %s in about %s, at list prices of %s (US$):\n", decimalSize(t.Bytes), plural(rep.Objects, "object", "objects"), estimate.PricesAsOf)
+	tab := newTable(a.stdout)
+	tab.row("PROVIDER", "STORAGE/MONTH", "FIRST UPLOAD", "FULL RESTORE", "NOTES")
 	for _, c := range rep.Costs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Provider, dollars(c.StoragePerMonth), dollars(c.FirstUpload), dollars(c.FullRestore), strings.Join(c.Notes, "; "))
+		tab.row(c.Provider, dollars(c.StoragePerMonth), dollars(c.FirstUpload), dollars(c.FullRestore), strings.Join(c.Notes, "; "))
 	}
-	return tw.Flush()
+	return tab.flush()
 }
 
 // estimateObjects guesses how many objects a vault of these files holds:
@@ -189,7 +188,7 @@ func parseRate(s string) (int64, error) {
 func providerName(s string) (string, error) {
 	switch strings.ToLower(s) {
 	case "aws-s3", "aws", "s3", "amazon":
-		return "s3", nil
+		return "aws-s3", nil
 	case "b2", "backblaze", "backblaze-b2":
 		return "b2", nil
 	case "r2", "cloudflare", "cloudflare-r2":
@@ -197,13 +196,6 @@ func providerName(s string) (string, error) {
 	}
 	p, err := estimate.Lookup(s)
 	return p.Name, err
-}
-
-func displayProvider(name string) string {
-	if name == "s3" {
-		return "aws-s3"
-	}
-	return name
 }
 
 // decimalSize prints bytes with a decimal prefix ("23.4 GB"), as

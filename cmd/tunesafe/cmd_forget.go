@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -114,20 +113,30 @@ func (a *app) runForget(ctx context.Context, ids []string, o forgetOptions) erro
 			return err
 		}
 	} else {
-		tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-		for i, d := range decisions {
-			verdict := "remove"
-			if d.Keep {
-				verdict = "keep: " + strings.Join(d.Reasons, ", ")
+		if len(decisions) > 0 {
+			t := newTable(a.stdout)
+			t.row("ID", "TIME", "HOST", "PATHS", "DECISION")
+			for i, d := range decisions {
+				sn := all[i]
+				id := short(sn.ID.String())
+				if sn.Partial {
+					id += " (checkpoint)"
+				}
+				verdict := "remove"
+				if d.Keep {
+					verdict = "keep: " + strings.Join(d.Reasons, ", ")
+				}
+				t.row(id, sn.Time.Local().Format(snapshotTime), sn.Host, strings.Join(sn.Paths, ", "), verdict)
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t\n", short(all[i].ID.String()), all[i].Time.Local().Format("2006-01-02 15:04"), verdict)
+			if err := t.flush(); err != nil {
+				return err
+			}
 		}
-		tw.Flush()
 		verb := "removed"
 		if o.dryRun {
 			verb = "would remove"
 		}
-		a.printf("%s %d of %d snapshots\n", verb, len(remove), len(all))
+		a.printf("%s %d of %s\n", verb, len(remove), plural(len(all), "snapshot", "snapshots"))
 	}
 	if o.prune && !o.dryRun {
 		return a.pruneSession(ctx, s, pruneOptions{})

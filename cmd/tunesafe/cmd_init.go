@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 
@@ -100,7 +101,7 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 		a.printf("keep your passphrase safe: without it nobody, not even Tunesafe, can read the backups\n")
 	}
 	if lock != nil {
-		a.printf("every object is locked (S3 Object Lock, %s) for %d days after its upload\n", lock.Mode, lock.Days)
+		a.printf("every object is locked (S3 Object Lock, %s) for %s after its upload\n", lock.Mode, plural(lock.Days, "day", "days"))
 	}
 	if previous != "" {
 		a.printf("this is now the default vault, instead of %s (init --no-default keeps the default)\n", previous)
@@ -139,6 +140,10 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID(), ObjectLock: lock}
 	if encrypt {
 		p, err := a.passphrase(true)()
+		if errors.Is(err, vault.ErrNeedPassphrase) {
+			return nil, withHint(&newVaultPassphraseError{loc},
+				"set TUNESAFE_PASSPHRASE or pass --passphrase-file FILE (or run in a terminal to be asked); --no-encrypt makes a vault without encryption")
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -170,6 +175,17 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 	s.raw = chain
 	return s, nil
 }
+
+// newVaultPassphraseError: no passphrase for the vault about to be made at
+// loc. It is a vault.ErrNeedPassphrase, for its exit code; its message does
+// not speak of a vault that does not exist yet.
+type newVaultPassphraseError struct{ loc string }
+
+func (e *newVaultPassphraseError) Error() string {
+	return "a passphrase is needed to create an encrypted vault at " + e.loc
+}
+
+func (e *newVaultPassphraseError) Unwrap() error { return vault.ErrNeedPassphrase }
 
 // rememberVault makes loc the default vault, with the endpoint in use, and
 // returns the default it replaces ("" when none or the same).

@@ -96,9 +96,11 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 	}
 	a.reportKept(kept, o.dryRun)
 	if o.dryRun {
-		a.printf("would delete %d unreferenced objects (%s); %d snapshots keep %d objects\n", res.Unreferenced, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
+		a.printf("would delete %s (%s); %s kept for %s\n", plural(res.Unreferenced, "unreferenced object", "unreferenced objects"), bytesize.Format(res.BytesFreed),
+			plural(res.Referenced, "object", "objects"), plural(res.Snapshots, "snapshot", "snapshots"))
 		return err
 	}
-	a.printf("deleted %d unreferenced objects, %s freed; %d snapshots keep %d objects\n", res.Deleted, bytesize.Format(res.BytesFreed), res.Snapshots, res.Referenced)
+	a.printf("deleted %s, %s freed; %s kept for %s\n", plural(res.Deleted, "unreferenced object", "unreferenced objects"), bytesize.Format(res.BytesFreed),
+		plural(res.Referenced, "object", "objects"), plural(res.Snapshots, "snapshot", "snapshots"))
 	return err
 }

@@ -100,7 +100,7 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	})
 	if err != nil {
 		if res != nil && len(res.Repaired) > 0 && !o.dryRun {
-			fmt.Fprintf(a.stderr, "tunesafe: repaired %d objects before the error\n", len(res.Repaired))
+			fmt.Fprintf(a.stderr, "tunesafe: repaired %s before the error\n", plural(len(res.Repaired), "object", "objects"))
 		}
 		return err
 	}
@@ -128,7 +128,7 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		a.printRepair(rep, res)
 	}
 	if n := len(res.Unrepaired); n > 0 {
-		return withHint(&integrityError{msg: fmt.Sprintf("%d of %d lost or corrupted objects cannot be repaired from this computer", n, res.Damaged)},
+		return withHint(&integrityError{msg: fmt.Sprintf("%d of %s cannot be repaired from this computer", n, plural(res.Damaged, "lost or corrupted object", "lost or corrupted objects"))},
 			"each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'")
 	}
 	return nil
@@ -164,7 +164,7 @@ func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {
 	for _, k := range res.Unreadable {
 		a.printf("unreadable %s: the files below it were not looked for\n", k)
 	}
-	a.printf("%s %d of %d lost or corrupted objects (%s) from the %s audit", verb, len(res.Repaired), res.Damaged, bytesize.Format(total), rep.Mode)
+	a.printf("%s %d of %s (%s) from the %s audit", verb, len(res.Repaired), plural(res.Damaged, "lost or corrupted object", "lost or corrupted objects"), bytesize.Format(total), rep.Mode)
 	if n := len(res.Unrepaired); n > 0 {
 		a.printf("; %d cannot be repaired", n)
 	}

@@ -78,6 +78,9 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	if len(patterns) > 0 && !o.sel.empty() {
 		return usagef("", "give either path patterns or --playlist/--artist/--album, not both")
 	}
+	if o.workers < 1 {
+		return usagef("", "--workers must be at least 1")
+	}
 	if err := restore.CheckPatterns(patterns); err != nil {
 		return usagef("", "%v", err)
 	}
@@ -106,6 +109,9 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 			a.warnMissing(notStored)
 		}
 		if len(set) == 0 {
+			if len(tracks) == 1 {
+				return errors.New("the selected track has no file in the snapshot")
+			}
 			return fmt.Errorf("none of the %d selected tracks has a file in the snapshot", len(tracks))
 		}
 		opts.Select = func(rel string, _ *vault.Node) bool { return set[rel] }
@@ -135,10 +141,10 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 				fmt.Fprintf(a.stderr, "tunesafe: not restored: %s: %s\n", f.Path, f.Err)
 			}
 		}
-		a.printf("restored %d files (%d already correct), %s, from snapshot %s into %s in %s\n",
-			res.Restored, res.Unchanged, bytesize.Format(res.Bytes), short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
+		a.printf("restored %s (%d already correct), %s, from snapshot %s into %s in %s\n",
+			plural(res.Restored, "file", "files"), res.Unchanged, bytesize.Format(res.Bytes), short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
 		if res.AttrsNotSet > 0 {
-			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %d files and folders could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", res.AttrsNotSet, o.to)
+			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %s could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", plural(res.AttrsNotSet, "file or folder", "files and folders"), o.to)
 		}
 	}
 	return err

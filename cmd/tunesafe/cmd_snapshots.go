@@ -2,9 +2,8 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +21,9 @@ func (a *app) snapshotsCommand() *cobra.Command {
 		},
 	}
 }
+
+// snapshotTime is how the snapshot tables show a snapshot's time.
+const snapshotTime = "2006-01-02 15:04:05"
 
 type snapshotJSON struct {
 	ID      string    `json:"id"`
@@ -48,7 +50,11 @@ func (a *app) runSnapshots(ctx context.Context) error {
 	if a.json {
 		out := make([]snapshotJSON, 0, len(all))
 		for _, sn := range all {
-			out = append(out, snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: sn.Paths,
+			paths := sn.Paths
+			if paths == nil {
+				paths = []string{} // a list, even when empty
+			}
+			out = append(out, snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
 				Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()})
 		}
 		return a.printJSON(out)
@@ -57,15 +63,15 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		a.printf("no snapshots yet\n")
 		return nil
 	}
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tTIME\tHOST\tPATHS\tFILES\tSIZE\t")
+	t := newTable(a.stdout)
+	t.row("ID", "TIME", "HOST", "PATHS", "FILES", "SIZE")
 	for _, sn := range all {
 		id := short(sn.ID.String())
 		if sn.Partial {
 			id += " (checkpoint)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t\n", id, sn.Time.Local().Format("2006-01-02 15:04:05"), sn.Host,
-			strings.Join(sn.Paths, ", "), sn.Stats.Files, bytesize.Format(sn.Stats.Bytes))
+		t.row(id, sn.Time.Local().Format(snapshotTime), sn.Host,
+			strings.Join(sn.Paths, ", "), strconv.FormatInt(sn.Stats.Files, 10), bytesize.Format(sn.Stats.Bytes))
 	}
-	return tw.Flush()
+	return t.flush()
 }

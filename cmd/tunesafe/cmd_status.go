@@ -288,7 +288,7 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 		if p.Partial {
 			what = "checkpoint"
 		}
-		row("protected", "%d files, %s (%s %s of %s)", p.Files, bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time))
+		row("protected", "%s, %s (%s %s of %s)", plural(p.Files, "file", "files"), bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time))
 	} else if r.Agent.Running {
 		row("protected", "not known until the agent's first pass")
 	} else {
@@ -296,8 +296,8 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 	}
 
 	if p := r.Pass; p != nil {
-		line := fmt.Sprintf("%s since %s: %d/%d files, read %s of %s, uploaded %s", or(p.Phase, "starting"), stamp(p.Started),
-			p.FilesDone, p.FilesTotal, bytesize.Format(p.BytesRead), bytesize.Format(p.BytesToRead), bytesize.Format(p.BytesUploaded))
+		line := fmt.Sprintf("%s since %s: %d/%s, read %s of %s, uploaded %s", or(p.Phase, "starting"), stamp(p.Started),
+			p.FilesDone, plural(p.FilesTotal, "file", "files"), bytesize.Format(p.BytesRead), bytesize.Format(p.BytesToRead), bytesize.Format(p.BytesUploaded))
 		if !p.Deadline.IsZero() {
 			line += "; stops at " + stamp(p.Deadline)
 		}
@@ -312,9 +312,9 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 	case rem.Files == 0 && rem.Bytes == 0:
 		row("remaining", "nothing")
 	case r.RemainingEstimated:
-		row("remaining", "about %d files, %s (the folders now, less the checkpoint)", rem.Files, bytesize.Format(rem.Bytes))
+		row("remaining", "about %s, %s (the folders now, less the checkpoint)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
 	default:
-		row("remaining", "%d files, %s", rem.Files, bytesize.Format(rem.Bytes))
+		row("remaining", "%s, %s", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
 	}
 
 	if r.Rate > 0 {
@@ -353,10 +353,7 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 		row("next pass", "%s", stamp(r.NextPass))
 	}
 	if l := r.ObjectLock; l != nil {
-		policy := fmt.Sprintf("%s, %d days", l.Mode, l.Days)
-		if l.Days == 1 {
-			policy = l.Mode + ", 1 day"
-		}
+		policy := l.Mode + ", " + plural(l.Days, "day", "days")
 		switch {
 		case l.LastPass.IsZero():
 			row("object lock", "%s; retention not checked from this computer yet (the next backup does, or 'tunesafe retain')", policy)
@@ -379,9 +376,9 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 		case c.Error != "":
 			row("copy", "%s: the copy of %s did not finish: %s", c.To, stamp(c.Time), c.Error)
 		case !c.Complete:
-			row("copy", "%s: the copy of %s left %d objects behind (lost or damaged in the vault): run 'tunesafe audit'", c.To, stamp(c.Time), c.Problems)
+			row("copy", "%s: the copy of %s left %s behind (lost or damaged in the vault): run 'tunesafe audit'", c.To, stamp(c.Time), plural(c.Problems, "object", "objects"))
 		default:
-			row("copy", "%s: up to date as of %s (%d log records)", c.To, stamp(c.Time), c.Records)
+			row("copy", "%s: up to date as of %s (%s)", c.To, stamp(c.Time), plural(c.Records, "log record", "log records"))
 		}
 	}
 	return tw.Flush()

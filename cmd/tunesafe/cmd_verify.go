@@ -119,10 +119,11 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		return err
 	}
 	defer s.Close()
-	if s.replicaOf == "" {
-		// A replica is only read: it takes no lock and records nothing
-		// (a copy running meanwhile may show objects it has not yet
-		// logged as foreign).
+	if s.replicaOf == "" && s.readOnly == nil {
+		// A replica, and a vault on a disk this computer cannot write,
+		// are only read: no lock is taken and nothing recorded (a copy
+		// running meanwhile may show objects it has not yet logged as
+		// foreign).
 		ctx = a.deleteReason(ctx, "audit")
 		lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
 		if err != nil {
@@ -159,7 +160,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 			return err
 		}
 	} else {
-		a.printf("checked %d objects (%d downloaded and hashed, %s) in %s\n", rep.Objects, rep.Hashed, bytesize.Format(rep.Bytes), time.Since(start).Round(time.Millisecond))
+		a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedHow(rep), time.Since(start).Round(time.Millisecond))
 		c := rep.Counts
 		a.printf("intact %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
 	}
@@ -171,7 +172,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		a.printStats(sum)
 	}
 	if n := rep.Failures(); n > 0 || !rep.Complete {
-		return &integrityError{msg: fmt.Sprintf("%d objects lost, corrupted or tampered with", n)}
+		return &integrityError{msg: fmt.Sprintf("%s lost, corrupted or tampered with", plural(n, "object", "objects"))}
 	}
 	return nil
 }
@@ -190,10 +191,10 @@ func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), fu
 			return
 		}
 		perSec := r.add(p.Bytes)
-		line := fmt.Sprintf("[verify] %d/%d objects", p.Objects, p.TotalObjects)
+		line := fmt.Sprintf("[verify] %d/%s", p.Objects, plural(p.TotalObjects, "object", "objects"))
 		switch {
 		case p.TotalObjects == 0:
-			line = fmt.Sprintf("[verify] reading the log: %d records", p.Records)
+			line = fmt.Sprintf("[verify] reading the log: %s", plural(p.Records, "record", "records"))
 		case p.TotalBytes > 0:
 			line += fmt.Sprintf("  %s/%s downloaded  %s/s  ETA %s", bytesize.Format(p.Bytes), bytesize.Format(p.TotalBytes),
 				bytesize.Format(int64(perSec)), eta(p.TotalBytes-p.Bytes, perSec))
@@ -205,11 +206,27 @@ func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), fu
 	return show, sink.clear
 }
 
+// checkedHow says how a verify checked the objects: what it downloaded and
+// hashed (deep and sampled checks), and what it compared with the
+// provider's checksums without downloading.
+func checkedHow(rep auditlog.Report) string {
+	byProvider := rep.Hashed - rep.Downloaded // a download is hashed once, whatever the provider says
+	switch {
+	case rep.Downloaded > 0 && byProvider > 0:
+		return fmt.Sprintf("%d downloaded and hashed, %s; %d more by the provider's checksums", rep.Downloaded, bytesize.Format(rep.Bytes), byProvider)
+	case rep.Downloaded > 0:
+		return fmt.Sprintf("%d downloaded and hashed, %s", rep.Downloaded, bytesize.Format(rep.Bytes))
+	case byProvider > 0:
+		return "provider checksums; nothing downloaded"
+	}
+	return "sizes only; nothing downloaded"
+}
+
 // printStats shows the vault's durability record from its log.
 func (a *app) printStats(s auditlog.Summary) {
-	a.printf("durability record since %s (%d log records)\n", s.Since.Local().Format("2006-01-02"), s.Checkpoint.Size)
+	a.printf("durability record since %s (%s)\n", s.Since.Local().Format("2006-01-02"), plural(s.Checkpoint.Size, "log record", "log records"))
 	a.printf("  writes %d, deletes %d, failed requests %d, snapshots %d\n", s.Puts, s.Deletes, s.Failed, s.Snapshots)
-	a.printf("  verify runs %d: %d objects and %s checked, %d failures found\n", s.VerifyRuns, s.Objects, bytesize.Format(s.Bytes), s.Failures)
+	a.printf("  verify runs %d: %s and %s checked, %s found\n", s.VerifyRuns, plural(s.Objects, "object", "objects"), bytesize.Format(s.Bytes), plural(s.Failures, "failure", "failures"))
 	if !s.LastVerify.IsZero() {
 		a.printf("  last verify %s", s.LastVerify.Local().Format("2006-01-02 15:04"))
 		if !s.LastFailure.IsZero() {

@@ -152,7 +152,7 @@ func integrityWarnings(loc string, rep *auditlog.Report, err error) []backup.War
 		return []backup.Warning{{Path: loc, Err: fmt.Sprintf("integrity check: %v (the next pass tries again; or run 'tunesafe verify')", err)}}
 	}
 	if rep != nil && rep.Failures() > 0 {
-		return []backup.Warning{{Path: loc, Err: fmt.Sprintf("integrity check: %d objects lost, corrupted or tampered with: run 'tunesafe audit' to see which and whose fault, then 'tunesafe repair'", rep.Failures())}}
+		return []backup.Warning{{Path: loc, Err: fmt.Sprintf("integrity check: %s lost, corrupted or tampered with: run 'tunesafe audit' to see which and whose fault, then 'tunesafe repair'", plural(rep.Failures(), "object", "objects"))}}
 	}
 	return nil
 }
@@ -166,12 +166,12 @@ func integrityLine(i *agent.Integrity, every time.Duration) string {
 	if i == nil {
 		return "not checked from this computer yet; " + schedule + ", or run 'tunesafe verify'"
 	}
-	what := fmt.Sprintf("%d objects checked %s (%s)", i.Objects, stamp(i.Time), i.Mode)
+	what := fmt.Sprintf("%s checked %s (%s)", plural(i.Objects, "object", "objects"), stamp(i.Time), i.Mode)
 	switch {
 	case i.Problems > 0:
-		return fmt.Sprintf("%d objects lost, corrupted or tampered with (%s): run 'tunesafe audit'", i.Problems, what)
+		return fmt.Sprintf("%s lost, corrupted or tampered with (%s): run 'tunesafe audit'", plural(i.Problems, "object", "objects"), what)
 	case i.Foreign > 0:
-		return fmt.Sprintf("%s: nothing lost; %d objects Tunesafe did not write ('tunesafe audit' lists them); %s", what, i.Foreign, schedule)
+		return fmt.Sprintf("%s: nothing lost; %s Tunesafe did not write ('tunesafe audit' lists them); %s", what, plural(i.Foreign, "object", "objects"), schedule)
 	}
 	return fmt.Sprintf("%s: nothing lost or damaged; %s", what, schedule)
 }

@@ -120,14 +120,14 @@ func TestAgentChecksIntegrity(t *testing.T) {
 	if exitCode(err) != exitWarnings {
 		t.Fatalf("a pass whose check found a lost blob: exit %d (%v), want %d\n%s", exitCode(err), err, exitWarnings, stderr)
 	}
-	if !strings.Contains(stderr, "integrity check: 1 objects lost, corrupted or tampered with: run 'tunesafe audit'") {
+	if !strings.Contains(stderr, "integrity check: 1 object lost, corrupted or tampered with: run 'tunesafe audit'") {
 		t.Fatalf("no warning of the lost blob:\n%s", stderr)
 	}
 	if i := e.agentStatus().Integrity; i == nil || i.Problems != 1 || !i.Time.Equal(t3.UTC()) {
 		t.Fatalf("status integrity %+v", i)
 	}
 	stdout, _, err := e.run(t3, "status")
-	if err != nil || !regexpMatch(`(?m)^integrity: +1 objects lost, corrupted or tampered with \(\d+ objects checked .*\(quick\)\): run 'tunesafe audit'$`, stdout) {
+	if err != nil || !regexpMatch(`(?m)^integrity: +1 object lost, corrupted or tampered with \(\d+ objects checked .*\(quick\)\): run 'tunesafe audit'$`, stdout) {
 		t.Fatalf("status: %v\n%s", err, stdout)
 	}
 

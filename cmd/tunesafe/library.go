@@ -123,7 +123,7 @@ func (a *app) warnMissing(missing []library.Track) {
 		}
 		names = append(names, fmt.Sprintf("%q (%s)", t.Name, library.NativePath(t.Path)))
 	}
-	fmt.Fprintf(a.stderr, "tunesafe: warning: %d tracks in your library have no file: %s\n", len(missing), strings.Join(names, ", "))
+	fmt.Fprintf(a.stderr, "tunesafe: warning: no file for %s in your library: %s\n", plural(len(missing), "track", "tracks"), strings.Join(names, ", "))
 }
 
 func contains(s []int, v int) bool {
@@ -234,7 +234,7 @@ func pathsOf(view *library.View, ts []library.Track) (map[string]bool, []library
 }
 
 func playlistNames(view *library.View) []string {
-	var names []string
+	names := []string{} // a list in JSON, even when empty
 	for _, p := range view.Library.Playlists {
 		if p.Master {
 			continue

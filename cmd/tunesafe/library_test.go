@@ -63,7 +63,7 @@ func TestLibraryBackupAndRestoreByPlaylist(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("backup: exit %d\n%s", code, stderr)
 	}
-	if !strings.Contains(stderr, "1 tracks in your library have no file") || !strings.Contains(stderr, missingName) {
+	if !strings.Contains(stderr, "no file for 1 track in your library") || !strings.Contains(stderr, missingName) {
 		t.Fatalf("no warning about the missing track:\n%s", stderr)
 	}
 	// Every track file plus the XML and the .itl.

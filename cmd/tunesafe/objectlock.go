@@ -136,5 +136,5 @@ func (a *app) reportKept(kept []prune.Retained, dryRun bool) {
 		}
 		a.printf("%s %s until %s by Object Lock\n", verb, r.Key, r.Until.Local().Format(time.DateTime))
 	}
-	a.printf("%s %d unreferenced objects still under Object Lock retention; a later prune deletes them\n", verb, len(kept))
+	a.printf("%s %s still under Object Lock retention; a later prune deletes them\n", verb, plural(len(kept), "unreferenced object", "unreferenced objects"))
 }

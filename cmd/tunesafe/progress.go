@@ -109,11 +109,25 @@ func (r *rate) add(n int64) float64 {
 	return float64(n-first.n) / dt
 }
 
+// eta is the time remaining bytes take at perSec, or "-" when either is
+// unknown (zero).
 func eta(remaining int64, perSec float64) string {
 	if perSec <= 0 || remaining <= 0 {
 		return "-"
 	}
 	return time.Duration(float64(remaining) / perSec * float64(time.Second)).Round(time.Second).String()
+}
+
+// backupRate is the rate at which a backup gets through the bytes it has
+// still to read: the read rate, or, while reading waits for the uploads
+// (on a slow line the window lets one blob at a time be in flight, so
+// reads come in bursts minutes apart), the upload rate, which then paces
+// it.
+func backupRate(read, upload float64) float64 {
+	if read > 0 {
+		return read
+	}
+	return upload
 }
 
 // showBackupProgress draws a status line on a terminal, or emits JSON
@@ -137,9 +151,9 @@ func (a *app) showBackupProgress(p *backup.Progress, disabled bool) func() {
 			"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
 			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": p.BytesToRead.Load(), "bytes_read": read,
 			"bytes_uploaded": up, "upload_rate": int64(ur), "read_rate": int64(rr), "warnings": p.Warnings.Load(),
-		}, fmt.Sprintf("[%s] %d/%d files  read %s/%s  up %s  %s/s  ETA %s",
-			p.PhaseName(), p.FilesDone.Load(), p.FilesTotal.Load(), bytesize.Format(read), bytesize.Format(p.BytesToRead.Load()),
-			bytesize.Format(up), bytesize.Format(int64(ur)), eta(p.BytesToRead.Load()-read, rr)))
+		}, fmt.Sprintf("[%s] %d/%s  read %s/%s  up %s  %s/s  ETA %s",
+			p.PhaseName(), p.FilesDone.Load(), plural(p.FilesTotal.Load(), "file", "files"), bytesize.Format(read), bytesize.Format(p.BytesToRead.Load()),
+			bytesize.Format(up), bytesize.Format(int64(ur)), eta(p.BytesToRead.Load()-read, backupRate(rr, ur))))
 	})
 }
 
@@ -159,7 +173,7 @@ func (a *app) showRestoreProgress(p *restore.Progress, disabled bool) func() {
 		perSec := r.add(done)
 		sink.show(map[string]any{"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
 			"bytes_total": p.BytesTotal.Load(), "bytes_done": done, "rate": int64(perSec)},
-			fmt.Sprintf("%d/%d files  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), p.FilesTotal.Load(),
+			fmt.Sprintf("%d/%s  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), plural(p.FilesTotal.Load(), "file", "files"),
 				bytesize.Format(done), bytesize.Format(p.BytesTotal.Load()), bytesize.Format(int64(perSec)), eta(p.BytesTotal.Load()-done, perSec)))
 	})
 }
@@ -175,8 +189,8 @@ func (a *app) showRetainProgress(p *retain.Progress, disabled bool) func() {
 			sink.clear()
 			return
 		}
-		line := fmt.Sprintf("[retain] %d/%d objects  checked %d  extended %d  failed %d",
-			p.Done.Load(), p.Total.Load(), p.Checked.Load(), p.Extended.Load(), p.Failed.Load())
+		line := fmt.Sprintf("[retain] %d/%s  checked %d  extended %d  failed %d",
+			p.Done.Load(), plural(p.Total.Load(), "object", "objects"), p.Checked.Load(), p.Extended.Load(), p.Failed.Load())
 		if p.Phase() == retain.PhaseListing {
 			line = "[retain] reading the snapshots' trees"
 		}

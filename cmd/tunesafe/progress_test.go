@@ -56,3 +56,24 @@ func TestProgressSink(t *testing.T) {
 		t.Fatalf("terminal output %q, want %q", got, want)
 	}
 }
+
+// TestETA: an ETA is shown whenever the rate and the bytes remaining are
+// known; a backup whose reads wait for a slow upload goes at the upload
+// rate.
+func TestETA(t *testing.T) {
+	for _, c := range []struct {
+		remaining int64
+		perSec    float64
+		want      string
+	}{{1000, 10, "1m40s"}, {1000, 0, "-"}, {0, 10, "-"}, {-5, 10, "-"}} {
+		if got := eta(c.remaining, c.perSec); got != c.want {
+			t.Errorf("eta(%d, %v) = %q, want %q", c.remaining, c.perSec, got, c.want)
+		}
+	}
+	if got := eta(36_000*60, backupRate(0, 36_000)); got != "1m0s" {
+		t.Errorf("backup waiting for its uploads: ETA %q, want 1m0s", got)
+	}
+	if got := backupRate(50, 10); got != 50 {
+		t.Errorf("backupRate(50, 10) = %v, want the read rate", got)
+	}
+}

@@ -161,7 +161,7 @@ func retainWarnings(loc string, res *retain.Result, err error) []backup.Warning 
 }
 
 func missingMessage(res *retain.Result) string {
-	return fmt.Sprintf("%d objects the snapshots need are missing from the storage (%s)", res.Missing, listKeys(res.MissingKeys, res.Missing))
+	return fmt.Sprintf("the snapshots need %s missing from the storage (%s)", plural(res.Missing, "object", "objects"), listKeys(res.MissingKeys, res.Missing))
 }
 
 // listKeys names a few keys of n.
@@ -180,9 +180,9 @@ func (a *app) printRetain(res *retain.Result) {
 	if res.DryRun {
 		extended, is = "would extend", "would be"
 	}
-	a.printf("Object Lock: checked the retention of %d of %d needed objects (%d known to be retained long enough)\n", res.Checked, res.Needed, res.Cached)
+	a.printf("Object Lock: checked the retention of %d of %s (%d known to be retained long enough)\n", res.Checked, plural(res.Needed, "needed object", "needed objects"), res.Cached)
 	if res.Extended > 0 {
-		a.printf("Object Lock: %s %d objects until %s\n", extended, res.Extended, when(res.ExtendedUntil))
+		a.printf("Object Lock: %s %s until %s\n", extended, plural(res.Extended, "object", "objects"), when(res.ExtendedUntil))
 	}
 	if res.Failed == 0 && res.Missing == 0 && !res.RetainedUntil.IsZero() {
 		a.printf("Object Lock: every needed object %s retained until at least %s\n", is, when(res.RetainedUntil))

@@ -194,7 +194,7 @@ func TestRetainCommand(t *testing.T) {
 			// extended to a day from now, the forgotten one is not.
 			start := time.Now()
 			code, stdout, stderr = run("retain", "--recheck")
-			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 objects until ") || !strings.Contains(stdout, "every needed object is retained until at least ") {
+			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 object until ") || !strings.Contains(stdout, "every needed object is retained until at least ") {
 				t.Fatalf("retain --recheck: exit %d\n%s%s", code, stdout, stderr)
 			}
 			if u := retainedUntil(needed); u.Before(start.Add(24*time.Hour).Truncate(time.Second)) || u.After(time.Now().Add(24*time.Hour+time.Second)) {
@@ -219,7 +219,7 @@ func TestRetainCommand(t *testing.T) {
 				t.Fatal(err)
 			}
 			code, _, stderr = run("retain", "--recheck")
-			if code != exitIntegrity || !strings.Contains(stderr, "1 objects the snapshots need are missing from the storage ("+strings.TrimPrefix(needed, "vault/")+")") {
+			if code != exitIntegrity || !strings.Contains(stderr, "the snapshots need 1 object missing from the storage ("+strings.TrimPrefix(needed, "vault/")+")") {
 				t.Fatalf("retain with a hidden blob: exit %d\n%s", code, stderr)
 			}
 			if code, stdout, stderr := run("status"); code != 0 || !strings.Contains(stdout, "found objects missing or not extended: run 'tunesafe retain'") {
@@ -309,7 +309,7 @@ func TestRetainReplica(t *testing.T) {
 			}
 			start := time.Now()
 			code, stdout, stderr = run("retain", "--vault", replica, "--recheck")
-			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 objects until ") {
+			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 object until ") {
 				t.Fatalf("retain on the replica: exit %d\n%s%s", code, stdout, stderr)
 			}
 			if u := retainedUntil(blob); u.Before(start.Add(24 * time.Hour).Truncate(time.Second)) {

@@ -279,6 +279,9 @@ func (c *comparison) run(ctx context.Context) error {
 				if v.hashed {
 					c.rep.Hashed++
 				}
+				if v.downloaded {
+					c.rep.Downloaded++
+				}
 				switch {
 				case v.absent:
 					c.rep.absent(info.Key, k)
@@ -334,7 +337,9 @@ type verdict struct {
 	finding *Finding // nil when intact (or absent)
 	absent  bool     // gone by the time it was read
 	hashed  bool     // its content hash was compared
-	bytes   int64    // downloaded
+	// downloaded: its content was read and hashed, bytes of it.
+	downloaded bool
+	bytes      int64
 }
 
 // check classifies an object the listing shows, with a Stat for its
@@ -399,7 +404,7 @@ func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (v
 		if err != nil {
 			return v, fmt.Errorf("auditlog: %w", err)
 		}
-		v.hashed = true
+		v.hashed, v.downloaded = true, true
 		got.Size, got.SHA256 = n, hex.EncodeToString(sum[:])
 		if !match(func(c content) bool { return c.sum == sum && c.size == n }) {
 			return corrupted("content differs")

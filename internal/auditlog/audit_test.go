@@ -167,8 +167,8 @@ func TestAuditSampleRotates(t *testing.T) {
 		if rep.Sample == nil || rep.Sample.Buckets != 3 || rep.Sample.Bucket != uint64(run%3) {
 			t.Fatalf("run %d: sample %+v", run, rep.Sample)
 		}
-		if rep.Hashed != int64(len(rec.keys)) || !rep.Clean() {
-			t.Fatalf("run %d: hashed %d, downloaded %d", run, rep.Hashed, len(rec.keys))
+		if rep.Hashed != int64(len(rec.keys)) || rep.Downloaded != int64(len(rec.keys)) || !rep.Clean() {
+			t.Fatalf("run %d: hashed %d, counted %d downloads, downloaded %d", run, rep.Hashed, rep.Downloaded, len(rec.keys))
 		}
 		if run < 3 {
 			for _, k := range rec.keys {
@@ -183,6 +183,34 @@ func TestAuditSampleRotates(t *testing.T) {
 		if c != 1 {
 			t.Errorf("%s downloaded %d times", k, c)
 		}
+	}
+}
+
+// TestAuditCountsDownloads: a quick audit compares the provider's
+// checksums and downloads nothing; a sampled one downloads its share, and
+// Downloaded counts exactly what it read, not every hash compared.
+func TestAuditCountsDownloads(t *testing.T) {
+	f := newFixture(t)
+	l := f.open()
+	s := Wrap(f.store, l)
+	const n = 30
+	for i := range n {
+		put(t, s, fmt.Sprintf("blobs/%d", i), fmt.Sprint("data ", i))
+	}
+	rec := &getRecorder{Store: &listNoSumStore{Store: f.mem}}
+	quick, err := Audit(t.Context(), l, rec, AuditOptions{Checksums: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if quick.Hashed < n || quick.Downloaded != 0 || quick.Bytes != 0 || len(rec.keys) != 0 {
+		t.Fatalf("quick audit: hashed %d, downloaded %d (%d bytes), %d GETs", quick.Hashed, quick.Downloaded, quick.Bytes, len(rec.keys))
+	}
+	sampled, err := Audit(t.Context(), l, rec, AuditOptions{Checksums: true, Sample: 0.1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sampled.Downloaded != int64(len(rec.keys)) || sampled.Downloaded >= sampled.Hashed || sampled.Hashed < n {
+		t.Fatalf("sampled audit: hashed %d, downloaded %d, %d GETs", sampled.Hashed, sampled.Downloaded, len(rec.keys))
 	}
 }
 

@@ -88,9 +88,14 @@ type Report struct {
 	Checkpoint Checkpoint `json:"checkpoint"`
 	Records    int64      `json:"records"` // log records replayed
 	Objects    int64      `json:"objects"` // keys examined: present or expected
-	Hashed     int64      `json:"hashed"`  // objects whose content hash was compared
-	Bytes      int64      `json:"bytes"`   // bytes downloaded and hashed
-	Counts     Counts     `json:"counts"`
+	// Hashed counts the objects whose content hash was compared: the
+	// provider's checksum, or the hash of the content downloaded.
+	Hashed int64 `json:"hashed"`
+	// Downloaded counts the objects downloaded and hashed (deep and
+	// sampled audits), Bytes their bytes.
+	Downloaded int64  `json:"downloaded"`
+	Bytes      int64  `json:"bytes"`
+	Counts     Counts `json:"counts"`
 	// Findings, ordered tampered, lost, corrupted, foreign,
 	// deleted-by-user, then by key.
 	Findings []Finding `json:"findings"`
@@ -142,7 +147,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("Audit of %s (%s) at %s\n", r.Vault, mode, r.Time.Format(time.DateTime+" MST"))
 	p("Log %s: %d records, root %s\n", r.Checkpoint.Origin, r.Checkpoint.Size, r.Checkpoint.Hash)
-	p("Examined %d objects, compared %d content hashes, read %d bytes.\n", r.Objects, r.Hashed, r.Bytes)
+	p("Objects examined: %d; content hashes compared: %d; downloaded: %d (%d bytes).\n", r.Objects, r.Hashed, r.Downloaded, r.Bytes)
 	if !r.Complete {
 		p("THE LOG IS INCONSISTENT: objects were not classified.\n")
 	}

@@ -124,7 +124,7 @@ type Result struct {
 	FilesRemaining int64         `json:"files_remaining"`
 	BytesRemaining int64         `json:"bytes_remaining"`
 	Duration       time.Duration `json:"duration_ns"`
-	Warnings       []Warning     `json:"warnings"`
+	Warnings       []Warning     `json:"warnings"` // never nil, so an empty list in JSON
 }
 
 // ErrLimit is returned inside the engine when MaxTime or MaxUpload is hit.
@@ -151,7 +151,7 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget)}
+	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{Warnings: []Warning{}}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget)}
 	err := r.ensureKnown(ctx)
 	if err != nil {
 		return nil, err

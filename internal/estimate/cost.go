@@ -9,7 +9,7 @@ import (
 
 // Provider holds one provider's list prices, in US dollars; see prices.go.
 type Provider struct {
-	Name  string // what Monthly takes: "s3", "b2", "wasabi", "r2"
+	Name  string // what Monthly takes: "aws-s3", "b2", "wasabi", "r2"
 	Title string // for people
 
 	StorageGBMonth float64 // per GB stored for a month
@@ -64,7 +64,7 @@ func Providers() []string {
 	return names
 }
 
-// Lookup returns the prices of a provider by name ("s3", "b2", "wasabi",
+// Lookup returns the prices of a provider by name ("aws-s3", "b2", "wasabi",
 // "r2"; case is ignored).
 func Lookup(name string) (Provider, error) {
 	p, ok := providers[strings.ToLower(name)]

@@ -19,7 +19,7 @@ func TestMonthly(t *testing.T) {
 		// objects. B2 differs from the research's $3.00, which left out
 		// the 10 GB free; B2's restore is the 47,500 GETs beyond the
 		// day's 2,500 free ($0.019, "about $0.02" there).
-		{"s3 500 GB", "s3", 500 * gb, 50_000, 11.50, 0.25, 36.02, "the first 100 GB downloaded"},
+		{"s3 500 GB", "aws-s3", 500 * gb, 50_000, 11.50, 0.25, 36.02, "the first 100 GB downloaded"},
 		{"b2 500 GB", "b2", 500 * gb, 50_000, 2.94, 0, 0.019, "3× the amount stored"},
 		{"wasabi 500 GB", "wasabi", 500 * gb, 50_000, 6.99, 0, 0, "at least 1000 GB"},
 		{"r2 500 GB", "r2", 500 * gb, 50_000, 7.35, 0, 0, "downloads are free"},
@@ -27,9 +27,9 @@ func TestMonthly(t *testing.T) {
 		{"wasabi 2 TB", "wasabi", 2000 * gb, 1, 13.98, 0, 0, "billed for 90 days"},
 		{"r2 within the free tier", "r2", 5 * gb, 1000, 0, 0, 0, "first 10 GB"},
 		{"r2 beyond the free requests", "r2", 100 * gb, 3_000_000, 1.35, 9.0, 0, ""},
-		{"s3 restore across egress tiers", "s3", 20_000 * gb, 0, 460, 0, 891 + 850, ""},
-		{"s3 restore under the free egress", "s3", 50 * gb, 0, 1.15, 0, 0, ""},
-		{"case is ignored", "S3", gb, 1000, 0.023, 0.005, 0.0004, ""},
+		{"s3 restore across egress tiers", "aws-s3", 20_000 * gb, 0, 460, 0, 891 + 850, ""},
+		{"s3 restore under the free egress", "aws-s3", 50 * gb, 0, 1.15, 0, 0, ""},
+		{"case is ignored", "AWS-S3", gb, 1000, 0.023, 0.005, 0.0004, ""},
 		{"empty", "b2", 0, 0, 0, 0, 0, ""},
 	} {
 		c, err := Monthly(tc.provider, tc.bytes, tc.objects)
@@ -48,10 +48,10 @@ func TestMonthly(t *testing.T) {
 }
 
 func TestMonthlyErrors(t *testing.T) {
-	if _, err := Monthly("glacier", 1, 1); err == nil || !strings.Contains(err.Error(), "known: b2, r2, s3, wasabi") {
+	if _, err := Monthly("glacier", 1, 1); err == nil || !strings.Contains(err.Error(), "known: aws-s3, b2, r2, wasabi") {
 		t.Errorf("unknown provider: %v", err)
 	}
-	if _, err := Monthly("s3", -1, 0); err == nil {
+	if _, err := Monthly("aws-s3", -1, 0); err == nil {
 		t.Error("negative size accepted")
 	}
 }

@@ -18,8 +18,8 @@ const bytesPerGB = 1e9
 
 // providers is the price table, by the name Monthly takes.
 var providers = map[string]Provider{
-	"s3": {
-		Name:           "s3",
+	"aws-s3": {
+		Name:           "aws-s3",
 		Title:          "AWS S3 Standard (us-east-1)",
 		StorageGBMonth: 0.023, // first 50 TB; lower tiers above were not confirmed
 		PutPer1000:     0.005, // PUT, COPY, POST, LIST

@@ -2,6 +2,7 @@ package estimate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -35,7 +36,7 @@ func Scan(ctx context.Context, paths []string, x *exclude.Set) (Totals, error) {
 	var t Totals
 	for _, p := range paths {
 		if _, err := os.Lstat(p); err != nil {
-			return t, fmt.Errorf("cannot back up %s: %w", p, err)
+			return t, cannotRead(p, err)
 		}
 		root, err := filepath.Abs(p)
 		if err != nil {
@@ -47,7 +48,7 @@ func Scan(ctx context.Context, paths []string, x *exclude.Set) (Totals, error) {
 			}
 			if err != nil {
 				if path == root {
-					return fmt.Errorf("cannot back up %s: %w", p, err)
+					return cannotRead(p, err)
 				}
 				t.Skipped++ // a directory that cannot be listed
 				if d != nil && d.IsDir() {
@@ -92,4 +93,14 @@ func Scan(ctx context.Context, paths []string, x *exclude.Set) (Totals, error) {
 		}
 	}
 	return t, nil
+}
+
+// cannotRead is the error for a path given to Scan that cannot be read.
+// The path is named once: an *fs.PathError would repeat it.
+func cannotRead(p string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("cannot read %s: %w", p, err)
 }

@@ -61,8 +61,8 @@ type Options struct {
 // Result says what was repaired and what could not be, sorted by key.
 type Result struct {
 	Damaged    int          `json:"damaged"`
-	Repaired   []Repaired   `json:"repaired"`
-	Unrepaired []Unrepaired `json:"unrepaired"`
+	Repaired   []Repaired   `json:"repaired"`   // never nil, so an empty list in JSON
+	Unrepaired []Unrepaired `json:"unrepaired"` // never nil
 	// Unreadable names the snapshots and trees that could not be read:
 	// the files below them could not be looked for.
 	Unreadable []string `json:"unreadable,omitempty"`
@@ -138,7 +138,7 @@ type candidate struct {
 // (other than an unreadable snapshot or tree) stops the repair and is
 // returned with what was done until then.
 func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Result, error) {
-	res := &Result{Damaged: len(damaged), DryRun: o.DryRun}
+	res := &Result{Damaged: len(damaged), DryRun: o.DryRun, Repaired: []Repaired{}, Unrepaired: []Unrepaired{}}
 	blobs := map[vault.ID]*blobState{}
 	for _, d := range damaged {
 		if id, ok := blobID(d.Key); ok {

@@ -3,6 +3,7 @@ package repair_test
 import (
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"math/rand/v2"
@@ -447,3 +448,19 @@ type failingPuts struct {
 }
 
 func (s failingPuts) Put(context.Context, string, []byte) error { return s.err }
+
+// Nothing to repair is empty lists in JSON, not nulls.
+func TestRepairNothingJSON(t *testing.T) {
+	f := newFixture(t, true)
+	res, err := repair.Run(t.Context(), f.vault, nil, f.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"damaged":0,"repaired":[],"unrepaired":[],"dry_run":false}`; string(b) != want {
+		t.Errorf("JSON %s, want %s", b, want)
+	}
+}

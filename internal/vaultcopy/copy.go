@@ -118,12 +118,15 @@ type Options struct {
 	SourceName string
 	// Workers is the number of objects copied at once (default 8).
 	Workers int
-	// Progress, if set, is called after every object copied, from any
-	// goroutine but never concurrently.
+	// Progress, if set, is called after every object copied or found not
+	// to need copying, from any goroutine but never concurrently.
 	Progress func(Progress)
 }
 
-// Progress counts the objects and bytes of this run.
+// Progress counts the objects and bytes of this run. Objects never exceeds
+// TotalObjects: what turns out not to need copying (already in the
+// replica, or lost or damaged in the source) leaves the totals, and when
+// the run ends the two are equal.
 type Progress struct {
 	Objects, Bytes           int64 // copied so far
 	TotalObjects, TotalBytes int64 // to copy in this run
@@ -228,6 +231,10 @@ type item struct {
 	verify bool
 }
 
+// size is the item's size in the planned totals: the first the log
+// allows.
+func (it item) size() int64 { return it.want.Contents[0].Size }
+
 // survey lists the replica and checks that it is this vault's replica, or
 // empty.
 func (c *copier) survey(ctx context.Context) error {
@@ -328,11 +335,15 @@ func (c *copier) plan(ctx context.Context) error {
 			c.res.Foreign++
 		}
 	}
+	if _, there := c.dest[configKey]; !there {
+		c.progress.TotalObjects++ // copyConfig copies it
+		c.progress.TotalBytes += int64(len(c.config))
+	}
 	for _, p := range c.phases {
 		slices.SortFunc(p, func(a, b item) int { return strings.Compare(a.key, b.key) })
 		for _, it := range p {
 			c.progress.TotalObjects++
-			c.progress.TotalBytes += it.want.Contents[0].Size
+			c.progress.TotalBytes += it.size()
 		}
 	}
 	slices.Sort(c.gone)
@@ -353,7 +364,7 @@ func (c *copier) copyConfig(ctx context.Context) error {
 	if err := c.o.Dest.Put(ctx, configKey, c.config); err != nil {
 		return fmt.Errorf("write %s in %s: %w", configKey, c.o.Dest, err)
 	}
-	c.copied(int64(len(c.config)))
+	c.copied(int64(len(c.config)), int64(len(c.config)))
 	return nil
 }
 
@@ -412,18 +423,20 @@ func (c *copier) copyOne(ctx context.Context, it item) error {
 		if !it.want.AbsentOK {
 			c.problem(it.key, "missing")
 		}
+		c.skipped(it)
 		return nil
 	case err != nil:
 		return fmt.Errorf("read %s: %w", it.key, err)
 	}
 	if !it.want.Matches(int64(len(data)), sha256.Sum256(data)) {
 		c.problem(it.key, "differs")
+		c.skipped(it)
 		return nil
 	}
 	if err := c.o.Dest.Put(ctx, it.key, data); err != nil {
 		return fmt.Errorf("write %s in %s: %w", it.key, c.o.Dest, err)
 	}
-	c.copied(int64(len(data)))
+	c.copied(int64(len(data)), it.size())
 	return nil
 }
 
@@ -455,9 +468,8 @@ func (c *copier) destMatches(ctx context.Context, it item) (bool, error) {
 	}
 	c.mu.Lock()
 	c.res.Present++
-	c.progress.TotalObjects--
-	c.progress.TotalBytes -= info.Size
 	c.mu.Unlock()
+	c.skipped(it)
 	return true, nil
 }
 
@@ -473,13 +485,32 @@ func (c *copier) problem(key, kind string) {
 	c.res.Problems = append(c.res.Problems, Problem{key, kind})
 }
 
-func (c *copier) copied(n int64) {
+// copied counts an object of n bytes written to the replica, planned in
+// the totals at planned bytes (n differs when the log allows the object
+// more than one size).
+func (c *copier) copied(n, planned int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.res.Copied++
 	c.res.CopiedBytes += n
 	c.progress.Objects++
 	c.progress.Bytes += n
+	c.progress.TotalBytes += n - planned
+	c.report()
+}
+
+// skipped takes an item that needs no copy, or cannot be copied, out of
+// the totals.
+func (c *copier) skipped(it item) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.progress.TotalObjects--
+	c.progress.TotalBytes -= it.size()
+	c.report()
+}
+
+// report passes the progress on; the caller holds mu.
+func (c *copier) report() {
 	if c.o.Progress != nil {
 		c.o.Progress(c.progress)
 	}

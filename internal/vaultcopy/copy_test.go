@@ -255,6 +255,48 @@ func TestCopyDoesNotSpreadDamage(t *testing.T) {
 	auditReplica(t, dest)
 }
 
+// TestCopyProgress: the objects copied never exceed the total, the
+// vault's tunesafe.json included, and the last report has them equal, also
+// when damaged objects and objects already in the replica leave the total.
+func TestCopyProgress(t *testing.T) {
+	src := newSource(t, "v1")
+	src.content("a", 6)
+	ctx := t.Context()
+	dest := new(memstore.Store)
+	copyWithProgress := func(what string) (vaultcopy.Result, vaultcopy.Progress) {
+		t.Helper()
+		var last vaultcopy.Progress
+		reports := 0
+		res, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: src.raw, SourceName: src.raw.String(), Dest: dest, Log: src.log, Workers: 3,
+			Progress: func(p vaultcopy.Progress) {
+				reports++
+				if p.Objects > p.TotalObjects || p.Bytes > p.TotalBytes || p.Objects < last.Objects {
+					t.Errorf("%s: progress %+v after %+v", what, p, last)
+				}
+				last = p
+			}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reports > 0 && (last.Objects != last.TotalObjects || last.Bytes != last.TotalBytes || last.Objects != res.Copied || last.Bytes != res.CopiedBytes) {
+			t.Errorf("%s: last progress %+v, result %+v", what, last, res)
+		}
+		return res, last
+	}
+
+	good := objects(t, src.raw)
+	src.raw.Put(ctx, "blobs/01/a-1", []byte("bit rot")) // behind the log's back
+	src.raw.Delete(ctx, "blobs/02/a-2")
+	if res, last := copyWithProgress("first copy, damaged"); res.Copied == 0 || len(res.Problems) != 2 || last.TotalObjects != res.Copied {
+		t.Fatalf("first copy: %+v, progress %+v", res, last)
+	}
+	src.raw.Put(ctx, "blobs/01/a-1", good["blobs/01/a-1"])
+	src.raw.Put(ctx, "blobs/02/a-2", good["blobs/02/a-2"])
+	if res, last := copyWithProgress("copy after repair"); res.Copied != 2 || last.TotalObjects != 2 {
+		t.Fatalf("copy after repair: %+v, progress %+v", res, last)
+	}
+}
+
 // TestCopyRefuses: a destination holding another vault, unrelated objects,
 // or a replica written to directly is refused, untouched.
 func TestCopyRefuses(t *testing.T) {
