@@ -30,9 +30,11 @@
 // is sent (Begin), gets its outcome when the operation returns (Done), and
 // reaches the vault in batches (Flush): one immutable entries object, then
 // a new checkpoint. A run killed at any instant leaves its records in the
-// journal; the next Open publishes them, asks the store what happened to
-// operations whose outcome it never learned, and recognises records that
-// were published just before the crash.
+// journal; the next Open that can write to the vault publishes them, asks
+// the store what happened to operations whose outcome it never learned,
+// and recognises records that were published just before the crash. An
+// Open that cannot write (a read-only disk, no signing key) leaves them
+// waiting in the journal.
 //
 // # Using it
 //
