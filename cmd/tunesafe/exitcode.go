@@ -97,8 +97,16 @@ func classify(err error) (code int, msg, hint string) {
 		return exitInterrupted, "interrupted; run the same command again to continue where it stopped", ""
 	case errors.Is(err, vault.ErrNoVault):
 		return exitNoVault, msg, or(hint, "check --vault (or TUNESAFE_VAULT), or create a vault with 'tunesafe init LOCATION'")
+	case errors.As(err, &fe) && fe.Newer:
+		return exitNoVault, msg, or(hint, "a newer Tunesafe wrote this vault: install it to read the vault; nothing was changed")
 	case errors.As(err, &fe):
-		return exitNoVault, msg, or(hint, "the vault's tunesafe.json is unreadable by this version; nothing was changed")
+		return exitNoVault, msg, or(hint, "the vault's tunesafe.json is damaged or not Tunesafe's: compare it with a replica's ('tunesafe copy') or with FORMAT.md in the vault; nothing was changed")
+	case errors.Is(err, vault.ErrNoSnapshots):
+		return exitFailure, msg, or(hint, "back up first: tunesafe backup PATH")
+	case errors.Is(err, vault.ErrNoSnapshot):
+		return exitFailure, msg, or(hint, "list the snapshots with 'tunesafe snapshots': give an ID, a unique prefix of one, or latest")
+	case errors.Is(err, vault.ErrExists):
+		return exitUsage, msg, or(hint, "the vault is ready: back up into it with 'tunesafe backup --vault LOCATION PATH', or give another location")
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE or --passphrase-file; nothing was changed")
 	case errors.Is(err, vault.ErrNeedPassphrase):
@@ -126,6 +134,9 @@ func classify(err error) (code int, msg, hint string) {
 		return exitUnreachable, msg, or(hint, "check the network and the endpoint (--endpoint or AWS_ENDPOINT_URL_S3); nothing was lost, run the command again later")
 	case store.KindDiskFull:
 		return exitFailure, msg, or(hint, "free some space on the vault's disk; nothing was lost")
+	case store.KindInvalid:
+		// A vault location, endpoint or profile the store cannot use.
+		return exitUsage, msg, or(hint, "check --vault (s3://bucket/prefix, bucket names are 3 to 63 lowercase letters, digits, dots and hyphens), --endpoint (with http:// or https://) and the AWS profile")
 	}
 	if errors.Is(err, fs.ErrNotExist) {
 		return exitFailure, msg, hint

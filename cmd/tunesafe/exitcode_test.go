@@ -52,6 +52,11 @@ func TestExitCodes(t *testing.T) {
 		{"wrong passphrase", map[string]string{"TUNESAFE_PASSPHRASE": "nope"}, []string{"snapshots", "--vault", enc}, exitPassphrase},
 		{"no passphrase", map[string]string{"TUNESAFE_PASSPHRASE": ""}, []string{"snapshots", "--vault", enc}, exitPassphrase},
 		{"right passphrase", map[string]string{"TUNESAFE_PASSPHRASE": "long enough pass"}, []string{"snapshots", "--vault", enc}, exitOK},
+		{"no such snapshot", nil, []string{"restore", "--vault", plain, "--snapshot", "zzz", "--to", filepath.Join(dir, "out")}, exitFailure},
+		{"init an existing vault", nil, []string{"init", plain, "--no-encrypt", "--no-default"}, exitUsage},
+		{"init a file", nil, []string{"init", filepath.Join(music, "a.mp3"), "--no-encrypt", "--no-default"}, exitUsage},
+		{"bad bucket name", map[string]string{"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}, []string{"snapshots", "--vault", "s3://b/v"}, exitUsage},
+		{"endpoint without scheme", map[string]string{"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "y"}, []string{"snapshots", "--vault", "s3://bucket/v", "--endpoint", "127.0.0.1:1"}, exitUsage},
 	}
 	for _, c := range cases {
 		merged := map[string]string{}

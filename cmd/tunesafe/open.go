@@ -42,17 +42,15 @@ func (a *app) openBackend(ctx context.Context, loc string, create bool) (store.S
 	case strings.Contains(loc, "://"):
 		return nil, usagef("use s3://bucket/prefix for S3-compatible storage, or a folder path", "unsupported vault location %q", loc)
 	}
-	if !create {
-		fi, err := os.Stat(loc)
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, withHint(fmt.Errorf("%s: %w", loc, vault.ErrNoVault), "the folder does not exist: is the disk mounted? Create a vault with 'tunesafe init "+loc+"'")
-		}
-		if err != nil {
-			return nil, err
-		}
-		if !fi.IsDir() {
-			return nil, usagef("", "%s is not a folder", loc)
-		}
+	fi, err := os.Stat(loc)
+	switch {
+	case errors.Is(err, fs.ErrNotExist) && !create:
+		return nil, withHint(fmt.Errorf("%s: %w", loc, vault.ErrNoVault), "the folder does not exist: is the disk mounted? Create a vault with 'tunesafe init "+loc+"'")
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	case !fi.IsDir():
+		return nil, usagef("a vault is a folder: give a new or empty folder's path", "%s is not a folder", loc)
 	}
 	return folder.New(loc)
 }

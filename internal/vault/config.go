@@ -63,7 +63,7 @@ func parseConfig(b []byte) (*Config, error) {
 		return nil, &FormatError{Msg: fmt.Sprintf("%s does not describe a Tunesafe vault (format %q)", ConfigKey, c.Format)}
 	}
 	if c.Version > MajorFormat || c.Version < 1 {
-		return nil, &FormatError{Msg: fmt.Sprintf("vault format version %d.%d is not supported by this program (it reads version %d); upgrade Tunesafe", c.Version, c.Minor, MajorFormat)}
+		return nil, &FormatError{Msg: fmt.Sprintf("vault format version %d.%d is not supported by this program (it reads version %d); upgrade Tunesafe", c.Version, c.Minor, MajorFormat), Newer: c.Version > MajorFormat}
 	}
 	switch c.Encryption {
 	case EncryptionNone:

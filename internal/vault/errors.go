@@ -17,9 +17,20 @@ var ErrNeedPassphrase = errors.New("the vault is encrypted and needs a passphras
 // ErrExists: init found a vault already there.
 var ErrExists = errors.New("a vault already exists at this location")
 
+// ErrNoSnapshots: the vault holds no snapshot at all.
+var ErrNoSnapshots = errors.New("the vault has no snapshots yet")
+
+// ErrNoSnapshot: no snapshot has the ID asked for (wrapped with it).
+var ErrNoSnapshot = errors.New("no snapshot")
+
 // FormatError reports a vault this program cannot read: an unknown major
 // version, or a damaged tunesafe.json.
-type FormatError struct{ Msg string }
+type FormatError struct {
+	Msg string
+	// Newer is set when the vault's format version is newer than this
+	// program reads: an upgrade reads it.
+	Newer bool
+}
 
 func (e *FormatError) Error() string { return e.Msg }
 

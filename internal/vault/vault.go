@@ -543,7 +543,7 @@ func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, er
 		return SnapshotRef{}, err
 	}
 	if len(all) == 0 {
-		return SnapshotRef{}, errors.New("the vault has no snapshots yet")
+		return SnapshotRef{}, ErrNoSnapshots
 	}
 	if which == "" || which == "latest" {
 		for i := len(all) - 1; i >= 0; i-- {
@@ -561,7 +561,7 @@ func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, er
 	}
 	switch len(found) {
 	case 0:
-		return SnapshotRef{}, fmt.Errorf("no snapshot %q", which)
+		return SnapshotRef{}, fmt.Errorf("%w %q", ErrNoSnapshot, which)
 	case 1:
 		return found[0], nil
 	}

@@ -87,6 +87,12 @@ func configFor(u *url.URL, endpointFlag, named string) (Config, error) {
 		cfg.Region = firstNonEmpty(profile["region"], cfg.Region)
 		cfg.Endpoint = firstNonEmpty(endpointFlag, profile["endpoint_url"])
 		cfg.CABundle = firstNonEmpty(profile["ca_bundle"], cfg.CABundle)
+	}
+	// Caught here, it would surface later as a TLS or DNS failure.
+	if e := strings.TrimSpace(cfg.Endpoint); e != "" && !strings.Contains(e, "://") {
+		return cfg, store.Permanent(store.KindInvalid, fmt.Errorf("endpoint %q has no scheme: write http://%s or https://%s", e, e, e))
+	}
+	if named != "" {
 		cfg.Credentials, err = credentialsFromProfile(profileName)
 		return cfg, err
 	}
