@@ -71,11 +71,7 @@ func (l *Log) flushLocked(ctx context.Context) error {
 	// A record may already be in the vault: a run that crashed after
 	// publishing and before committing locally. Recognise it by its
 	// encoding, outcome aside (the outcome line may have been lost).
-	want := map[string][]int{}
-	for i, p := range batch {
-		id := identity(p.rec)
-		want[id] = append(want[id], i)
-	}
+	want := byIdentity(batch)
 	published := make([]bool, len(batch))
 	orphans, err := l.sync(ctx, func(r Record) {
 		id := identity(r)
@@ -97,11 +93,22 @@ func (l *Log) flushLocked(ctx context.Context) error {
 		return err
 	}
 
+	return l.retireJournals(consumed, func() {
+		l.ready = append([]pendingOp(nil), l.ready[len(batch):]...)
+	})
+}
+
+// retireJournals closes and removes the journal files up to generation
+// gen, whose records are published; locked, if not nil, runs under l.mu
+// as they leave l.files.
+func (l *Log) retireJournals(gen uint64, locked func()) error {
 	l.mu.Lock()
-	l.ready = append([]pendingOp(nil), l.ready[len(batch):]...)
+	if locked != nil {
+		locked()
+	}
 	var done []*journalFile
 	l.files = slices.DeleteFunc(l.files, func(j *journalFile) bool {
-		if j.gen <= consumed {
+		if j.gen <= gen {
 			done = append(done, j)
 			return true
 		}
@@ -116,6 +123,17 @@ func (l *Log) flushLocked(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// byIdentity indexes a batch by its records' identities, to recognise
+// those the vault's log already holds.
+func byIdentity(batch []pendingOp) map[string][]int {
+	want := map[string][]int{}
+	for i, p := range batch {
+		id := identity(p.rec)
+		want[id] = append(want[id], i)
+	}
+	return want
 }
 
 // identity is a record's encoding with the outcome left out.

@@ -59,11 +59,7 @@ func (l *Log) settlePublished(ctx context.Context) error {
 	l.mu.Lock()
 	batch := slices.Clone(l.ready)
 	l.mu.Unlock()
-	want := map[string][]int{}
-	for i, p := range batch {
-		id := identity(p.rec)
-		want[id] = append(want[id], i)
-	}
+	want := byIdentity(batch)
 	published := make([]bool, len(batch))
 	found := 0
 	_, err := l.sync(ctx, func(r Record) {
@@ -99,24 +95,7 @@ func (l *Log) settlePublished(ctx context.Context) error {
 	if err := l.publish(ctx, nil, nil, gen); err != nil {
 		return err
 	}
-	l.mu.Lock()
-	var done []*journalFile
-	l.files = slices.DeleteFunc(l.files, func(j *journalFile) bool {
-		if j.gen <= gen {
-			done = append(done, j)
-			return true
-		}
-		return false
-	})
-	l.mu.Unlock()
-	var errs []error
-	for _, j := range done {
-		j.close()
-		if err := removeIfExists(j.path); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return l.retireJournals(gen, nil)
 }
 
 // publishedThrough finds the newest recovered journal generation g such
