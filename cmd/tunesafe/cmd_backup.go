@@ -115,11 +115,10 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if err != nil {
 		return err
 	}
+	// Before the vault is opened, so that nothing is written.
 	for _, p := range paths {
-		if abs, err := filepath.Abs(p); err == nil {
-			if why, inside := excluded.Within(abs); inside {
-				return usagef("back up the music folder, not "+why, "cannot back up %s: it is %s, or inside it", p, why)
-			}
+		if err := excluded.CheckSource(p); err != nil {
+			return err
 		}
 	}
 	s, err := a.openOrCreate(ctx)

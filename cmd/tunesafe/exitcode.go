@@ -7,6 +7,7 @@ import (
 	"io/fs"
 
 	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/exclude"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
@@ -80,7 +81,10 @@ func classify(err error) (code int, msg, hint string) {
 	var te *auditlog.TamperError
 	var re *replicaError
 	var pe *folder.PermissionError
+	var oe *exclude.OwnError
 	switch {
+	case errors.As(err, &oe):
+		return exitUsage, msg, or(hint, "back up the music folder, not "+oe.Why)
 	case errors.As(err, &we):
 		return exitWarnings, msg, ""
 	case errors.As(err, &re):

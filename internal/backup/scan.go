@@ -55,8 +55,8 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot back up %s: %w", p, err)
 		}
-		if why, inside := r.o.Exclude.Within(abs); inside {
-			return nil, fmt.Errorf("cannot back up %s: it is %s, or inside it", p, why)
+		if err := r.o.Exclude.CheckSource(p); err != nil {
+			return nil, err
 		}
 		name := rootName(abs)
 		if other, dup := names[name]; dup {

@@ -170,3 +170,27 @@ func (s *Set) Within(path string) (why string, inside bool) {
 		}
 	}
 }
+
+// OwnError refuses a source path that is one of the program's own paths
+// or lies inside one.
+type OwnError struct {
+	Path string // as given
+	Why  string // what it is, as given to Own
+}
+
+func (e *OwnError) Error() string {
+	return fmt.Sprintf("cannot back up %s: it is %s, or inside it", e.Path, e.Why)
+}
+
+// CheckSource returns an *OwnError when path, a source path as given,
+// lies within one of the program's own paths (Within).
+func (s *Set) CheckSource(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	if why, inside := s.Within(abs); inside {
+		return &OwnError{Path: path, Why: why}
+	}
+	return nil
+}
