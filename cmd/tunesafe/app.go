@@ -115,7 +115,9 @@ where they stopped; every object is encrypted on your computer.`,
 		a.agentCommand(),
 		a.statusCommand(),
 		a.estimateCommand(),
+		a.versionCommand(),
 	)
+	root.SetHelpCommand(a.helpCommand())
 	return root
 }
 

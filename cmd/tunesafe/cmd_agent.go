@@ -82,6 +82,9 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 	if o.rescan < time.Minute {
 		return usagef("", "--rescan %s: want at least 1m", o.rescan)
 	}
+	if err := checkCheckpointEvery(o.checkpointEvery); err != nil {
+		return err
+	}
 	if o.uploaders < 1 || o.readers < 1 {
 		return usagef("", "--uploaders and --readers must be at least 1")
 	}

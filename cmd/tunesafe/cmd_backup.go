@@ -67,6 +67,15 @@ or the retention could not be extended.`,
 	return c
 }
 
+// checkCheckpointEvery refuses a --checkpoint-every a backup or the agent
+// cannot honour: each checkpoint is a snapshot, and 0 would mean none.
+func checkCheckpointEvery(d time.Duration) error {
+	if d < time.Minute {
+		return usagef("checkpoints cost a snapshot each; every 10m to 1h suits long backups", "--checkpoint-every %s: want at least 1m", d)
+	}
+	return nil
+}
+
 func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) error {
 	// The deletes a backup makes (superseded checkpoints, its lock) are
 	// recorded as made by this command.
@@ -82,8 +91,8 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if o.uploaders < 1 || o.readers < 1 {
 		return usagef("", "--uploaders and --readers must be at least 1")
 	}
-	if o.checkpointEvery < time.Minute {
-		return usagef("checkpoints cost a snapshot each; every 10m to 1h suits long backups", "--checkpoint-every must be at least 1m")
+	if err := checkCheckpointEvery(o.checkpointEvery); err != nil {
+		return err
 	}
 	cfg, err := a.loadConfig()
 	if err != nil {

@@ -112,7 +112,8 @@ func TestCommandLineExitCodes(t *testing.T) {
 		env  map[string]string
 		args []string
 	}{
-		{nil, []string{"version"}},
+		{nil, []string{"versoin"}},
+		{nil, []string{"help", "versoin"}},
 		{nil, []string{"prune", "extra"}},
 		{nil, []string{"ls", "a", "b", "c", "d"}},
 		{nil, []string{"estimate", "--uplink", "1MB"}},
