@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -43,6 +44,8 @@ type app struct {
 	// started is set when the command line has been parsed and the
 	// command starts: an error before is a mistake in the command line.
 	started bool
+	log     *slog.Logger // see logger
+	logOnce sync.Once
 	// now is the clock; tests may replace it.
 	now func() time.Time
 }
@@ -188,12 +191,21 @@ func commandLineError(c *cobra.Command, err error) error {
 	return usagef(helpHint(c), "%s", msg)
 }
 
+// logger is the command's log on stderr, made once the flags are parsed.
 func (a *app) logger() *slog.Logger {
+	a.logOnce.Do(func() { a.log = a.newLogger() })
+	return a.log
+}
+
+func (a *app) newLogger() *slog.Logger {
 	level := slog.LevelWarn
 	if a.verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
+	if a.json {
+		return slog.New(jsonLogHandler(a.stderr, level))
+	}
+	return slog.New(newLineHandler(a.stderr, level, a.stderrIsTerminal()))
 }
 
 // printJSON writes v as indented JSON to stdout.

@@ -28,7 +28,9 @@ func (a *app) connectS3(ctx context.Context, u *url.URL, cfg s3store.Config) (st
 	if err != nil {
 		return nil, err
 	}
-	if err := s.CheckBucket(ctx); err != nil {
+	p := a.retryPolicy()
+	p.MaxElapsed = min(p.MaxElapsed, openRetryFor)
+	if err := p.Do(ctx, "check bucket", cfg.Bucket, func() error { return s.CheckBucket(ctx) }); err != nil {
 		return nil, fmt.Errorf("%s: %w", u.Redacted(), err)
 	}
 	return s, nil

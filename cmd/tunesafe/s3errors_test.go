@@ -41,6 +41,9 @@ func TestS3Errors(t *testing.T) {
 		{"no credentials", map[string]string{"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""}, "s3://" + cfg.Bucket + "/v", exitCredentials, "AWS_PROFILE"},
 		{"unreachable", map[string]string{"AWS_ENDPOINT_URL_S3": closed}, "s3://" + cfg.Bucket + "/v", exitUnreachable, "check the network"},
 	}
+	// The first request to the storage is retried a little (up to 10s, or
+	// --retry-for when shorter), each retry told on a warning line.
+	retryFor := map[string]string{"unreachable": "2s"}
 	for _, c := range cases {
 		env := map[string]string{}
 		for k, v := range base {
@@ -49,8 +52,19 @@ func TestS3Errors(t *testing.T) {
 		for k, v := range c.env {
 			env[k] = v
 		}
-		code, _, stderr := tunesafe(t, env, "snapshots", "--vault", c.loc)
+		args := []string{"snapshots", "--vault", c.loc}
+		if d := retryFor[c.name]; d != "" {
+			args = append(args, "--retry-for", d)
+		}
+		code, _, stderr := tunesafe(t, env, args...)
 		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		retries := 0
+		for len(lines) > 2 && strings.HasPrefix(lines[0], "tunesafe: warning: retrying check bucket ") {
+			lines, retries = lines[1:], retries+1
+		}
+		if (retries > 0) != (retryFor[c.name] != "") {
+			t.Errorf("%s: %d retries\n%s", c.name, retries, stderr)
+		}
 		if code != c.code || len(lines) != 2 || !strings.HasPrefix(lines[0], "tunesafe: error: ") || !strings.HasPrefix(lines[1], "tunesafe: hint: ") || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d (want %d)\n%s", c.name, code, c.code, stderr)
 		}

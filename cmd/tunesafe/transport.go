@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/tunesafe/tunesafe/internal/bwlimit"
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -75,13 +76,31 @@ func (a *app) decorate(s store.Store) store.Store {
 	return retry.Wrap(s, a.retryPolicy())
 }
 
+// openRetryFor bounds how long the first request to a vault's storage is
+// retried: a blip as a command starts (a reset connection, a laptop's
+// network coming back) is ridden out, a line that is down or an endpoint
+// that is wrong is reported within seconds (nothing is under way yet, and
+// the agent tries again at its next window), while a line that drops once
+// the work has started is waited for up to --retry-for.
+const openRetryFor = 10 * time.Second
+
 // retryPolicy is how every storage request of this run is retried: by the
 // store chain, and by the retention requests that go around it (retain.go).
 func (a *app) retryPolicy() retry.Policy {
+	maxElapsed := a.retryFor
+	if maxElapsed == 0 {
+		// --retry-for 0: give up at the first failure (the policy's zero
+		// would mean its default).
+		maxElapsed = time.Nanosecond
+	}
 	return retry.Policy{
-		MaxElapsed: a.retryFor,
+		MaxElapsed: maxElapsed,
 		OnRetry: func(op, key string, attempt int, err error) {
-			a.logger().Warn(fmt.Sprintf("retrying %s %s (attempt %d)", op, key, attempt), "err", err)
+			what := op
+			if key != "" {
+				what += " " + key
+			}
+			a.logger().Warn(fmt.Sprintf("retrying %s (attempt %d)", what, attempt), "err", err)
 		},
 	}
 }
