@@ -159,6 +159,8 @@ func restoreHint(err error, to string) error {
 		return withHint(err, "list the snapshot's paths with 'tunesafe ls -r'; a pattern matches whole names (\"Music/Sibelius*\")")
 	case !errors.As(err, &te):
 		return err
+	case errors.Is(err, restore.ErrBusy):
+		return withHint(err, fmt.Sprintf("wait for the other restore into %s to finish, or restore elsewhere; run this one again then, and files already restored are skipped", to))
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return withHint(err, fmt.Sprintf("free some space on the disk of %s, or restore elsewhere; files already restored are skipped when you run restore again", to))
 	case errors.Is(err, syscall.EROFS):

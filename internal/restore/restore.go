@@ -14,6 +14,11 @@
 // found in the target (left by the user, or restored from an earlier
 // snapshot) is never followed, so nothing is written or changed outside
 // the target, nor anywhere inside it but at the snapshot's own paths.
+//
+// A restore holds an advisory lock on the target folder (flock, where the
+// system has it) while it runs: a second restore into the same folder is
+// refused with ErrBusy rather than taking the first one's temporary files
+// for leftovers of an interrupted run.
 package restore
 
 import (

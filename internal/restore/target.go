@@ -22,6 +22,7 @@ import (
 type target struct {
 	dir         string
 	root        *os.Root
+	lock        *os.File // see claim; nil where there is no lock
 	overwrite   bool
 	attrsNotSet atomic.Int64 // see finish
 }
@@ -31,14 +32,30 @@ func openTarget(dir string, overwrite bool) (*target, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, &TargetError{Dir: dir, Err: err}
 	}
-	root, err := os.OpenRoot(dir)
+	lock, err := claim(dir)
 	if err != nil {
 		return nil, &TargetError{Dir: dir, Err: err}
 	}
-	return &target{dir: dir, root: root, overwrite: overwrite}, nil
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, &TargetError{Dir: dir, Err: err}
+	}
+	return &target{dir: dir, root: root, lock: lock, overwrite: overwrite}, nil
 }
 
-func (tg *target) close() { tg.root.Close() }
+func (tg *target) close() {
+	tg.root.Close()
+	if tg.lock != nil {
+		tg.lock.Close()
+	}
+}
+
+// ErrBusy is the reason of the TargetError of a restore into a folder
+// another restore is writing into.
+var ErrBusy = errors.New("another restore is writing into it")
 
 // TargetError stops a whole restore: the target cannot be written to (its
 // disk is full, it is read-only, or the user may not write there), so
