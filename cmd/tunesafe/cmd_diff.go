@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/snapdiff"
+	"github.com/tunesafe/tunesafe/internal/vault"
+)
+
+func (a *app) diffCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "diff [SNAPSHOT | FROM TO]",
+		Short: "Show what changed between two snapshots, telling tag edits from new audio",
+		Long: `Show the files added, removed and modified between two snapshots. A
+modified track is marked "tags" when only its tags, pictures or padding
+changed and its audio is the same; "content" when its audio changed, or
+when that cannot be told (a file that is not a track Tunesafe understands,
+or a short track whose audio is stored as one piece); "attributes" when
+only its permissions or modification time changed. Folders are listed when
+added, removed, or given other permissions.
+
+With one SNAPSHOT (an ID prefix or "latest", the default), what that backup
+changed: it is compared with the snapshot it was based on, or else the newest
+older one of the same computer. With FROM and TO, any two snapshots.`,
+		Args: cobra.MaximumNArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runDiff(cmd.Context(), args)
+		},
+	}
+}
+
+type diffChangeJSON struct {
+	Path       string `json:"path"`
+	Change     string `json:"change"`         // added, removed, modified
+	What       string `json:"what,omitempty"` // for modified: content, tags, target, attributes
+	Type       string `json:"type"`           // file, dir, symlink (after the change, or before a removal)
+	SizeBefore *int64 `json:"size_before,omitempty"`
+	SizeAfter  *int64 `json:"size_after,omitempty"`
+}
+
+type diffCounts struct {
+	Added    int64 `json:"added"`
+	Removed  int64 `json:"removed"`
+	Modified int64 `json:"modified"`
+	// Of the modified files: tags only, content, and attributes only.
+	Tags       int64 `json:"tags"`
+	Content    int64 `json:"content"`
+	Attributes int64 `json:"attributes"`
+	// File bytes in the added and in the removed files.
+	BytesAdded   int64 `json:"bytes_added"`
+	BytesRemoved int64 `json:"bytes_removed"`
+}
+
+type diffJSON struct {
+	From    snapshotJSON     `json:"from"`
+	To      snapshotJSON     `json:"to"`
+	Changes []diffChangeJSON `json:"changes"`
+	Counts  diffCounts       `json:"counts"`
+}
+
+func (a *app) runDiff(ctx context.Context, args []string) error {
+	s, err := a.openVault(ctx)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	from, to, err := diffPair(ctx, s.vault, args)
+	if err != nil {
+		return err
+	}
+	out := diffJSON{From: snapshotSummary(from), To: snapshotSummary(to), Changes: []diffChangeJSON{}}
+	c := &out.Counts
+	err = snapdiff.Diff(ctx, s.vault, from.Tree, to.Tree, func(ch snapdiff.Change) error {
+		n := ch.After
+		if n == nil {
+			n = ch.Before
+		}
+		e := diffChangeJSON{Path: ch.Path, Change: string(ch.Kind), What: string(ch.What), Type: n.Type}
+		if ch.Before != nil && ch.Before.Type == vault.TypeFile {
+			e.SizeBefore = &ch.Before.Size
+		}
+		if ch.After != nil && ch.After.Type == vault.TypeFile {
+			e.SizeAfter = &ch.After.Size
+		}
+		switch ch.Kind {
+		case snapdiff.Added:
+			c.Added++
+			c.BytesAdded += ch.After.Size
+		case snapdiff.Removed:
+			c.Removed++
+			c.BytesRemoved += ch.Before.Size
+		case snapdiff.Modified:
+			c.Modified++
+			switch ch.What {
+			case snapdiff.Tags:
+				c.Tags++
+			case snapdiff.Content:
+				c.Content++
+			case snapdiff.Attributes:
+				c.Attributes++
+			}
+		}
+		if a.json {
+			out.Changes = append(out.Changes, e)
+			return nil
+		}
+		// Printed as found: a diff of a large library starts at once.
+		return a.printDiffLine(e)
+	})
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(out)
+	}
+	a.printf("%s\n", diffSummary(from, to, *c))
+	return nil
+}
+
+func snapshotSummary(sn vault.SnapshotRef) snapshotJSON {
+	paths := sn.Paths
+	if paths == nil {
+		paths = []string{}
+	}
+	return snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
+		Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()}
+}
+
+// printDiffLine prints one change: "+ path", "- path", "M path (tags)";
+// folders end in "/".
+func (a *app) printDiffLine(e diffChangeJSON) error {
+	mark := map[string]string{"added": "+", "removed": "-", "modified": "M"}[e.Change]
+	p := e.Path
+	if e.Type == vault.TypeDir {
+		p += "/"
+	}
+	what := ""
+	if e.What != "" {
+		what = " (" + e.What + ")"
+	}
+	_, err := fmt.Fprintf(a.stdout, "%s %s%s\n", mark, p, what)
+	return err
+}
+
+func diffSummary(from, to vault.SnapshotRef, c diffCounts) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "from %s (%s) to %s (%s): ", short(from.ID.String()), from.Time.Local().Format(snapshotTime),
+		short(to.ID.String()), to.Time.Local().Format(snapshotTime))
+	if c.Added+c.Removed+c.Modified == 0 {
+		b.WriteString("no changes")
+		return b.String()
+	}
+	fmt.Fprintf(&b, "%d added (%s), %d removed (%s), %d modified", c.Added, bytesize.Format(c.BytesAdded),
+		c.Removed, bytesize.Format(c.BytesRemoved), c.Modified)
+	var parts []string
+	if c.Tags > 0 {
+		parts = append(parts, fmt.Sprintf("%d tags only", c.Tags))
+	}
+	if c.Content > 0 {
+		parts = append(parts, fmt.Sprintf("%d content", c.Content))
+	}
+	if c.Attributes > 0 {
+		parts = append(parts, fmt.Sprintf("%d attributes only", c.Attributes))
+	}
+	if other := c.Modified - c.Tags - c.Content - c.Attributes; other > 0 {
+		parts = append(parts, fmt.Sprintf("%d symlink targets", other))
+	}
+	if len(parts) > 0 {
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	return b.String()
+}
+
+// errNoEarlier is the error of a one-snapshot diff of a host's first
+// snapshot.
+var errNoEarlier = errors.New("nothing to compare it with")
+
+// diffPair resolves the command's arguments to the two snapshots to
+// compare.
+func diffPair(ctx context.Context, v *vault.Vault, args []string) (from, to vault.SnapshotRef, err error) {
+	if len(args) == 2 {
+		if from, err = v.FindSnapshot(ctx, args[0]); err != nil {
+			return
+		}
+		to, err = v.FindSnapshot(ctx, args[1])
+		return
+	}
+	which := "latest"
+	if len(args) == 1 {
+		which = args[0]
+	}
+	if to, err = v.FindSnapshot(ctx, which); err != nil {
+		return
+	}
+	all, err := v.Snapshots(ctx)
+	if err != nil {
+		return
+	}
+	if p, ok := predecessor(all, to); ok {
+		return p, to, nil
+	}
+	err = withHint(fmt.Errorf("snapshot %s is the first of %s: %w", short(to.ID.String()), to.Host, errNoEarlier),
+		"compare two snapshots with 'tunesafe diff FROM TO' ('tunesafe snapshots' lists them)")
+	return
+}
+
+// predecessor is the snapshot s was based on (its parent, when the vault
+// still has it), or else the newest earlier snapshot of the same host, a
+// complete one rather than a checkpoint.
+func predecessor(all []vault.SnapshotRef, s vault.SnapshotRef) (vault.SnapshotRef, bool) {
+	if s.Parent != nil {
+		for _, o := range all {
+			if o.ID == *s.Parent {
+				return o, true
+			}
+		}
+	}
+	var best *vault.SnapshotRef
+	for i := range all {
+		o := &all[i]
+		if o.ID == s.ID || o.Host != s.Host || !o.Time.Before(s.Time) {
+			continue
+		}
+		if best == nil || (best.Partial && !o.Partial) || (best.Partial == o.Partial && o.Time.After(best.Time)) {
+			best = o
+		}
+	}
+	if best == nil {
+		return vault.SnapshotRef{}, false
+	}
+	return *best, true
+}
