@@ -98,11 +98,33 @@ func (a *app) initLog(ctx context.Context, id, key string, chain store.Store, vp
 // Without a signing key, or with readOnly, the log is read-only. key is the vault's state key
 // at the location chain stores in (stateKey): the checkpoint this computer
 // verified there is kept under it.
-func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, readOnly bool) (*auditlog.Log, error) {
+//
+// The log's local state is taken for this process (logowner.go) until
+// own.release; when another process of this computer has it, the log is
+// opened read-only on a copy, and own.busy is the error for every write.
+func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, readOnly bool) (l *auditlog.Log, own *logOwnership, err error) {
 	id := v.Config().ID
 	if err := a.claimLogState(id, key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	own, stateDir, err := ownLog(a.logStateDir(key))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the vault's log: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			own.release()
+			own = nil
+		}
+	}()
+	readOnly = readOnly || own.busy != nil
+	l, err = a.openLogIn(ctx, v, chain, stateDir, readOnly)
+	return l, own, err
+}
+
+// openLogIn opens the log with its local state in stateDir.
+func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, stateDir string, readOnly bool) (*auditlog.Log, error) {
+	id := v.Config().ID
 	dir := a.vaultDir(id)
 	vkey, err := readTrimmed(filepath.Join(dir, "log.pub"))
 	switch {
@@ -145,7 +167,7 @@ func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, ke
 			}
 		}
 	}
-	opts := auditlog.Options{Store: chain, Verifier: verifier, StateDir: a.logStateDir(key)}
+	opts := auditlog.Options{Store: chain, Verifier: verifier, StateDir: stateDir}
 	if skey != "" {
 		signer, sv, err := auditlog.NewSigner(skey)
 		if err != nil {

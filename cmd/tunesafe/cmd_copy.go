@@ -263,11 +263,13 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	}
 	// This computer now knows the replica's log: later commands on the
 	// replica check that it only grows from here.
-	l, err := a.openLog(ctx, s.vault, dest, stateKey(id, backend), true)
+	l, own, err := a.openLog(ctx, s.vault, dest, stateKey(id, backend), true)
 	if err != nil {
 		return res, fmt.Errorf("check the replica's log: %w", err)
 	}
-	if err := l.Close(ctx); err != nil {
+	err = l.Close(ctx)
+	own.release()
+	if err != nil {
 		return res, err
 	}
 	res.Retain, err = a.retainReplica(ctx, s, dest, backend, noProgress)

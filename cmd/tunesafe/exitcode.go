@@ -82,7 +82,10 @@ func classify(err error) (code int, msg, hint string) {
 	var re *replicaError
 	var pe *folder.PermissionError
 	var oe *exclude.OwnError
+	var be *busyError
 	switch {
+	case errors.As(err, &be):
+		return exitFailure, msg, or(hint, be.hint())
 	case errors.As(err, &oe):
 		return exitUsage, msg, or(hint, "back up the music folder, not "+oe.Why)
 	case errors.As(err, &we):

@@ -75,6 +75,8 @@ type session struct {
 	// without write permission); nil when it can be written. Every write
 	// fails with it, and nothing is recorded in the log.
 	readOnly error
+	// own is this process's hold on the log's local state (logowner.go).
+	own *logOwnership
 }
 
 // Close publishes the log's pending records and closes the cache. A log
@@ -93,6 +95,7 @@ func (s *session) Close() {
 			fmt.Fprintf(s.a.stderr, "tunesafe: warning: the vault's log could not be updated now (%v); it will be on the next run\n", err)
 		}
 	}
+	s.own.release()
 	if s.db != nil {
 		s.db.Close()
 	}
@@ -145,7 +148,7 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	if mr.err != nil {
 		return nil, mr.err
 	}
-	l, err := a.openLog(ctx, v, chain, key, replica || readOnly != nil)
+	l, own, err := a.openLog(ctx, v, chain, key, replica || readOnly != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -156,11 +159,15 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		st = replicaStore{st, &replicaError{loc: loc, of: mark.Of}}
 	case readOnly != nil:
 		st = readOnlyStore{st, readOnly}
+	case own.busy != nil:
+		st = readOnlyStore{st, own.busy}
 	}
 	s, err := a.newSession(ctx, loc, key, v.WithStore(st), l)
 	if err != nil {
+		own.release()
 		return nil, err
 	}
+	s.own = own
 	if replica {
 		s.replicaOf = mark.Of
 	}

@@ -12,7 +12,7 @@ import (
 // chmod; here, a folder of another user's that this one may write into)
 // are counted, not a failure: the content is restored, with its time.
 func TestRefusedModesAreCounted(t *testing.T) {
-	if os.Getenv("TUNESAFE_TEST_UNPRIVILEGED") != "1" {
+	if !testenv.Unprivileged() {
 		if os.Geteuid() != 0 {
 			testenv.SkipOrFail(t, "needs root, to make a folder another user can write into but not chmod")
 		}
@@ -31,7 +31,7 @@ func TestRefusedModesAreCounted(t *testing.T) {
 			}
 		}
 		t.Setenv("TUNESAFE_TEST_TO", base)
-		if !asUnprivileged(t) {
+		if !testenv.AsUnprivileged(t) {
 			t.Fatal("not rerun as another user")
 		}
 		return

@@ -4,9 +4,6 @@ package restore
 
 import "testing"
 
-// asUnprivileged runs the test as it is: only Linux tests switch users.
-func asUnprivileged(t *testing.T) bool { return false }
-
 // smallDisk skips the test: only Linux tests mount file systems.
 func smallDisk(t *testing.T, size int) string {
 	t.Skip("mounting a small file system is done on Linux only")

@@ -17,6 +17,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/memstore"
+	"github.com/tunesafe/tunesafe/internal/testenv"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -180,7 +181,7 @@ func TestTamperedTreesWriteNothing(t *testing.T) {
 // Read-only folders of the snapshot get their children, then their mode;
 // a second restore over the result (files missing or changed) works.
 func TestReadOnlyFolders(t *testing.T) {
-	if asUnprivileged(t) {
+	if testenv.AsUnprivileged(t) {
 		return
 	}
 	f := newFixture(t)
@@ -361,7 +362,7 @@ func TestDiskFullStopsTheRestore(t *testing.T) {
 // A target the user may not write to stops the restore at once, with one
 // error naming it, whether the first write is a folder or a file.
 func TestTargetNotWritable(t *testing.T) {
-	if asUnprivileged(t) {
+	if testenv.AsUnprivileged(t) {
 		return
 	}
 	f := newFixture(t)

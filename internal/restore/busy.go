@@ -1,15 +1,13 @@
-//go:build unix
-
 package restore
 
 import (
 	"errors"
 	"os"
 
-	"golang.org/x/sys/unix"
+	"github.com/tunesafe/tunesafe/internal/flock"
 )
 
-// claim takes an exclusive advisory lock (flock) on the target folder
+// claim takes an exclusive lock (package flock) on the target folder
 // itself, so that two restores into one folder cannot delete each other's
 // temporary files as leftovers or race on the same names. Nothing is
 // written into the folder for it; the lock ends with the returned file,
@@ -19,14 +17,12 @@ func claim(dir string) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := flock.TryLock(f); err != nil {
 		f.Close()
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		if errors.Is(err, flock.ErrBusy) {
 			return nil, ErrBusy
 		}
-		// A file system without locks (some network shares) cannot tell;
-		// the restore goes on as it would have without the lock.
-		return nil, nil
+		return nil, err
 	}
 	return f, nil
 }
