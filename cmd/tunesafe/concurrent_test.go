@@ -11,9 +11,12 @@ import (
 	"time"
 )
 
-// TestForgetAndPruneAlongsideBackup runs forget and prune while a slow
-// backup is running: prune deletes nothing the backup needs (it waits for
-// the backup to finish), and every snapshot restores byte for byte.
+// TestForgetAndPruneAlongsideBackup runs forget and prune from a second
+// computer while a slow backup is running: prune deletes nothing the
+// backup needs (it waits for the backup to finish), the two computers'
+// records make one log, and every snapshot restores byte for byte. (On
+// the backup's own computer a second writer is refused: see
+// TestCommandsDuringABackup.)
 func TestForgetAndPruneAlongsideBackup(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs for several seconds")
@@ -40,6 +43,13 @@ func TestForgetAndPruneAlongsideBackup(t *testing.T) {
 		c.Env = env
 		return c
 	}
+	other := append(os.Environ(), "XDG_CONFIG_HOME="+filepath.Join(dir, "cfg2"), "XDG_STATE_HOME="+filepath.Join(dir, "state2"),
+		"TUNESAFE_PASSPHRASE=", "TUNESAFE_VAULT="+vaultDir)
+	cmd2 := func(args ...string) *exec.Cmd {
+		c := exec.Command(bin, args...)
+		c.Env = other
+		return c
+	}
 	if out, err := cmd("backup", music).CombinedOutput(); err != nil {
 		t.Fatalf("first backup: %v\n%s", err, out)
 	}
@@ -57,11 +67,11 @@ func TestForgetAndPruneAlongsideBackup(t *testing.T) {
 	time.Sleep(1500 * time.Millisecond)
 	// Forget the first snapshot, making a.flac's and b.flac's blobs look
 	// unreferenced to anyone who ignores the running backup.
-	out, err := cmd("forget", "--keep-last", "1", "--json").CombinedOutput()
+	out, err := cmd2("forget", "--keep-last", "1", "--json").CombinedOutput()
 	if err != nil {
 		t.Fatalf("forget: %v\n%s", err, out)
 	}
-	out, err = cmd("prune").CombinedOutput()
+	out, err = cmd2("prune").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "a backup from") {
 		t.Fatalf("prune during a backup should refuse, got %v:\n%s", err, out)
 	}

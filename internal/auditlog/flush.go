@@ -68,28 +68,32 @@ func (l *Log) flushLocked(ctx context.Context) error {
 	consumed := l.gen - 1
 	l.mu.Unlock()
 
-	// A record may already be in the vault: a run that crashed after
-	// publishing and before committing locally. Recognise it by its
-	// encoding, outcome aside (the outcome line may have been lost).
-	want := byIdentity(batch)
-	published := make([]bool, len(batch))
-	orphans, err := l.sync(ctx, func(r Record) {
-		id := identity(r)
-		if is := want[id]; len(is) > 0 {
-			published[is[0]] = true
-			want[id] = is[1:]
+	err := l.exclusive(ctx, func() error { // writer.go
+		// A record may already be in the vault: a run that crashed
+		// after publishing and before committing locally. Recognise it
+		// by its encoding, outcome aside (the outcome line may have
+		// been lost).
+		want := byIdentity(batch)
+		published := make([]bool, len(batch))
+		orphans, err := l.sync(ctx, func(r Record) {
+			id := identity(r)
+			if is := want[id]; len(is) > 0 {
+				published[is[0]] = true
+				want[id] = is[1:]
+			}
+		})
+		if err != nil {
+			return err
 		}
+		var leaves [][]byte
+		for i, p := range batch {
+			if !published[i] {
+				leaves = append(leaves, p.leaf)
+			}
+		}
+		return l.publish(ctx, leaves, orphans, consumed)
 	})
 	if err != nil {
-		return err
-	}
-	var leaves [][]byte
-	for i, p := range batch {
-		if !published[i] {
-			leaves = append(leaves, p.leaf)
-		}
-	}
-	if err := l.publish(ctx, leaves, orphans, consumed); err != nil {
 		return err
 	}
 

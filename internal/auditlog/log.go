@@ -62,6 +62,7 @@ type Log struct {
 	// flushEvery and nextFlush: see flushIfDue.
 	flushEvery int
 	nextFlush  atomic.Int64
+	writerWait time.Duration // 0: the default (writer.go)
 
 	// flushMu serialises everything that reads the vault's log or changes
 	// the local tree: Flush, Verify, VerifyCheckpoint.
