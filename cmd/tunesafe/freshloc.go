@@ -11,6 +11,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/store/folder"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -75,9 +76,5 @@ func unfinishedInit(name string) bool {
 // any disk (hidden files, lost+found, Windows' system folders), which
 // does not make a folder anyone's data.
 func housekeeping(name string) bool {
-	switch name {
-	case "lost+found", "System Volume Information", "$RECYCLE.BIN":
-		return true
-	}
-	return strings.HasPrefix(name, ".")
+	return folder.SystemFolder(name) || strings.HasPrefix(name, ".")
 }

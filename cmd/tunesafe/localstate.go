@@ -62,21 +62,14 @@ func locationDigest(canonical string) string {
 // and prefix of S3 with the endpoint's host[:port] (none for AWS), and for
 // any other store its String.
 func canonicalLocation(s store.Store) string {
-	for {
-		u, ok := s.(interface{ Unwrap() store.Store })
-		if !ok {
-			break
-		}
-		s = u.Unwrap()
+	if f, ok := store.Find[*folder.Store](s); ok {
+		return filepath.Clean(f.Dir())
 	}
-	switch s := s.(type) {
-	case *folder.Store:
-		return filepath.Clean(s.Dir())
-	case *s3store.Store:
-		if e := s.Endpoint(); e != "" {
-			return s.String() + " at " + e
+	if s3, ok := store.Find[*s3store.Store](s); ok {
+		if e := s3.Endpoint(); e != "" {
+			return s3.String() + " at " + e
 		}
-		return s.String()
+		return s3.String()
 	}
 	return s.String()
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"math"
 	"slices"
 	"strings"
@@ -263,7 +264,7 @@ func (c *comparison) run(ctx context.Context) error {
 				return context.Cause(gctx)
 			}
 		}
-		return nil
+		return c.strays(gctx)
 	})
 	for range workers {
 		g.Go(func() error {
@@ -330,6 +331,35 @@ func (c *comparison) countBytes(n int64) {
 	c.prog.Bytes += n
 	c.report()
 	c.mu.Unlock()
+}
+
+// strayLister is a store that holds files its listing cannot show (a
+// folder: names that are no key); see folder.Store.Strays.
+type strayLister interface {
+	Strays(ctx context.Context) iter.Seq2[store.Info, error]
+}
+
+// strays reports as foreign every file of the store that its listing
+// cannot show, when the store can tell.
+func (c *comparison) strays(ctx context.Context) error {
+	sl, ok := store.Find[strayLister](c.s)
+	if !ok {
+		return nil
+	}
+	for info, err := range sl.Strays(ctx) {
+		if err != nil {
+			return fmt.Errorf("auditlog: look for files that are no objects in %s: %w", c.s, err)
+		}
+		c.mu.Lock()
+		c.rep.Objects++
+		c.rep.add(Finding{Class: Foreign, Key: info.Key, Record: -1, Got: &Object{Size: info.Size},
+			Detail: "not an object: a file whose name or type no object has"})
+		c.prog.TotalObjects++
+		c.prog.Objects++
+		c.report()
+		c.mu.Unlock()
+	}
+	return nil
 }
 
 // verdict is what checking one listed object found.

@@ -31,19 +31,7 @@ type Retainer interface {
 // tamper-evident log among them; wrap it with WithRetries to keep retrying
 // transient failures. (Bandwidth limits on S3 sit in the HTTP transport,
 // below the store, and apply anyway.)
-func Find(s store.Store) (Retainer, bool) {
-	for s != nil {
-		if r, ok := s.(Retainer); ok {
-			return r, true
-		}
-		u, ok := s.(interface{ Unwrap() store.Store })
-		if !ok {
-			break
-		}
-		s = u.Unwrap()
-	}
-	return nil, false
-}
+func Find(s store.Store) (Retainer, bool) { return store.Find[Retainer](s) }
 
 // Do runs one request, retrying it as it sees fit; op names the request
 // ("get-retention", "put-retention") and key the object. A retry policy's

@@ -3,6 +3,7 @@ package folder_test
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
 	"github.com/tunesafe/tunesafe/internal/store/storetest"
+	"github.com/tunesafe/tunesafe/internal/testenv"
 )
 
 func TestConformance(t *testing.T) {
@@ -85,6 +87,18 @@ func TestSkipsForeignFiles(t *testing.T) {
 	if !slices.Equal(keys, []string{"d/real"}) {
 		t.Fatalf("List = %q, want [d/real]", keys)
 	}
+	// What List skips, Strays shows, but for Put's own temporary files.
+	var strays []string
+	for info, err := range s.Strays(ctx) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		strays = append(strays, fmt.Sprintf("%s %d", info.Key, info.Size))
+	}
+	slices.Sort(strays)
+	if want := []string{"caf\u00e9 4", "d/has space 4", "d/link 0"}; !slices.Equal(strays, want) {
+		t.Fatalf("Strays = %q, want %q", strays, want)
+	}
 	if _, err := s.Stat(ctx, "d/link"); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("Stat of a symbolic link: %v, want not-found", err)
 	}
@@ -94,6 +108,67 @@ func TestSkipsForeignFiles(t *testing.T) {
 	// An empty directory left where a key now goes gives way.
 	if err := s.Put(ctx, "empty/dir", []byte("now a file")); err != nil {
 		t.Fatalf("Put over an empty directory: %v", err)
+	}
+}
+
+// A vault at the root of a disk: the system's folders there (lost+found,
+// readable by root alone on ext4) are neither listed nor strays, at the
+// root only. Run as root, the check is repeated as user nobody, to whom
+// lost+found is unreadable.
+func TestSystemFolders(t *testing.T) {
+	var s *folder.Store
+	if testenv.Unprivileged() {
+		var err error
+		if s, err = folder.New(os.Getenv("TUNESAFE_TEST_VAULT")); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		// In a folder open to all, for the rerun as nobody.
+		base, err := os.MkdirTemp("", "tunesafe-folder-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.RemoveAll(base) })
+		os.Chmod(base, 0o755)
+		if s, err = folder.New(filepath.Join(base, "vault")); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(s.Dir(), 0o755)
+		for _, key := range []string{"lost+found/x", "$RECYCLE.BIN/y", "blobs/lost+found/z"} {
+			p := filepath.Join(s.Dir(), filepath.FromSlash(key))
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, []byte("k"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		os.WriteFile(filepath.Join(s.Dir(), ".Trashes"), []byte("a file, not the folder"), 0o644)
+		os.Chmod(filepath.Join(s.Dir(), "lost+found"), 0o700)
+	}
+	ctx := t.Context()
+	var keys []string
+	for info, err := range s.List(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, info.Key)
+	}
+	if want := []string{".Trashes", "blobs/lost+found/z"}; !slices.Equal(keys, want) {
+		t.Fatalf("List = %q, want %q", keys, want)
+	}
+	for info, err := range s.Strays(ctx) {
+		t.Fatalf("stray %q %v", info.Key, err)
+	}
+	if os.Geteuid() == 0 && !testenv.Unprivileged() {
+		// The folders on the way must be open to nobody.
+		for d := s.Dir(); d != filepath.Dir(d); d = filepath.Dir(d) {
+			if fi, err := os.Stat(d); err == nil && fi.Mode().Perm()&0o005 != 0o005 {
+				testenv.SkipOrFail(t, "%s is closed to other users", d)
+			}
+		}
+		t.Setenv("TUNESAFE_TEST_VAULT", s.Dir())
+		testenv.AsUnprivileged(t)
 	}
 }
 

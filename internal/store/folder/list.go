@@ -79,6 +79,9 @@ func (w *walker) walk(dir, keyPrefix string) bool {
 		if !validSegment(name) {
 			continue // temporary files, and anything that is not a key
 		}
+		if keyPrefix == "" && de.IsDir() && SystemFolder(name) {
+			continue
+		}
 		switch {
 		case de.IsDir():
 			entries = append(entries, entry{name: name, sortKey: name + "/", dir: true})
