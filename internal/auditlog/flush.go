@@ -260,6 +260,21 @@ func (l *Log) sync(ctx context.Context, seen func(Record)) (orphans []string, er
 			return nil, te(tamper(kind, checkpointKey, -1, "", err))
 		}
 	}
+	// log/checkpoint may be older than a checkpoint the archive holds: a
+	// flush stopped between its two copies, or a provider serves an old
+	// log/checkpoint. Entries objects beyond it would then look like the
+	// leftovers of an unfinished flush, and be deleted. So where entries
+	// go beyond it, or this computer knows nothing yet, the newest signed
+	// checkpoint of the archive wins.
+	if known.Size == 0 || beyond(listed, found.Size) {
+		newer, err := l.newestArchived(ctx, found.Size)
+		if err != nil {
+			return nil, err
+		}
+		if newer != nil {
+			found, raw = newer.Checkpoint, newer.note
+		}
+	}
 	fe := func(e *TamperError) *TamperError {
 		e = te(e)
 		e.Found = found
@@ -291,6 +306,48 @@ func (l *Log) sync(ctx context.Context, seen func(Record)) (orphans []string, er
 		}
 	}
 	return orphans, nil
+}
+
+// beyond reports whether an entries object holds records from size on.
+func beyond(listed []listedSegment, size int64) bool {
+	for _, s := range listed {
+		if s.First+s.Count > size {
+			return true
+		}
+	}
+	return false
+}
+
+// newestArchived returns the newest checkpoint under log/checkpoints/
+// larger than size whose signature verifies, or nil. One that does not
+// verify is not the vault's (the audit reports it as foreign) and is
+// passed over.
+func (l *Log) newestArchived(ctx context.Context, size int64) (*signedCheckpoint, error) {
+	var sizes []int64
+	for info, err := range l.store.List(ctx, checkpointsPrefix) {
+		if err != nil {
+			return nil, fmt.Errorf("auditlog: list %s: %w", checkpointsPrefix, err)
+		}
+		if n, ok := parseArchiveKey(info.Key); ok && n > size {
+			sizes = append(sizes, n)
+		}
+	}
+	slices.Sort(sizes)
+	for i := len(sizes) - 1; i >= 0; i-- {
+		raw, err := store.ReadAll(ctx, l.store, checkpointArchiveKey(sizes[i]))
+		if err != nil {
+			if isNotExist(err) {
+				continue
+			}
+			return nil, fmt.Errorf("auditlog: read %s: %w", checkpointArchiveKey(sizes[i]), err)
+		}
+		c, err := OpenCheckpoint(raw, l.verifier)
+		if err != nil || c.Size != sizes[i] {
+			continue
+		}
+		return &signedCheckpoint{c, raw}, nil
+	}
+	return nil, nil
 }
 
 // listedSegment is an entries object as the store lists it.

@@ -3,6 +3,7 @@ package auditlog
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -117,12 +118,49 @@ func TestFailedFlushIsRetried(t *testing.T) {
 	if got := keysOf(entries(t, l)); !slices.Equal(got, want) {
 		t.Fatalf("entries %q, want %q", got, want)
 	}
+	// The failed flush wrote its entries and the archive's copy of its
+	// checkpoint: those records are history, not leftovers, and the next
+	// flush goes on from them.
 	objs := snapshotLog(t, f.mem)
-	if _, ok := objs["log/entries/000000000000-2"]; ok {
-		t.Error("the unfinished flush's entries object is still there")
+	for _, key := range []string{"log/entries/000000000000-2", "log/entries/000000000002-1"} {
+		if _, ok := objs[key]; !ok {
+			t.Errorf("%s missing; the log holds %v", key, slices.Sorted(maps.Keys(objs)))
+		}
 	}
 	if _, err := f.tryOpen(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A provider serving an old signed checkpoint as log/checkpoint to a
+// computer that knows nothing yet does not make the newer history
+// leftovers: the newest checkpoint of the archive wins, nothing is
+// deleted, and the log reads in full.
+func TestOldCheckpointServedOnFirstUse(t *testing.T) {
+	f := newFixture(t)
+	l := f.open()
+	s := Wrap(f.store, l)
+	put(t, s, "blobs/aa", "one")
+	flush(t, l)
+	old, _ := store.ReadAll(t.Context(), f.mem, checkpointKey)
+	put(t, s, "blobs/bb", "two")
+	flush(t, l)
+	put(t, s, "blobs/cc", "three")
+	flush(t, l)
+	before := snapshotLog(t, f.mem)
+	f.mem.Put(t.Context(), checkpointKey, old)
+
+	g := *f
+	g.dir = t.TempDir()
+	other := g.open()
+	if other.Size() != 3 {
+		t.Fatalf("the new computer verified %d records, want 3", other.Size())
+	}
+	after := snapshotLog(t, f.mem)
+	for key := range before {
+		if _, ok := after[key]; !ok && key != checkpointKey {
+			t.Errorf("%s was deleted", key)
+		}
 	}
 }
 

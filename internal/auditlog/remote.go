@@ -77,6 +77,20 @@ func checkpointArchiveKey(n int64) string {
 	return fmt.Sprintf("%s%0*d", checkpointsPrefix, indexDigits, n)
 }
 
+// parseArchiveKey is the inverse of checkpointArchiveKey, for the exact
+// spelling it produces.
+func parseArchiveKey(key string) (int64, bool) {
+	digits, ok := strings.CutPrefix(key, checkpointsPrefix)
+	if !ok || len(digits) != indexDigits {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || n < 0 || checkpointArchiveKey(n) != key {
+		return 0, false
+	}
+	return n, true
+}
+
 // encodeSegment joins leaves, one per line.
 func encodeSegment(leaves [][]byte) []byte {
 	var b bytes.Buffer
