@@ -41,6 +41,8 @@ type app struct {
 	profile        *os.File
 	// given is the vault passphrase once a command has been given it.
 	given string
+	// reading is set for a command of readingCommands.
+	reading bool
 	// started is set when the command line has been parsed and the
 	// command starts: an error before is a mistake in the command line.
 	started bool
@@ -88,6 +90,7 @@ where they stopped; every object is encrypted on your computer.`,
 	pf.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		a.started = true
+		a.reading = readingCommands[cmd.CommandPath()]
 		if err := a.checkGlobalFlags(cmd); err != nil {
 			return err
 		}
@@ -123,6 +126,13 @@ where they stopped; every object is encrypted on your computer.`,
 	)
 	root.SetHelpCommand(a.helpCommand())
 	return root
+}
+
+// readingCommands only read a vault: they work on a vault whose log is
+// damaged or tampered with (without it, with a warning), since the log is
+// not needed to read the data.
+var readingCommands = map[string]bool{
+	"tunesafe snapshots": true, "tunesafe ls": true, "tunesafe restore": true, "tunesafe diff": true,
 }
 
 // checkGlobalFlags checks what every command is given before it starts:

@@ -119,7 +119,7 @@ func classify(err error) (code int, msg, hint string) {
 	case errors.Is(err, vault.ErrNeedPassphrase):
 		return exitPassphrase, msg, or(hint, "set TUNESAFE_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal to be asked")
 	case errors.As(err, &te):
-		return exitIntegrity, msg, or(hint, "the vault's log is not what this computer saw before: run 'tunesafe audit' and keep a copy of the vault before writing to it")
+		return exitIntegrity, msg, or(hint, "the vault's log is damaged, or not what this computer saw before: keep a copy of the vault before writing to it; snapshots, ls, diff and restore still read it")
 	case errors.As(err, &ie), errors.As(err, &ce):
 		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
 	case errors.As(err, &rf):

@@ -149,11 +149,21 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		return nil, mr.err
 	}
 	l, own, err := a.openLog(ctx, v, chain, key, replica || readOnly != nil)
-	if err != nil {
+	var te *auditlog.TamperError
+	switch {
+	case err != nil && a.reading && errors.As(err, &te):
+		// The log is not needed to read the data: a command that only
+		// reads goes on without it, and says so.
+		fmt.Fprintf(a.stderr, "tunesafe: warning: %v\ntunesafe: warning: reading the vault without its log; nothing will be written to it; run 'tunesafe audit' to see what happened\n", err)
+		readOnly = err
+	case err != nil:
 		return nil, err
 	}
 	// From here on every PUT and DELETE is recorded in the log.
-	var st store.Store = auditlog.Wrap(chain, l)
+	var st store.Store = chain
+	if l != nil {
+		st = auditlog.Wrap(chain, l)
+	}
 	switch {
 	case replica:
 		st = replicaStore{st, &replicaError{loc: loc, of: mark.Of}}
