@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 )
 
@@ -34,6 +37,11 @@ type fileConfig struct {
 	Copies []copyTarget `json:"copies,omitempty"`
 	// Verify says how often the agent checks the vault's integrity.
 	Verify *verifyConfig `json:"verify,omitempty"`
+
+	// notes are the top-level keys starting with "_" ("_comment"), which
+	// JSON offers for remarks in place of comments: ignored, and kept
+	// when the file is written again.
+	notes map[string]json.RawMessage
 }
 
 func xdgDir(env, fallback string) string {
@@ -71,10 +79,114 @@ func (a *app) loadConfig() (*fileConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, usagef("fix or remove the file", "config file %s: %v", a.configFile(), err)
+	if err := decodeConfig(b, &c); err != nil {
+		return nil, usagef("fix the file (see the README's examples), or remove it", "config file %s: %v", a.configFile(), err)
 	}
 	return &c, nil
+}
+
+// decodeConfig parses a config file strictly: a key it does not know is
+// an error, not ignored, since a misspelt "window" or "limit-upload"
+// would otherwise leave the agent running all day or unthrottled.
+func decodeConfig(b []byte, c *fileConfig) error {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err != nil {
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			line, col := position(b, se.Offset)
+			return fmt.Errorf("line %d, column %d: %v", line, col, err)
+		}
+		return err
+	}
+	for k, v := range top {
+		if strings.HasPrefix(k, "_") {
+			if c.notes == nil {
+				c.notes = map[string]json.RawMessage{}
+			}
+			c.notes[k] = v
+			delete(top, k)
+		}
+	}
+	rest, err := json.Marshal(top)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(rest))
+	dec.DisallowUnknownFields()
+	err = dec.Decode(c)
+	if name, ok := strings.CutPrefix(fmt.Sprint(err), "json: unknown field "); ok {
+		name = strings.Trim(name, `"`)
+		msg := fmt.Sprintf("unknown key %q", name)
+		if near := closestKey(name); near != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", near)
+		}
+		return errors.New(msg + `; keys starting with "_" are remarks`)
+	}
+	return err
+}
+
+// position is the line and column of byte offset off in b, from 1.
+func position(b []byte, off int64) (line, col int) {
+	off = min(max(off, 0), int64(len(b)))
+	before := b[:off]
+	line = bytes.Count(before, []byte("\n")) + 1
+	col = int(off) - (bytes.LastIndexByte(before, '\n') + 1)
+	return line, max(col, 1)
+}
+
+// closestKey is the known config key nearest to name (case, '-' for '_',
+// a letter or two), or "".
+func closestKey(name string) string {
+	best, bestD := "", 3
+	for _, k := range configKeys(reflect.TypeFor[fileConfig]()) {
+		d := editDistance(strings.ReplaceAll(strings.ToLower(name), "-", "_"), k)
+		if d < bestD {
+			best, bestD = k, d
+		}
+	}
+	return best
+}
+
+// configKeys are the JSON keys of a config struct and of the structs
+// inside it.
+func configKeys(t reflect.Type) []string {
+	var keys []string
+	for f := range t.Fields() {
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		keys = append(keys, name)
+		ft := f.Type
+		for ft.Kind() == reflect.Pointer || ft.Kind() == reflect.Slice {
+			ft = ft.Elem()
+		}
+		if ft.Kind() == reflect.Struct {
+			keys = append(keys, configKeys(ft)...)
+		}
+	}
+	return keys
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
 }
 
 // saveConfig writes the config file atomically.
@@ -86,6 +198,19 @@ func (a *app) saveConfig(c *fileConfig) error {
 	b, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return err
+	}
+	if len(c.notes) > 0 {
+		// The user's remarks go back in, with the keys in order.
+		var all map[string]json.RawMessage
+		if err := json.Unmarshal(b, &all); err != nil {
+			return err
+		}
+		for k, v := range c.notes {
+			all[k] = v
+		}
+		if b, err = json.MarshalIndent(all, "", "  "); err != nil {
+			return err
+		}
 	}
 	tmp := p + ".tmp"
 	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
