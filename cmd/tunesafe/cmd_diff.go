@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,8 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	from, to, err := diffPair(ctx, s.vault, args)
+	from, to, damaged, err := diffPair(ctx, s.vault, args)
+	a.warnDamaged(damaged)
 	if err != nil {
 		return err
 	}
@@ -182,32 +184,49 @@ func diffSummary(from, to vault.SnapshotRef, c diffCounts) string {
 var errNoEarlier = errors.New("nothing to compare it with")
 
 // diffPair resolves the command's arguments to the two snapshots to
-// compare.
-func diffPair(ctx context.Context, v *vault.Vault, args []string) (from, to vault.SnapshotRef, err error) {
+// compare, and returns the damaged snapshots left out on the way.
+func diffPair(ctx context.Context, v *vault.Vault, args []string) (from, to vault.SnapshotRef, damaged []vault.DamagedSnapshot, err error) {
+	find := func(which string) (vault.SnapshotRef, error) {
+		ref, more, err := v.FindReadableSnapshot(ctx, which)
+		damaged = addDamaged(damaged, more)
+		return ref, err
+	}
 	if len(args) == 2 {
-		if from, err = v.FindSnapshot(ctx, args[0]); err != nil {
+		if from, err = find(args[0]); err != nil {
 			return
 		}
-		to, err = v.FindSnapshot(ctx, args[1])
+		to, err = find(args[1])
 		return
 	}
 	which := "latest"
 	if len(args) == 1 {
 		which = args[0]
 	}
-	if to, err = v.FindSnapshot(ctx, which); err != nil {
+	if to, err = find(which); err != nil {
 		return
 	}
-	all, err := v.Snapshots(ctx)
+	all, more, err := v.ReadableSnapshots(ctx)
+	damaged = addDamaged(damaged, more)
 	if err != nil {
 		return
 	}
 	if p, ok := predecessor(all, to); ok {
-		return p, to, nil
+		return p, to, damaged, nil
 	}
 	err = withHint(fmt.Errorf("snapshot %s is the first of %s: %w", short(to.ID.String()), to.Host, errNoEarlier),
 		"compare two snapshots with 'tunesafe diff FROM TO' ('tunesafe snapshots' lists them)")
 	return
+}
+
+// addDamaged adds to damaged those of more it does not hold yet: each
+// listing finds the same damaged snapshots, and each is told of once.
+func addDamaged(damaged, more []vault.DamagedSnapshot) []vault.DamagedSnapshot {
+	for _, d := range more {
+		if !slices.ContainsFunc(damaged, func(o vault.DamagedSnapshot) bool { return o.ID == d.ID }) {
+			damaged = append(damaged, d)
+		}
+	}
+	return damaged
 }
 
 // predecessor is the snapshot s was based on (its parent, when the vault

@@ -61,7 +61,8 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		return err
 	}
 	defer s.Close()
-	snap, err := s.vault.FindSnapshot(ctx, which)
+	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
+	a.warnDamaged(damaged)
 	if err != nil {
 		return err
 	}
@@ -148,7 +149,8 @@ func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, pla
 		return err
 	}
 	defer s.Close()
-	snap, err := s.vault.FindSnapshot(ctx, which)
+	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
+	a.warnDamaged(damaged)
 	if err != nil {
 		return err
 	}

@@ -90,7 +90,8 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		return err
 	}
 	defer s.Close()
-	snap, err := s.vault.FindSnapshot(ctx, o.snapshot)
+	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, o.snapshot)
+	a.warnDamaged(damaged)
 	if err != nil {
 		return err
 	}

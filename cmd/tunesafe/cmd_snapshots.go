@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 func (a *app) snapshotsCommand() *cobra.Command {
@@ -37,18 +39,31 @@ type snapshotJSON struct {
 	Tree    string    `json:"tree"`
 }
 
+// damagedJSON is a damaged snapshot in the list of 'snapshots --json':
+// its ID and what is wrong with it, and none of the fields it cannot tell.
+type damagedJSON struct {
+	ID      string `json:"id"`
+	Damaged string `json:"damaged"`
+}
+
 func (a *app) runSnapshots(ctx context.Context) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	all, err := s.vault.Snapshots(ctx)
+	all, damaged, err := s.vault.ReadableSnapshots(ctx)
 	if err != nil {
 		return err
 	}
+	a.warnDamaged(damaged)
 	if a.json {
-		out := make([]snapshotJSON, 0, len(all))
+		// Damaged snapshots come first, so that the last element is
+		// still the newest snapshot.
+		out := make([]any, 0, len(damaged)+len(all))
+		for _, d := range damaged {
+			out = append(out, damagedJSON{ID: d.ID.String(), Damaged: d.Err.Err.Error()})
+		}
 		for _, sn := range all {
 			paths := sn.Paths
 			if paths == nil {
@@ -59,8 +74,12 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		}
 		return a.printJSON(out)
 	}
-	if len(all) == 0 {
+	if len(all) == 0 && len(damaged) == 0 {
 		a.printf("no snapshots yet\n")
+		return nil
+	}
+	if len(all) == 0 {
+		a.printf("no snapshot can be read\n")
 		return nil
 	}
 	t := newTable(a.stdout)
@@ -74,4 +93,13 @@ func (a *app) runSnapshots(ctx context.Context) error {
 			strings.Join(sn.Paths, ", "), strconv.FormatInt(sn.Stats.Files, 10), bytesize.Format(sn.Stats.Bytes))
 	}
 	return t.flush()
+}
+
+// warnDamaged tells, one line each, of the damaged snapshots a reading
+// command left out. The command goes on with the others: its exit code
+// says whether it did what was asked, and audit says what was lost.
+func (a *app) warnDamaged(damaged []vault.DamagedSnapshot) {
+	for _, d := range damaged {
+		fmt.Fprintf(a.stderr, "tunesafe: warning: snapshot %s is damaged and left out (%v); run 'tunesafe audit'\n", short(d.ID.String()), d.Err.Err)
+	}
 }

@@ -1,8 +1,14 @@
 package vault
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -63,4 +69,181 @@ func decodeSnapshot(b []byte) (*Snapshot, error) {
 		return nil, fmt.Errorf("snapshot time: %w", err)
 	}
 	return &s, nil
+}
+
+// Listing snapshots comes in two strengths. Commands that delete (forget,
+// prune) use Snapshots, which fails on a damaged snapshot: one they did not
+// see could still need the data they would delete. Commands that only read
+// (snapshots, ls, restore, diff) use ReadableSnapshots and
+// FindReadableSnapshot, which set damaged snapshots aside and name them, so
+// that one damaged or foreign object under snapshots/ does not make every
+// other snapshot unreachable.
+
+// DamagedSnapshot is an object under snapshots/ named like a snapshot that
+// cannot be read as one: damaged in storage or in transit, or not this
+// vault's (its content does not match its name here).
+type DamagedSnapshot struct {
+	ID ID
+	// Err names the object and says what is wrong with it.
+	Err *CorruptError
+}
+
+// Snapshots lists all snapshots, oldest first. A damaged snapshot is an
+// error naming it. An object under snapshots/ whose name is not a snapshot
+// ID in canonical form (notes a user left there, an ID in uppercase) is no
+// snapshot of the format, not a damaged one: it is skipped, so that one
+// stray object cannot make every snapshot unreachable.
+func (v *Vault) Snapshots(ctx context.Context) ([]SnapshotRef, error) {
+	var out []SnapshotRef
+	err := v.eachSnapshot(ctx, func(id ID, s *Snapshot, err error) error {
+		if err != nil {
+			return err
+		}
+		out = append(out, SnapshotRef{ID: id, Snapshot: s})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	sortSnapshots(out)
+	return out, nil
+}
+
+// ReadableSnapshots lists the snapshots that can be read, oldest first, and
+// the damaged ones, in the order of their IDs. Only damage to a snapshot's
+// own object sets it aside; whatever would fail every read (the store
+// unreachable, a missing or wrong passphrase, a damaged key file, ctx
+// ended) is returned as the error.
+func (v *Vault) ReadableSnapshots(ctx context.Context) (refs []SnapshotRef, damaged []DamagedSnapshot, err error) {
+	err = v.eachSnapshot(ctx, func(id ID, s *Snapshot, err error) error {
+		var ce *CorruptError
+		switch {
+		case errors.As(err, &ce) && ce.Key == SnapshotKey(id):
+			damaged = append(damaged, DamagedSnapshot{ID: id, Err: ce})
+		case err != nil:
+			return err
+		default:
+			refs = append(refs, SnapshotRef{ID: id, Snapshot: s})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	sortSnapshots(refs)
+	slices.SortFunc(damaged, func(a, b DamagedSnapshot) int { return bytes.Compare(a.ID[:], b.ID[:]) })
+	return refs, damaged, nil
+}
+
+// eachSnapshot reads every object under snapshots/ named by a canonical
+// ID, calling fn with the snapshot or the error reading it; an error of
+// fn or of the listing ends it.
+func (v *Vault) eachSnapshot(ctx context.Context, fn func(ID, *Snapshot, error) error) error {
+	for info, err := range v.store.List(ctx, "snapshots/") {
+		if err != nil {
+			return err
+		}
+		id, err := ParseID(strings.TrimPrefix(info.Key, "snapshots/"))
+		if err != nil {
+			continue
+		}
+		s, err := v.GetSnapshot(ctx, id)
+		if err := fn(id, s, err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// FindSnapshot is FindReadableSnapshot for callers that need not tell of
+// damaged snapshots: forget, which has listed every snapshot strictly
+// before.
+func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, error) {
+	ref, _, err := v.FindReadableSnapshot(ctx, which)
+	return ref, err
+}
+
+// FindReadableSnapshot resolves "latest" (the newest complete snapshot,
+// else the newest checkpoint), a full snapshot ID, or a unique prefix of
+// one. A full ID is read alone, so damage elsewhere cannot stand in its
+// way. Otherwise the answer is the best among the snapshots that can be
+// read, and damaged lists those that cannot: any of them might have been
+// the answer (newer than "latest", or matching the prefix), so the caller
+// tells the user. A prefix that matches only a damaged snapshot fails
+// with its *CorruptError.
+func (v *Vault) FindReadableSnapshot(ctx context.Context, which string) (ref SnapshotRef, damaged []DamagedSnapshot, err error) {
+	if id, perr := ParseID(strings.ToLower(which)); perr == nil {
+		ref, err = v.snapshotByID(ctx, id, which)
+		return ref, nil, err
+	}
+	all, damaged, err := v.ReadableSnapshots(ctx)
+	if err != nil {
+		return SnapshotRef{}, nil, err
+	}
+	if len(all) == 0 && len(damaged) == 0 {
+		return SnapshotRef{}, nil, ErrNoSnapshots
+	}
+	if which == "" || which == "latest" {
+		ref, err = latestSnapshot(all, damaged)
+	} else {
+		ref, err = snapshotByPrefix(all, damaged, which)
+	}
+	return ref, damaged, err
+}
+
+// snapshotByID reads the snapshot id, asked for as which. The object is
+// looked for in the store first: a copy this computer keeps of a snapshot
+// forgotten since is no answer.
+func (v *Vault) snapshotByID(ctx context.Context, id ID, which string) (SnapshotRef, error) {
+	if _, err := v.store.Stat(ctx, SnapshotKey(id)); errors.Is(err, fs.ErrNotExist) {
+		return SnapshotRef{}, fmt.Errorf("%w %q", ErrNoSnapshot, which)
+	} else if err != nil {
+		return SnapshotRef{}, err
+	}
+	s, err := v.GetSnapshot(ctx, id)
+	if err != nil {
+		return SnapshotRef{}, err
+	}
+	return SnapshotRef{ID: id, Snapshot: s}, nil
+}
+
+// latestSnapshot picks "latest" from all, sorted oldest first.
+func latestSnapshot(all []SnapshotRef, damaged []DamagedSnapshot) (SnapshotRef, error) {
+	if len(all) == 0 {
+		return SnapshotRef{}, fmt.Errorf("no snapshot can be read: %w", damaged[0].Err)
+	}
+	for i := len(all) - 1; i >= 0; i-- {
+		if !all[i].Partial {
+			return all[i], nil
+		}
+	}
+	return all[len(all)-1], nil
+}
+
+// snapshotByPrefix picks the one snapshot whose ID starts with which. The
+// damaged snapshots only count when no readable one matches: then the
+// error says why the snapshot asked for cannot be read.
+func snapshotByPrefix(all []SnapshotRef, damaged []DamagedSnapshot, which string) (SnapshotRef, error) {
+	prefix := strings.ToLower(which)
+	var found []SnapshotRef
+	for _, s := range all {
+		if strings.HasPrefix(s.ID.String(), prefix) {
+			found = append(found, s)
+		}
+	}
+	var bad []*CorruptError
+	for _, d := range damaged {
+		if strings.HasPrefix(d.ID.String(), prefix) {
+			bad = append(bad, d.Err)
+		}
+	}
+	switch {
+	case len(found) == 1:
+		return found[0], nil
+	case len(found) == 0 && len(bad) == 0:
+		return SnapshotRef{}, fmt.Errorf("%w %q", ErrNoSnapshot, which)
+	case len(found) == 0 && len(bad) == 1:
+		return SnapshotRef{}, bad[0]
+	}
+	return SnapshotRef{}, fmt.Errorf("snapshot prefix %q is ambiguous", which)
 }

@@ -510,64 +510,6 @@ func (v *Vault) DeleteSnapshot(ctx context.Context, id ID) error {
 	return v.store.Delete(ctx, SnapshotKey(id))
 }
 
-// Snapshots lists all snapshots, oldest first. A damaged snapshot is an
-// error naming it. An object under snapshots/ whose name is not a snapshot
-// ID in canonical form (notes a user left there, an ID in uppercase) is no
-// snapshot of the format, not a damaged one: it is skipped, so that one
-// stray object cannot make every snapshot unreachable.
-func (v *Vault) Snapshots(ctx context.Context) ([]SnapshotRef, error) {
-	var out []SnapshotRef
-	for info, err := range v.store.List(ctx, "snapshots/") {
-		if err != nil {
-			return nil, err
-		}
-		id, err := ParseID(strings.TrimPrefix(info.Key, "snapshots/"))
-		if err != nil {
-			continue
-		}
-		s, err := v.GetSnapshot(ctx, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, SnapshotRef{ID: id, Snapshot: s})
-	}
-	sortSnapshots(out)
-	return out, nil
-}
-
-// FindSnapshot resolves "latest" (the newest complete snapshot, else the
-// newest checkpoint) or a unique prefix of a snapshot ID.
-func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, error) {
-	all, err := v.Snapshots(ctx)
-	if err != nil {
-		return SnapshotRef{}, err
-	}
-	if len(all) == 0 {
-		return SnapshotRef{}, ErrNoSnapshots
-	}
-	if which == "" || which == "latest" {
-		for i := len(all) - 1; i >= 0; i-- {
-			if !all[i].Partial {
-				return all[i], nil
-			}
-		}
-		return all[len(all)-1], nil
-	}
-	var found []SnapshotRef
-	for _, s := range all {
-		if strings.HasPrefix(s.ID.String(), strings.ToLower(which)) {
-			found = append(found, s)
-		}
-	}
-	switch len(found) {
-	case 0:
-		return SnapshotRef{}, fmt.Errorf("%w %q", ErrNoSnapshot, which)
-	case 1:
-		return found[0], nil
-	}
-	return SnapshotRef{}, fmt.Errorf("snapshot prefix %q is ambiguous", which)
-}
-
 // ListIDs yields the IDs of stored objects under a prefix ("blobs/" or
 // "trees/") with their stored size. Only objects at the key the format
 // gives their ID (prefix<xx>/<id>, see BlobKey) are yielded; others, such
