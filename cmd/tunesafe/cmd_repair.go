@@ -13,6 +13,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/repair"
+	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -83,6 +84,13 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if err != nil {
 		return err
 	}
+	// As after a verify, the next backup must not trust the cache's
+	// belief that the damaged objects are stored: it then stores again
+	// every tree it builds, and every blob of a file it reads, that is
+	// still damaged. What repair puts back is recorded as stored below.
+	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
+		return err
+	}
 	if !rep.Complete {
 		return withHint(&integrityError{msg: "the vault's log is inconsistent: nothing was repaired"},
 			"run 'tunesafe audit' to see where the log was tampered with, and keep a copy of the vault before writing to it")
@@ -98,25 +106,18 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	res, err := repair.Run(ctx, s.vault, damage, repair.Options{
 		Splitter: bo.Splitter, Rebuilders: bo.Rebuilders, DryRun: o.dryRun, FormatDoc: docs.Format,
 	})
+	if res != nil && !o.dryRun {
+		// What was put back is stored: the next backup need not upload
+		// it again.
+		if cerr := rememberRepaired(ctx, s.cache, res.Repaired); err == nil {
+			err = cerr
+		}
+	}
 	if err != nil {
 		if res != nil && len(res.Repaired) > 0 && !o.dryRun {
 			fmt.Fprintf(a.stderr, "tunesafe: repaired %s before the error\n", plural(len(res.Repaired), "object", "objects"))
 		}
 		return err
-	}
-	if !o.dryRun {
-		// The next backup must not trust the cache's belief that these
-		// objects are stored: it then uploads again every tree (and
-		// blob) it produces that is still damaged.
-		var ids [][]byte
-		for _, u := range res.Unrepaired {
-			if id, _, ok := vault.ParseObjectKey(u.Key); ok {
-				ids = append(ids, id[:])
-			}
-		}
-		if err := s.cache.ForgetObjects(ctx, ids); err != nil {
-			return err
-		}
 	}
 	if a.json {
 		out := repairReport{Result: res}
@@ -130,6 +131,21 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if n := len(res.Unrepaired); n > 0 {
 		return withHint(&integrityError{msg: fmt.Sprintf("%d of %s cannot be repaired from this computer", n, plural(res.Damaged, "lost or corrupted object", "lost or corrupted objects"))},
 			"each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'")
+	}
+	return nil
+}
+
+// rememberRepaired records in the cache the blobs and trees repair stored
+// again.
+func rememberRepaired(ctx context.Context, cache *state.Cache, repaired []repair.Repaired) error {
+	b := cache.Batch()
+	for _, r := range repaired {
+		if id, _, ok := vault.ParseObjectKey(r.Key); ok {
+			b.AddObject(append([]byte(nil), id[:]...))
+		}
+	}
+	if err := b.Commit(ctx); err != nil {
+		return fmt.Errorf("record repaired objects in the cache: %w", err)
 	}
 	return nil
 }

@@ -148,6 +148,9 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	if err != nil {
 		return err
 	}
+	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
+		return err
+	}
 	if _, err := a.recordIntegrity(ctx, s, &rep); err != nil {
 		return err
 	}

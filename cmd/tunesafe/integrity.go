@@ -14,6 +14,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/retention"
 	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // Loss must be found early, while the files are still on the computer to
@@ -92,6 +93,27 @@ func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Rep
 	return i, nil
 }
 
+// forgetDamage makes this computer's cache forget every blob and tree the
+// audit found lost or corrupted, and the cached files and folders that name
+// them (backup.ForgetDamaged): the next backup then stores them again from
+// the files and folders that still hold them, instead of pointing its
+// snapshot at objects the vault no longer has.
+func forgetDamage(ctx context.Context, cache *state.Cache, rep *auditlog.Report) error {
+	var ids []vault.ID
+	for _, f := range rep.Findings {
+		if f.Class != auditlog.Lost && f.Class != auditlog.Corrupted {
+			continue
+		}
+		if id, _, ok := vault.ParseObjectKey(f.Key); ok {
+			ids = append(ids, id)
+		}
+	}
+	if err := backup.ForgetDamaged(ctx, cache, ids); err != nil {
+		return fmt.Errorf("forget damaged objects in the cache: %w", err)
+	}
+	return nil
+}
+
 // lastIntegrity returns the last check recorded in the cache, or nil.
 func lastIntegrity(ctx context.Context, cache *state.Cache) (*agent.Integrity, error) {
 	v, err := cache.Meta(ctx, integrityMetaKey)
@@ -135,6 +157,9 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: checkWorkers})
 	if err != nil {
 		return nil, nil, err
+	}
+	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
+		return &rep, nil, err
 	}
 	i, err := a.recordIntegrity(ctx, s, &rep)
 	if err != nil {

@@ -43,6 +43,42 @@ func (r *run) loadKnown(ctx context.Context) error {
 	return nil
 }
 
+// ForgetDamaged makes the cache c forget the objects ids, which an audit
+// found lost or corrupted, together with the cached files and folders that
+// name them (state.Cache.ForgetDamaged). The next pass then reads those
+// files and folders again and stores what they still hold: the same content
+// gives the same IDs, so a lost tree of an unchanged folder, or a lost blob
+// or list of an unchanged file, is stored again under its key. A blob that
+// only a list names is not looked for in the lists: the file's entry names
+// the list, which is stored; 'tunesafe repair', which reads the lists, puts
+// such a blob back from the file.
+func ForgetDamaged(ctx context.Context, c *state.Cache, ids []vault.ID) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	damaged := make(map[vault.ID]bool, len(ids))
+	raw := make([][]byte, 0, len(ids))
+	for _, id := range ids {
+		damaged[id] = true
+		raw = append(raw, append([]byte(nil), id[:]...))
+	}
+	return c.ForgetDamaged(ctx, raw, func(node []byte) bool {
+		var n struct {
+			Blobs []vault.ID `json:"blobs"`
+		}
+		// A node that does not decode is read again by the scan anyway.
+		if json.Unmarshal(node, &n) != nil {
+			return false
+		}
+		for _, id := range n.Blobs {
+			if damaged[id] {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func (r *run) listKnown(ctx context.Context) error {
 	done, err := r.c.Meta(ctx, "objects-listed")
 	if err != nil {

@@ -98,8 +98,8 @@ type Attempt struct {
 
 // Reasons for objects that stay damaged.
 const (
-	ReasonTree = "trees are not cut from files: a new backup ('tunesafe backup') writes the tree of every folder that has not changed since; " +
-		"snapshots that need a tree of a folder that has changed stay damaged"
+	ReasonTree = "trees are not cut from files: a new backup ('tunesafe backup') writes the tree of every folder that has not changed since, " +
+		"from this computer or from any other that has run 'tunesafe verify' since; snapshots that need a tree of a folder that has changed stay damaged"
 	ReasonSnapshot = "a lost snapshot cannot be re-created: make a new one with 'tunesafe backup'"
 	ReasonKeys     = "a key file cannot be re-created from local files; while the passphrase opens another key file, 'tunesafe passwd' writes a new one"
 	ReasonLog      = "part of the tamper-evident log, which cannot be re-created; the audit keeps reporting it"

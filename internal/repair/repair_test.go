@@ -464,3 +464,31 @@ func TestRepairNothingJSON(t *testing.T) {
 		t.Errorf("JSON %s, want %s", b, want)
 	}
 }
+
+// Once the cache forgets the damaged objects, as verify, audit and repair
+// make it, the next backup of the unchanged folder stores them again: a
+// track's lost list, and its album's corrupted tree.
+func TestBackupStoresForgottenDamage(t *testing.T) {
+	f := newFixture(t, true)
+	ctx := t.Context()
+	f.write("Album/track.mp3", mp3("Finlandia", noise(6, 300<<10)))
+	f.write("b.bin", noise(2, 1000))
+	n := f.backupNodes()["Album/track.mp3"]
+	lists := n.ListIDs()
+	if len(lists) != 1 {
+		t.Fatalf("track stored with lists %v, want one for its audio", lists)
+	}
+	album := f.subtree("Album")
+	f.lose(vault.BlobKey(lists[0]))
+	f.corrupt(vault.TreeKey(album))
+	if err := backup.ForgetDamaged(ctx, f.cache, []vault.ID{lists[0], album}); err != nil {
+		t.Fatal(err)
+	}
+	f.backupNodes()
+	if !f.intact(lists[0]) {
+		t.Error("the lost list is not stored again")
+	}
+	if _, err := f.vault.GetTree(ctx, album); err != nil {
+		t.Errorf("the corrupted tree is not stored again: %v", err)
+	}
+}

@@ -364,8 +364,9 @@ func (c *Cache) Objects(ctx context.Context, fn func(id []byte)) error {
 	return rows.Err()
 }
 
-// ForgetObjects drops the given IDs from the known set (after a prune or
-// when an object was found missing).
+// ForgetObjects drops the given IDs from the known set. An object found
+// lost or corrupted needs ForgetDamaged, which also drops the cached files
+// and directories that name it.
 func (c *Cache) ForgetObjects(ctx context.Context, ids [][]byte) error {
 	return execEach(ctx, c, `DELETE FROM objects WHERE vault=? AND id=?`, ids, func(id []byte) []any { return []any{c.vault, id} })
 }
