@@ -76,7 +76,7 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	out := diffJSON{From: snapshotSummary(from), To: snapshotSummary(to), Changes: []diffChangeJSON{}}
+	out := diffJSON{From: newSnapshotJSON(from), To: newSnapshotJSON(to), Changes: []diffChangeJSON{}}
 	c := &out.Counts
 	err = snapdiff.Diff(ctx, s.vault, from.Tree, to.Tree, func(ch snapdiff.Change) error {
 		n := ch.After
@@ -123,15 +123,6 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	}
 	a.printf("%s\n", diffSummary(from, to, *c))
 	return nil
-}
-
-func snapshotSummary(sn vault.SnapshotRef) snapshotJSON {
-	paths := sn.Paths
-	if paths == nil {
-		paths = []string{}
-	}
-	return snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
-		Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()}
 }
 
 // printDiffLine prints one change: "+ path", "- path", "M path (tags)";

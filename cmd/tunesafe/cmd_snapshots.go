@@ -46,6 +46,16 @@ type damagedJSON struct {
 	Damaged string `json:"damaged"`
 }
 
+// newSnapshotJSON is a snapshot as snapshots and diff print it.
+func newSnapshotJSON(sn vault.SnapshotRef) snapshotJSON {
+	paths := sn.Paths
+	if paths == nil {
+		paths = []string{} // a list, even when empty
+	}
+	return snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
+		Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()}
+}
+
 func (a *app) runSnapshots(ctx context.Context) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
@@ -65,12 +75,7 @@ func (a *app) runSnapshots(ctx context.Context) error {
 			out = append(out, damagedJSON{ID: d.ID.String(), Damaged: d.Err.Err.Error()})
 		}
 		for _, sn := range all {
-			paths := sn.Paths
-			if paths == nil {
-				paths = []string{} // a list, even when empty
-			}
-			out = append(out, snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
-				Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()})
+			out = append(out, newSnapshotJSON(sn))
 		}
 		return a.printJSON(out)
 	}

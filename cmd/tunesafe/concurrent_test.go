@@ -24,14 +24,7 @@ func TestForgetAndPruneAlongsideBackup(t *testing.T) {
 	dir := t.TempDir()
 	music := filepath.Join(dir, "Music")
 	r := rand.New(rand.NewPCG(5, 6))
-	write := func(name string, n int) {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = byte(r.Uint32())
-		}
-		os.MkdirAll(filepath.Dir(filepath.Join(music, name)), 0o755)
-		os.WriteFile(filepath.Join(music, name), b, 0o644)
-	}
+	write := func(name string, n int) { randomFile(filepath.Join(music, name), n, r) }
 	write("old/a.flac", 300<<10)
 	write("old/b.flac", 300<<10)
 	bin := tunesafeBinary(t)

@@ -137,24 +137,12 @@ func copyTree(src, dst string) error {
 	if err != nil {
 		return err
 	}
-	if !fi.IsDir() {
-		b, err := os.ReadFile(src)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(dst, b, 0o600)
+	if fi.IsDir() {
+		return os.CopyFS(dst, os.DirFS(src))
 	}
-	if err := os.MkdirAll(dst, 0o700); err != nil {
-		return err
-	}
-	des, err := os.ReadDir(src)
+	b, err := os.ReadFile(src)
 	if err != nil {
 		return err
 	}
-	for _, de := range des {
-		if err := copyTree(filepath.Join(src, de.Name()), filepath.Join(dst, de.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
-		}
-	}
-	return nil
+	return os.WriteFile(dst, b, 0o600)
 }

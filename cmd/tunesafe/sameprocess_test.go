@@ -29,13 +29,7 @@ func TestCommandsDuringABackup(t *testing.T) {
 	os.WriteFile(filepath.Join(first, "a.txt"), []byte("first backup"), 0o644)
 	r := rand.New(rand.NewPCG(3, 4))
 	for i := range 4 {
-		b := make([]byte, 1<<20)
-		for j := range b {
-			b[j] = byte(r.Uint32())
-		}
-		p := filepath.Join(music, fmt.Sprintf("track %d.flac", i))
-		os.MkdirAll(filepath.Dir(p), 0o755)
-		os.WriteFile(p, b, 0o644)
+		randomFile(filepath.Join(music, fmt.Sprintf("track %d.flac", i)), 1<<20, r)
 	}
 	env := map[string]string{
 		"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"),
@@ -95,4 +89,15 @@ func TestCommandsDuringABackup(t *testing.T) {
 func blobsBeyond(vault string, n int) bool {
 	m, _ := filepath.Glob(filepath.Join(vault, "blobs", "*", "*"))
 	return len(m) > n
+}
+
+// randomFile writes n random bytes from r to p, making its folder: audio
+// that neither compresses nor deduplicates.
+func randomFile(p string, n int, r *rand.Rand) {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+	os.MkdirAll(filepath.Dir(p), 0o755)
+	os.WriteFile(p, b, 0o644)
 }
