@@ -40,7 +40,10 @@ type vaultCodec struct{ v **vault.Vault }
 func (c vaultCodec) Seal(b []byte) ([]byte, error) { return (*c.v).Seal(b, true) }
 func (c vaultCodec) Open(b []byte) ([]byte, error) {
 	plain, err := (*c.v).Unseal(b, true)
-	if errors.Is(err, vault.ErrNeedPassphrase) || errors.Is(err, vault.ErrWrongPassphrase) {
+	if errors.Is(err, vault.ErrNeedPassphrase) || errors.Is(err, vault.ErrWrongPassphrase) || errors.Is(err, vault.ErrNoKeyFile) {
+		// The key files cannot be opened: the records are there, this
+		// computer cannot read them (a lost key file is the audit's to
+		// report, not damage to the log).
 		return nil, auditlog.Locked(err)
 	}
 	return plain, err
@@ -124,6 +127,44 @@ func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, ke
 
 // openLogIn opens the log with its local state in stateDir.
 func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, stateDir string, readOnly bool) (*auditlog.Log, error) {
+	opts, err := a.logOptions(ctx, v, chain, stateDir, readOnly)
+	if err != nil {
+		return nil, err
+	}
+	l, err := auditlog.Open(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("open the vault's log: %w", err)
+	}
+	return l, nil
+}
+
+// openDamagedLog opens, read-only, the log as this computer last verified
+// it at the vault's state key, for an audit of a vault whose log did not
+// open for damage (auditlog.OpenDamaged).
+func (a *app) openDamagedLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, damage *auditlog.TamperError) (l *auditlog.Log, own *logOwnership, err error) {
+	own, stateDir, err := ownLog(a.logStateDir(key))
+	if err != nil {
+		return nil, nil, fmt.Errorf("open the vault's log: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			own.release()
+			own = nil
+		}
+	}()
+	opts, err := a.logOptions(ctx, v, chain, stateDir, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l, err = auditlog.OpenDamaged(opts, damage)
+	return l, own, err
+}
+
+// logOptions are the options of the vault's log with its local state in
+// stateDir: the verifier key this computer saw first, and the signing key
+// unless readOnly.
+func (a *app) logOptions(ctx context.Context, v *vault.Vault, chain store.Store, stateDir string, readOnly bool) (auditlog.Options, error) {
+	var none auditlog.Options
 	id := v.Config().ID
 	dir := a.vaultDir(id)
 	vkey, err := readTrimmed(filepath.Join(dir, "log.pub"))
@@ -131,19 +172,19 @@ func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, 
 	case errors.Is(err, fs.ErrNotExist):
 		vkey = v.Config().LogPublicKey
 		if vkey == "" {
-			return nil, &vault.FormatError{Msg: "the vault has no log key in " + vault.ConfigKey}
+			return none, &vault.FormatError{Msg: "the vault has no log key in " + vault.ConfigKey}
 		}
 		if err := writePrivate(filepath.Join(dir, "log.pub"), vkey); err != nil {
-			return nil, err
+			return none, err
 		}
 	case err != nil:
-		return nil, err
+		return none, err
 	case vkey != v.Config().LogPublicKey:
-		return nil, &integrityError{msg: "the vault's log verifier key differs from the one this computer recorded: the log may have been replaced"}
+		return none, &integrityError{msg: "the vault's log verifier key differs from the one this computer recorded: the log may have been replaced"}
 	}
 	verifier, err := auditlog.NewVerifier(vkey)
 	if err != nil {
-		return nil, err
+		return none, err
 	}
 	skey, _ := readTrimmed(filepath.Join(dir, "log.key"))
 	if readOnly {
@@ -153,7 +194,7 @@ func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, 
 			// Opened with a remembered id-key: the log key is in the
 			// key files.
 			if err := v.Unlock(); err != nil {
-				return nil, err
+				return none, err
 			}
 		}
 		if k := v.Keys(); k != nil {
@@ -163,7 +204,7 @@ func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, 
 		}
 		if skey != "" {
 			if err := writePrivate(filepath.Join(dir, "log.key"), skey); err != nil {
-				return nil, err
+				return none, err
 			}
 		}
 	}
@@ -171,21 +212,17 @@ func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, 
 	if skey != "" {
 		signer, sv, err := auditlog.NewSigner(skey)
 		if err != nil {
-			return nil, err
+			return none, err
 		}
 		if sv.KeyHash() != verifier.KeyHash() || sv.Name() != verifier.Name() {
-			return nil, &integrityError{msg: "the log signing key does not match the vault's verifier key"}
+			return none, &integrityError{msg: "the log signing key does not match the vault's verifier key"}
 		}
 		opts.Signer = signer
 	}
 	if v.Encrypted() {
 		opts.Codec = vaultCodec{&v}
 	}
-	l, err := auditlog.Open(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("open the vault's log: %w", err)
-	}
-	return l, nil
+	return opts, nil
 }
 
 // logSnapshots makes every snapshot the backup commits carry the log's

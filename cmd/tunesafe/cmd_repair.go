@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -20,7 +21,14 @@ import (
 type repairOptions struct {
 	deep   bool
 	dryRun bool
+	// forget records as gone the lost objects nothing needs.
+	forget bool
 }
+
+// reasonAcknowledged is the log's DELETE reason for a lost object that
+// 'repair --forget-unneeded' records as gone: the object was missing
+// already, and no snapshot needed it.
+const reasonAcknowledged = "acknowledged-lost"
 
 func (a *app) repairCommand() *cobra.Command {
 	var o repairOptions
@@ -38,6 +46,12 @@ changed, or the object is a tree or snapshot, which only a new backup writes
 again ('tunesafe backup' restores the trees of folders that have not changed).
 Every upload is recorded in the vault's tamper-evident log.
 
+--forget-unneeded also records as gone (a DELETE in the log, reason
+"acknowledged-lost") every lost object nothing needs: a lock or prune marker,
+and a blob or tree that no snapshot names, once every snapshot and tree could
+be read. Audits then show it as deleted by you. A lost snapshot is never
+forgotten this way.
+
 Exit code 4 when something stays lost or corrupted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -46,6 +60,7 @@ Exit code 4 when something stays lost or corrupted.`,
 	}
 	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object (finds corruption that keeps the size)")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "only say what would be repaired")
+	c.Flags().BoolVar(&o.forget, "forget-unneeded", false, "record as gone the lost objects no snapshot needs (locks, unreferenced blobs and trees)")
 	return c
 }
 
@@ -97,15 +112,19 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	}
 	var damage []repair.Damage
 	for _, f := range rep.Findings {
-		if f.Class == auditlog.Lost || f.Class == auditlog.Corrupted {
+		if f.Class == auditlog.Lost || f.Class == auditlog.Corrupted || f.Class == auditlog.Note && o.forget {
 			damage = append(damage, repair.Damage{Key: f.Key, Class: string(f.Class)})
 		}
 	}
 	var bo backup.Options
 	a.configureSplitting(&bo)
-	res, err := repair.Run(ctx, s.vault, damage, repair.Options{
-		Splitter: bo.Splitter, Rebuilders: bo.Rebuilders, DryRun: o.dryRun, FormatDoc: docs.Format,
-	})
+	ro := repair.Options{Splitter: bo.Splitter, Rebuilders: bo.Rebuilders, DryRun: o.dryRun, FormatDoc: docs.Format}
+	if o.forget {
+		ro.Forget = func(ctx context.Context, key string) error {
+			return s.vault.Store().Delete(a.deleteReason(ctx, reasonAcknowledged), key)
+		}
+	}
+	res, err := repair.Run(ctx, s.vault, damage, ro)
 	if res != nil && !o.dryRun {
 		// What was put back is stored: the next backup need not upload
 		// it again.
@@ -129,10 +148,31 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		a.printRepair(rep, res)
 	}
 	if n := len(res.Unrepaired); n > 0 {
+		hint := "each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'"
+		if !o.forget {
+			hint += "; 'tunesafe repair --forget-unneeded' records as gone those no snapshot needs"
+		}
 		return withHint(&integrityError{msg: fmt.Sprintf("%d of %s cannot be repaired from this computer", n, plural(res.Damaged, "lost or corrupted object", "lost or corrupted objects"))},
-			"each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'")
+			hint)
+	}
+	if keys := foreignKeyFiles(rep); len(keys) > 0 {
+		return withHint(&integrityError{msg: fmt.Sprintf("%s the log does not know: each opens the vault with its passphrase (%s)", plural(len(keys), "key file", "key files"), strings.Join(keys, ", "))},
+			"delete them by hand (rm in a folder vault, aws s3 rm on S3) once your passphrase opens the vault; 'tunesafe audit' says which are old key files back after a passphrase change")
 	}
 	return nil
+}
+
+// foreignKeyFiles returns the key files the audit found that the log does
+// not know (a Tampered finding under keys/): repair cannot tell them from
+// one the user put back on purpose, so it deletes none.
+func foreignKeyFiles(rep auditlog.Report) []string {
+	var out []string
+	for _, f := range rep.Of(auditlog.Tampered) {
+		if strings.HasPrefix(f.Key, auditlog.KeysPrefix) {
+			out = append(out, f.Key)
+		}
+	}
+	return out
 }
 
 // rememberRepaired records in the cache the blobs and trees repair stored
@@ -156,6 +196,9 @@ func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {
 		if rep.Mode == "quick" {
 			a.printf("(the quick audit compares sizes and the provider's checksums; --deep downloads and hashes everything)\n")
 		}
+		if n := rep.Counts.Notes; n > 0 {
+			a.printf("%s missing, which hold no data ('tunesafe audit' lists them; --forget-unneeded records them as gone)\n", plural(n, "lock or prune marker", "locks or prune markers"))
+		}
 		return
 	}
 	verb := "repaired"
@@ -171,6 +214,13 @@ func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {
 			a.printf("%s %s (%s)\n", verb, r.Key, r.Class)
 		}
 	}
+	forgetVerb := "recorded as gone"
+	if res.DryRun {
+		forgetVerb = "would record as gone"
+	}
+	for _, f := range res.Forgotten {
+		a.printf("%s %s (%s): %s\n", forgetVerb, f.Key, f.Class, f.Reason)
+	}
 	for _, u := range res.Unrepaired {
 		a.printf("cannot repair %s (%s): %s\n", u.Key, u.Class, u.Reason)
 		for _, f := range u.Files {
@@ -181,6 +231,9 @@ func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {
 		a.printf("unreadable %s: the files below it were not looked for\n", k)
 	}
 	a.printf("%s %d of %s (%s) from the %s audit", verb, len(res.Repaired), plural(res.Damaged, "lost or corrupted object", "lost or corrupted objects"), bytesize.Format(total), rep.Mode)
+	if n := len(res.Forgotten); n > 0 {
+		a.printf("; %d %s", n, forgetVerb)
+	}
 	if n := len(res.Unrepaired); n > 0 {
 		a.printf("; %d cannot be repaired", n)
 	}

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/retention"
 	"github.com/tunesafe/tunesafe/internal/state"
@@ -112,6 +114,28 @@ func forgetDamage(ctx context.Context, cache *state.Cache, rep *auditlog.Report)
 		return fmt.Errorf("forget damaged objects in the cache: %w", err)
 	}
 	return nil
+}
+
+// checkedSummary says how a verify checked the objects, for its summary
+// line: how many it downloaded and hashed, compared by the provider's
+// checksums, and by size alone, as the report counts them. It claims no
+// more than was done: on S3 an object without a provider checksum was
+// compared by its size only, and a folder's listing has no checksums.
+func checkedSummary(rep auditlog.Report) string {
+	var parts []string
+	if rep.Downloaded > 0 {
+		parts = append(parts, fmt.Sprintf("%d downloaded and hashed, %s", rep.Downloaded, bytesize.Format(rep.Bytes)))
+	}
+	if n := rep.Hashed - rep.Downloaded; n > 0 { // a download is hashed once, whatever the provider says
+		parts = append(parts, fmt.Sprintf("%d by the provider's checksums", n))
+	}
+	if rep.SizeOnly > 0 {
+		parts = append(parts, fmt.Sprintf("%d by size only", rep.SizeOnly))
+	}
+	if rep.Downloaded == 0 {
+		parts = append(parts, "nothing downloaded")
+	}
+	return strings.Join(parts, "; ")
 }
 
 // lastIntegrity returns the last check recorded in the cache, or nil.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/auditlog"
 )
 
 // integrityEnv is a computer with music, a folder vault and a config file
@@ -214,3 +215,21 @@ func exitCode(err error) int {
 }
 
 func regexpMatch(pattern, s string) bool { return regexp.MustCompile(pattern).MatchString(s) }
+
+// The verify summary says how many objects each way compared: it never
+// calls a size comparison a checksum, nor a check on S3 "sizes only".
+func TestCheckedSummary(t *testing.T) {
+	for _, tc := range []struct {
+		rep  auditlog.Report
+		want string
+	}{
+		{auditlog.Report{Objects: 67, Hashed: 49, SizeOnly: 18}, "49 by the provider's checksums; 18 by size only; nothing downloaded"},
+		{auditlog.Report{Objects: 12, SizeOnly: 12}, "12 by size only; nothing downloaded"},
+		{auditlog.Report{Objects: 5, Hashed: 5}, "5 by the provider's checksums; nothing downloaded"},
+		{auditlog.Report{Objects: 5, Hashed: 5, Downloaded: 2, Bytes: 2048, SizeOnly: 0}, "2 downloaded and hashed, 2.0 KiB; 3 by the provider's checksums"},
+	} {
+		if got := checkedSummary(tc.rep); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.rep, got, tc.want)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/tunesafe/tunesafe/internal/auditlog"
@@ -103,6 +104,20 @@ func (s *session) Close() {
 
 // openVault opens the vault named by the flags, and the local cache.
 func (a *app) openVault(ctx context.Context) (*session, error) {
+	return a.openVaultWith(ctx, false)
+}
+
+// openVaultForAudit is openVault for verify and audit, which report a
+// damaged log instead of stopping at it: the session's log is then the
+// one this computer last verified, opened read-only
+// (auditlog.OpenDamaged), nothing can be written (readOnly is the
+// damage), and the audit reports the damage and classifies the objects
+// against that log.
+func (a *app) openVaultForAudit(ctx context.Context) (*session, error) {
+	return a.openVaultWith(ctx, true)
+}
+
+func (a *app) openVaultWith(ctx context.Context, forAudit bool) (*session, error) {
 	loc, err := a.vaultLocation()
 	if err != nil {
 		return nil, err
@@ -133,9 +148,12 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 		marked <- r
 	}()
 	v, err := vault.OpenWith(ctx, chain, vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey})
+	if errors.Is(err, vault.ErrNoVault) && a.knownLocation(backend) {
+		err = knownButNoVault(ctx, chain)
+	}
 	if err != nil {
 		cancelMark() // its error would only repeat this one
-		return nil, fmt.Errorf("open vault %s: %w", loc, err)
+		return nil, openVaultError(loc, err)
 	}
 	mr := <-marked
 	a.rememberIDKey(v)
@@ -151,6 +169,12 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	l, own, err := a.openLog(ctx, v, chain, key, replica || readOnly != nil)
 	var te *auditlog.TamperError
 	switch {
+	case err != nil && forAudit && errors.As(err, &te):
+		l, own, err = a.openDamagedLog(ctx, v, chain, key, te)
+		if err != nil {
+			return nil, err
+		}
+		readOnly = te
 	case err != nil && a.reading && errors.As(err, &te):
 		// The log is not needed to read the data: a command that only
 		// reads goes on without it, and says so.
@@ -184,6 +208,43 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 	s.readOnly = readOnly
 	s.raw = chain
 	return s, nil
+}
+
+// knownLocation reports whether this computer has used a vault at the
+// location of backend: its state there is kept under a key ending in the
+// location's digest (stateKey).
+func (a *app) knownLocation(backend store.Store) bool {
+	known, _ := filepath.Glob(a.vaultStateDir("*@" + locationDigest(canonicalLocation(backend))))
+	return len(known) > 0
+}
+
+// knownButNoVault says why a location this computer has used a vault at
+// holds none: its tunesafe.json is lost when anything else is left, and
+// otherwise the location is empty (a disk not mounted, another bucket).
+func knownButNoVault(ctx context.Context, s store.Store) error {
+	for _, err := range s.List(ctx, "") {
+		if err != nil {
+			return err
+		}
+		return vault.ErrConfigLost
+	}
+	return withHint(vault.ErrNoVault,
+		"this computer has used a vault there, and the location is empty: is the disk mounted, the bucket and prefix right? If the provider lost the vault, copy it back from a replica ('tunesafe copy')")
+}
+
+// openVaultError says why the vault at loc did not open. A vault object
+// the provider lost is data lost (exit code 4), with the way back: never
+// "no vault here", whose hint would be to create one over it.
+func openVaultError(loc string, err error) error {
+	switch {
+	case errors.Is(err, vault.ErrConfigLost):
+		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
+			"copy "+vault.ConfigKey+" back from a replica ('tunesafe copy') or another copy of the vault, or rebuild it as FORMAT.md in the vault says; do not run 'tunesafe init' there")
+	case errors.Is(err, vault.ErrNoKeyFile):
+		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
+			"copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted")
+	}
+	return fmt.Errorf("open vault %s: %w", loc, err)
 }
 
 // writable asks a store that can tell without writing (a folder) whether

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 
@@ -83,6 +84,12 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 		}
 	}
 	rep := Report{Vault: s.String(), Mode: "quick", Time: l.now().UTC(), Checkpoint: l.CurrentCheckpoint(), Complete: true}
+	if d := l.Damage(); d != nil {
+		// What follows rests on the records this computer verified,
+		// not on the vault's log: no verdict is complete.
+		rep.Complete, rep.LogDamage = false, d.Error()
+		rep.add(Finding{Class: Tampered, Key: d.Object, Record: d.Index, Detail: d.Error()})
+	}
 	buckets, bucket := uint64(0), uint64(0)
 	var ast auditState
 	switch {
@@ -103,8 +110,8 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 	if err != nil {
 		return Report{}, err
 	}
-	if rep.Complete {
-		c := &comparison{s: s, keys: keys, rep: &rep, opts: opts, download: func(key string) bool {
+	if keys != nil {
+		c := &comparison{s: s, keys: keys, rep: &rep, opts: opts, partial: rep.LogDamage != "", download: func(key string) bool {
 			return buckets > 0 && keyBucket(key, buckets) == bucket
 		}}
 		if err := c.run(ctx); err != nil {
@@ -132,6 +139,11 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 	}
 	return rep, nil
 }
+
+// KeysPrefix is where a vault keeps its key files (docs/FORMAT.md,
+// "Encryption and keys"). Each opens the vault with its passphrase, so an
+// audit reports one the log does not know as Tampered, not Foreign.
+const KeysPrefix = "keys/"
 
 // keyBucket spreads keys over n buckets by their SHA-256.
 func keyBucket(key string, n uint64) uint64 {
@@ -226,10 +238,30 @@ type comparison struct {
 	rep      *Report
 	opts     AuditOptions
 	download func(key string) bool
+	// partial: keys is what part of a damaged log says (OpenDamaged),
+	// which may not know the newest objects.
+	partial bool
 
-	mu   sync.Mutex // guards rep and prog
+	mu   sync.Mutex // guards rep, prog, unsummed and firstSummed
 	prog AuditProgress
+	// unsummed are the objects, expected and of an expected size, whose
+	// Stat showed no provider checksum, and firstSummed the earliest PUT
+	// time of an object whose Stat showed one (see settleUnsummed).
+	unsummed    []unsummed
+	firstSummed time.Time
 }
+
+// unsummed is an object put through a store that sends checksums, which
+// the provider now shows without one.
+type unsummed struct {
+	key string
+	k   *keyState
+	got *Object
+}
+
+// checksumSender is a store whose every Put hands the provider the
+// object's SHA-256 to keep (s3store: x-amz-checksum-sha256).
+type checksumSender interface{ SendsChecksums() bool }
 
 func (c *comparison) run(ctx context.Context) error {
 	c.prog = AuditProgress{Records: c.rep.Records}
@@ -279,15 +311,24 @@ func (c *comparison) run(ctx context.Context) error {
 				c.rep.Bytes += v.bytes
 				if v.hashed {
 					c.rep.Hashed++
+				} else if !v.absent && k != nil && len(k.want) > 0 {
+					c.rep.SizeOnly++
 				}
 				if v.downloaded {
 					c.rep.Downloaded++
+				}
+				if v.summed && k.put != nil {
+					if t := k.put.Record.(Put).Time; c.firstSummed.IsZero() || t.Before(c.firstSummed) {
+						c.firstSummed = t
+					}
 				}
 				switch {
 				case v.absent:
 					c.rep.absent(info.Key, k)
 				case v.finding != nil:
 					c.rep.add(*v.finding)
+				case v.unsummed != nil:
+					c.unsummed = append(c.unsummed, *v.unsummed)
 				default:
 					c.rep.Counts.OK++
 				}
@@ -304,6 +345,7 @@ func (c *comparison) run(ctx context.Context) error {
 	if err := g.Wait(); err != nil {
 		return err
 	}
+	c.settleUnsummed()
 	for key, k := range c.keys {
 		if seen[key] {
 			continue
@@ -362,11 +404,41 @@ func (c *comparison) strays(ctx context.Context) error {
 	return nil
 }
 
+// settleUnsummed classifies the objects whose Stat showed no provider
+// checksum although the store sends one with every Put. The log does not
+// say whether a provider kept the checksum of a PUT: a provider may not
+// keep checksums at all (then no object has one), may have started to
+// keep them at some date, and a vault may have been copied there by
+// another tool before Tunesafe wrote to it directly. So an object counts
+// as rewritten by someone else only when the provider shows a checksum
+// for an object Tunesafe put no later than this one's PUT: from then on
+// it kept the checksums of Tunesafe's PUTs, and a rewrite without one
+// (same size, other content or not) is how this one lost its.
+func (c *comparison) settleUnsummed() {
+	for _, u := range c.unsummed {
+		put := u.k.put.Record.(Put)
+		if c.firstSummed.IsZero() || put.Time.Before(c.firstSummed) {
+			c.rep.Counts.OK++
+			continue
+		}
+		f := Finding{Class: Corrupted, Key: u.key, Want: u.k.want[len(u.k.want)-1].object(), Got: u.got,
+			Detail: "rewritten without the SHA-256 checksum Tunesafe's PUT gave it (same size; not downloaded: 'verify --deep' compares the content)"}
+		f.fromPut(u.k.put)
+		c.rep.add(f)
+	}
+	c.unsummed = nil
+}
+
 // verdict is what checking one listed object found.
 type verdict struct {
 	finding *Finding // nil when intact (or absent)
 	absent  bool     // gone by the time it was read
-	hashed  bool     // its content hash was compared
+	// summed: the provider showed a checksum for it; unsummed: it was
+	// put through a store that sends checksums, and the provider shows
+	// none (settled by settleUnsummed).
+	summed   bool
+	unsummed *unsummed
+	hashed   bool // its content hash was compared
 	// downloaded: its content was read and hashed, bytes of it.
 	downloaded bool
 	bytes      int64
@@ -386,16 +458,28 @@ func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (v
 			f.fromDelete(k.del)
 			f.Detail = "present after a logged DELETE"
 		}
+		if c.partial {
+			f.Detail = "not in the part of the log this computer verified"
+		} else if strings.HasPrefix(info.Key, KeysPrefix) {
+			// A key file opens the whole vault to whoever knows its
+			// passphrase: one the log does not know is not a stray.
+			f.Class = Tampered
+			f.Detail = "a key file Tunesafe never wrote: its passphrase, whoever knows it, opens this vault; delete this object unless you put it there"
+			if k != nil && k.del != nil {
+				f.Detail = fmt.Sprintf("a key file Tunesafe deleted (%s) is back: the old passphrase opens this vault again; delete this object", k.del.Record.(Delete).Reason)
+			}
+		}
 		v.finding = &f
 		return v, nil
 	}
+	stated := info.SHA256 != nil // the checksum, if any, is known
 	if c.opts.Checksums && info.SHA256 == nil {
 		// A Stat that fails leaves the listing's size to compare; one
 		// that finds nothing means the object went after the listing.
 		full, err := c.s.Stat(ctx, info.Key)
 		switch {
 		case err == nil:
-			info = full
+			info, stated = full, true
 		case isNotExist(err):
 			v.absent = true
 			return v, nil
@@ -424,12 +508,19 @@ func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (v
 			return corrupted("the provider's SHA-256 differs")
 		}
 	}
+	v.summed = info.SHA256 != nil
 	if c.download(info.Key) {
 		sum, n, err := hashObject(ctx, c.s, info.Key, c.countBytes)
 		v.bytes = n
 		if isNotExist(err) {
 			v.absent = true
 			return v, nil
+		}
+		if store.KindOf(err) == store.KindUnreadable {
+			// The provider answers for it and cannot serve it: damaged
+			// in its keeping, and stored again by repair --deep.
+			got.SHA256 = ""
+			return corrupted("the storage cannot serve its content")
 		}
 		if err != nil {
 			return v, fmt.Errorf("auditlog: %w", err)
@@ -439,6 +530,10 @@ func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (v
 		if !match(func(c content) bool { return c.sum == sum && c.size == n }) {
 			return corrupted("content differs")
 		}
+		return v, nil
+	}
+	if cs, ok := store.Find[checksumSender](c.s); ok && cs.SendsChecksums() && stated && info.SHA256 == nil && k.put != nil && k.put.Record.(Put).Outcome == OutcomeOK {
+		v.unsummed = &unsummed{key: info.Key, k: k, got: got}
 	}
 	return v, nil
 }
@@ -459,9 +554,22 @@ func (rep *Report) absent(key string, k *keyState) {
 	default:
 		want := k.want[len(k.want)-1]
 		f := Finding{Class: Lost, Key: key, Want: want.object(), Detail: "logged PUT, no DELETE, object missing"}
+		if coordination(key) {
+			f.Class = Note
+			f.Detail = "a coordination object, not data: logged PUT, no DELETE, object missing (removed by hand, or lost by the provider); no restore needs it"
+		}
 		f.fromPut(k.put)
 		rep.add(f)
 	}
+}
+
+// coordinationPrefixes hold the vault's coordination objects (docs/FORMAT.md,
+// "Coordination objects"): locks and prune markers. They hold no data, so
+// one that goes missing is a Note, not a loss.
+var coordinationPrefixes = []string{locks.Prefix, "prunes/"}
+
+func coordination(key string) bool {
+	return slices.ContainsFunc(coordinationPrefixes, func(p string) bool { return strings.HasPrefix(key, p) })
 }
 
 func (c content) object() *Object {
@@ -495,6 +603,8 @@ func (rep *Report) add(f Finding) {
 		rep.Counts.Foreign++
 	case Tampered:
 		rep.Counts.Tampered++
+	case Note:
+		rep.Counts.Notes++
 	}
 	rep.Findings = append(rep.Findings, f)
 }

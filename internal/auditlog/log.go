@@ -83,6 +83,9 @@ type Log struct {
 	ready    []pendingOp
 	jerr     error // why cur is nil, when it broke
 	closed   bool
+	// damage is why the vault's log did not open, for a log opened by
+	// OpenDamaged; nil otherwise.
+	damage *TamperError
 }
 
 type signedCheckpoint struct {
@@ -144,6 +147,34 @@ func Open(ctx context.Context, opts Options) (*Log, error) {
 	ok = true
 	return l, nil
 }
+
+// OpenDamaged opens the log as this computer last verified it (its
+// local state), read-only, for an audit of a vault whose log Open found
+// damaged (damage, the *TamperError Open returned): rolled back, an
+// entries object missing. The vault's checkpoint is not read again, and
+// the local journal is left for a later Open. Audit then reports the
+// damage first and classifies the objects against the records this
+// computer verified, none on a computer that never verified this log.
+func OpenDamaged(opts Options, damage *TamperError) (*Log, error) {
+	if opts.Store == nil || opts.Verifier == nil || opts.StateDir == "" || damage == nil {
+		return nil, errors.New("auditlog: OpenDamaged needs a Store, a Verifier, a StateDir and the damage")
+	}
+	l := &Log{
+		store: opts.Store, verifier: opts.Verifier, codec: opts.Codec, dir: opts.StateDir,
+		host: opts.Host, now: opts.Now, inflight: make(map[uint64]*pendingOp), damage: damage,
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	if err := l.loadLocal(); err != nil {
+		return nil, fmt.Errorf("auditlog: local state %s: %w", l.dir, err)
+	}
+	return l, nil
+}
+
+// Damage returns why the vault's log did not open, for a log opened by
+// OpenDamaged; nil otherwise.
+func (l *Log) Damage() *TamperError { return l.damage }
 
 // start verifies the vault's log and publishes recovered records.
 func (l *Log) start(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -25,13 +26,19 @@ const (
 	// Foreign: the object is present but the log never PUT it, or
 	// DELETEd it since.
 	Foreign Class = "foreign"
-	// Tampered: the log itself is inconsistent; nothing after it was
-	// classified.
+	// Tampered: the log itself is inconsistent (nothing after it was
+	// classified; the finding names no key under keys/), or a key file is
+	// present that the log never PUT or has DELETEd since (KeysPrefix):
+	// someone who knows its passphrase can open the vault.
 	Tampered Class = "tampered"
+	// Note: a coordination object (a lock, a prune marker) the log PUT
+	// and never DELETEd is missing. It holds no data: nothing a restore
+	// needs is lost, and it is no failure.
+	Note Class = "note"
 )
 
 func (c Class) rank() int {
-	return slices.Index([]Class{Tampered, Lost, Corrupted, Foreign, DeletedByUser}, c)
+	return slices.Index([]Class{Tampered, Lost, Corrupted, Foreign, DeletedByUser, Note}, c)
 }
 
 // Finding is one discrepancy.
@@ -53,6 +60,9 @@ type Finding struct {
 	Detail string  `json:"detail,omitempty"`
 }
 
+// keyFile reports whether f is about a key file under KeysPrefix.
+func (f *Finding) keyFile() bool { return strings.HasPrefix(f.Key, KeysPrefix) }
+
 // Object is an object's size and, when known, its SHA-256 in hex.
 type Object struct {
 	Size   int64  `json:"size"`
@@ -69,6 +79,7 @@ type Counts struct {
 	DeletedByUser int64 `json:"deleted_by_user"`
 	Foreign       int64 `json:"foreign"`
 	Tampered      int64 `json:"tampered"`
+	Notes         int64 `json:"notes"`
 }
 
 // SampleInfo says which share a sampled audit downloaded.
@@ -91,16 +102,25 @@ type Report struct {
 	// Hashed counts the objects whose content hash was compared: the
 	// provider's checksum, or the hash of the content downloaded.
 	Hashed int64 `json:"hashed"`
+	// SizeOnly counts the objects the log expects that were compared by
+	// size alone: no provider checksum, not downloaded.
+	SizeOnly int64 `json:"size_only"`
 	// Downloaded counts the objects downloaded and hashed (deep and
 	// sampled audits), Bytes their bytes.
 	Downloaded int64  `json:"downloaded"`
 	Bytes      int64  `json:"bytes"`
 	Counts     Counts `json:"counts"`
 	// Findings, ordered tampered, lost, corrupted, foreign,
-	// deleted-by-user, then by key.
+	// deleted-by-user, note, then by key.
 	Findings []Finding `json:"findings"`
-	// Complete is false when tampering stopped the replay.
+	// Complete is false when tampering stopped the replay, or the log was
+	// damaged (LogDamage).
 	Complete bool `json:"complete"`
+	// LogDamage says how the vault's log is damaged when it did not open
+	// (OpenDamaged; also a Tampered finding): the objects were then
+	// classified against the records this computer verified before, so
+	// that what was written or deleted since shows as foreign or lost.
+	LogDamage string `json:"log_damage,omitempty"`
 	// Recorded says a Verify record of this audit was published.
 	Recorded bool `json:"recorded"`
 }
@@ -147,8 +167,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p("Audit of %s (%s) at %s\n", r.Vault, mode, r.Time.Format(time.DateTime+" MST"))
 	p("Log %s: %d records, root %s\n", r.Checkpoint.Origin, r.Checkpoint.Size, r.Checkpoint.Hash)
-	p("Objects examined: %d; content hashes compared: %d; downloaded: %d (%d bytes).\n", r.Objects, r.Hashed, r.Downloaded, r.Bytes)
-	if !r.Complete {
+	p("Objects examined: %d; content hashes compared: %d; by size only: %d; downloaded: %d (%d bytes).\n", r.Objects, r.Hashed, r.SizeOnly, r.Downloaded, r.Bytes)
+	switch {
+	case r.LogDamage != "":
+		p("THE VAULT'S LOG IS DAMAGED: %s\n", r.LogDamage)
+		p("Objects were classified against the %d records this computer verified before: what was written since shows as foreign, what was deleted since as lost.\n", r.Checkpoint.Size)
+	case !r.Complete:
 		p("THE LOG IS INCONSISTENT: objects were not classified.\n")
 	}
 	p("\nRESULT\tCOUNT\n")
@@ -156,14 +180,30 @@ func (r *Report) WriteText(w io.Writer) error {
 		name string
 		n    int64
 	}{{"ok", r.Counts.OK}, {"lost", r.Counts.Lost}, {"corrupted", r.Counts.Corrupted},
-		{"foreign", r.Counts.Foreign}, {"deleted by user", r.Counts.DeletedByUser}, {"tampered", r.Counts.Tampered}} {
+		{"foreign", r.Counts.Foreign}, {"deleted by user", r.Counts.DeletedByUser}, {"tampered", r.Counts.Tampered}, {"notes", r.Counts.Notes}} {
 		p("%s\t%d\n", row.name, row.n)
 	}
-	if fs := r.Of(Tampered); len(fs) > 0 {
+	var logFs, keyFs []Finding
+	for _, f := range r.Of(Tampered) {
+		if f.keyFile() {
+			keyFs = append(keyFs, f)
+		} else {
+			logFs = append(logFs, f)
+		}
+	}
+	if len(logFs) > 0 {
 		p("\nTAMPERED: the log in the vault does not match what was signed\n")
-		for _, f := range fs {
+		for _, f := range logFs {
 			p("%s\n", f.Detail)
 		}
+	}
+	if len(keyFs) > 0 {
+		p("\nTAMPERED: key files the log does not know (each opens the vault with its passphrase)\n")
+		p("KEY\tSIZE\tDETAIL\n")
+		for _, f := range keyFs {
+			p("%s\t%d\t%s\n", f.Key, f.Got.Size, f.Detail)
+		}
+		p("Delete them by hand (rm in a folder vault, aws s3 rm on S3) once your passphrase opens the vault; Tunesafe deletes no key file it did not write.\n")
 	}
 	if fs := r.Of(Lost); len(fs) > 0 {
 		p("\nLOST: logged PUT, never deleted, now missing (lost by the provider)\n")
@@ -213,6 +253,14 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, g := range groups {
 			p("%s\t%s\t%d\t%s\t%s\n", g.reason, g.command, g.n, stamp8601(g.first), stamp8601(g.last))
 		}
+	}
+	if fs := r.Of(Note); len(fs) > 0 {
+		p("\nNOTES: coordination objects (locks, prune markers) missing; no data is lost\n")
+		p("KEY\tPUT (RECORD)\tHOST\n")
+		for _, f := range fs {
+			p("%s\t%s (%d)\t%s\n", f.Key, stamp8601(f.Time), f.Record, f.Host)
+		}
+		p("'tunesafe repair --forget-unneeded' records that they are gone.\n")
 	}
 	return tw.Flush()
 }

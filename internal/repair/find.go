@@ -13,12 +13,21 @@ import (
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
+// refs is what find learns of the references to objects besides the
+// files: every tree a readable snapshot names (whether or not it could be
+// read, and from whichever copy), and whether a list could not be read
+// (its blobs were then not seen).
+type refs struct {
+	trees          map[vault.ID]bool
+	listUnreadable bool
+}
+
 // find walks the trees of every readable snapshot and returns, sorted by
 // path, the local files whose nodes name damaged blobs. Snapshots and
 // trees that are missing or damaged are noted in res.Unreadable; any other
 // error (the store unreachable) is returned: deciding without them would
 // report blobs as unneeded that are not.
-func find(ctx context.Context, v *vault.Vault, blobs map[vault.ID]*blobState, res *Result) ([]*candidate, error) {
+func find(ctx context.Context, v *vault.Vault, blobs map[vault.ID]*blobState, res *Result, r *refs) ([]*candidate, error) {
 	byPath := map[string]*candidate{}
 	type visit struct {
 		tree vault.ID
@@ -31,6 +40,7 @@ func find(ctx context.Context, v *vault.Vault, blobs map[vault.ID]*blobState, re
 			return nil
 		}
 		seen[visit{tree, dir}] = true
+		r.trees[tree] = true
 		t, err := v.GetTree(ctx, tree)
 		if unreadable(err) {
 			res.Unreadable = append(res.Unreadable, vault.TreeKey(tree))
@@ -60,6 +70,7 @@ func find(ctx context.Context, v *vault.Vault, blobs map[vault.ID]*blobState, re
 					for _, l := range n.ListIDs() {
 						sub, err := v.ReadList(ctx, l)
 						if unreadable(err) {
+							r.listUnreadable = true
 							continue
 						}
 						if err != nil {

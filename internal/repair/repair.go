@@ -33,6 +33,7 @@ import (
 	"strings"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/split"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -56,6 +57,14 @@ type Options struct {
 	DryRun bool
 	// FormatDoc, if set, is written over a damaged FORMAT.md.
 	FormatDoc []byte
+	// Forget, if set, records as gone a lost object that nothing needs
+	// (the caller writes a logged DELETE, which the audit then shows as the
+	// user's): a coordination object (a lock, a prune marker; damage of
+	// class "note" or "lost"), and a lost blob or tree that no readable
+	// snapshot references, once every snapshot and tree could be read. A
+	// lost snapshot is a backup, and is never forgotten. Not called in a
+	// dry run.
+	Forget func(ctx context.Context, key string) error
 }
 
 // Result says what was repaired and what could not be, sorted by key.
@@ -63,6 +72,9 @@ type Result struct {
 	Damaged    int          `json:"damaged"`
 	Repaired   []Repaired   `json:"repaired"`   // never nil, so an empty list in JSON
 	Unrepaired []Unrepaired `json:"unrepaired"` // never nil
+	// Forgotten are the lost objects recorded as gone (Options.Forget),
+	// or that would be, in a dry run.
+	Forgotten []Forgotten `json:"forgotten,omitempty"`
 	// Unreadable names the snapshots and trees that could not be read:
 	// the files below them could not be looked for.
 	Unreadable []string `json:"unreadable,omitempty"`
@@ -78,6 +90,13 @@ type Repaired struct {
 	From string `json:"from,omitempty"`
 	// Size is the object's plaintext size.
 	Size int `json:"size"`
+}
+
+// Forgotten is a lost object that nothing needs, recorded as gone.
+type Forgotten struct {
+	Key    string `json:"key"`
+	Class  string `json:"class"`
+	Reason string `json:"reason"`
 }
 
 // Unrepaired is an object that stays damaged, and why.
@@ -110,6 +129,12 @@ const (
 	ReasonHidden   = "no readable snapshot references it: it may belong to a file below an unreadable snapshot or tree"
 )
 
+// Why a lost object was forgotten (Options.Forget).
+const (
+	ForgetCoordination = "a coordination object (a lock or prune marker), which holds no data"
+	ForgetUnreferenced = "no snapshot references it"
+)
+
 // Problems of a local file.
 const (
 	ProblemMissing   = "the file no longer exists"
@@ -140,9 +165,30 @@ type candidate struct {
 func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Result, error) {
 	res := &Result{Damaged: len(damaged), DryRun: o.DryRun, Repaired: []Repaired{}, Unrepaired: []Unrepaired{}}
 	blobs := map[vault.ID]*blobState{}
+	forgettable := func(d Damage) bool { return o.Forget != nil && (d.Class == "lost" || d.Class == "note") }
+	forget := func(d Damage, why string) error {
+		if !o.DryRun {
+			if err := o.Forget(ctx, d.Key); err != nil {
+				return fmt.Errorf("record %s as gone: %w", d.Key, err)
+			}
+		}
+		res.Forgotten = append(res.Forgotten, Forgotten{Key: d.Key, Class: d.Class, Reason: why})
+		return nil
+	}
+	var lostTrees []Damage
 	for _, d := range damaged {
 		if id, ok := blobID(d.Key); ok {
 			blobs[id] = &blobState{d: d}
+			continue
+		}
+		if forgettable(d) && coordination(d.Key) {
+			if err := forget(d, ForgetCoordination); err != nil {
+				return res.sorted(), err
+			}
+			continue
+		}
+		if _, tree, ok := vault.ParseObjectKey(d.Key); ok && tree && forgettable(d) {
+			lostTrees = append(lostTrees, d)
 			continue
 		}
 		if d.Key == vault.FormatKey && len(o.FormatDoc) > 0 {
@@ -156,8 +202,9 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 		}
 		res.Unrepaired = append(res.Unrepaired, Unrepaired{Key: d.Key, Class: d.Class, Reason: reasonFor(d.Key)})
 	}
-	if len(blobs) > 0 {
-		cands, err := find(ctx, v, blobs, res)
+	r := refs{trees: map[vault.ID]bool{}}
+	if len(blobs) > 0 || len(lostTrees) > 0 {
+		cands, err := find(ctx, v, blobs, res, &r)
 		if err != nil {
 			return res.sorted(), err
 		}
@@ -166,6 +213,18 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 				return res.sorted(), err
 			}
 		}
+	}
+	// Nothing needs a tree no readable snapshot names, when every
+	// snapshot and tree could be read (one that could not may name it).
+	for _, d := range lostTrees {
+		id, _, _ := vault.ParseObjectKey(d.Key)
+		if !r.trees[id] && len(res.Unreadable) == 0 {
+			if err := forget(d, ForgetUnreferenced); err != nil {
+				return res.sorted(), err
+			}
+			continue
+		}
+		res.Unrepaired = append(res.Unrepaired, Unrepaired{Key: d.Key, Class: d.Class, Reason: ReasonTree})
 	}
 	for _, b := range blobs {
 		if b.repaired {
@@ -181,6 +240,12 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 			u.Reason = ReasonHidden
 		default:
 			u.Reason = ReasonNoRef
+			if forgettable(b.d) && !r.listUnreadable {
+				if err := forget(b.d, ForgetUnreferenced); err != nil {
+					return res.sorted(), err
+				}
+				continue
+			}
 		}
 		res.Unrepaired = append(res.Unrepaired, u)
 	}
@@ -190,6 +255,7 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 func (r *Result) sorted() *Result {
 	slices.SortFunc(r.Repaired, func(a, b Repaired) int { return strings.Compare(a.Key, b.Key) })
 	slices.SortFunc(r.Unrepaired, func(a, b Unrepaired) int { return strings.Compare(a.Key, b.Key) })
+	slices.SortFunc(r.Forgotten, func(a, b Forgotten) int { return strings.Compare(a.Key, b.Key) })
 	slices.Sort(r.Unreadable)
 	r.Unreadable = slices.Compact(r.Unreadable)
 	return r
@@ -199,6 +265,12 @@ func (r *Result) sorted() *Result {
 func blobID(key string) (vault.ID, bool) {
 	id, tree, ok := vault.ParseObjectKey(key)
 	return id, ok && !tree
+}
+
+// coordination reports whether key is a coordination object: a lock or a
+// prune marker (docs/FORMAT.md, "Coordination objects").
+func coordination(key string) bool {
+	return strings.HasPrefix(key, locks.Prefix) || strings.HasPrefix(key, vault.PrunesPrefix)
 }
 
 func reasonFor(key string) string {

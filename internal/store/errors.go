@@ -62,6 +62,16 @@ const (
 	KindDiskFull     = "disk-full"
 	KindServer       = "server"
 	KindInvalid      = "invalid"
+	// KindThrottled is a transient failure in which the provider asks the
+	// client to slow down (S3 SlowDown, HTTP 429): the server works, it
+	// is busy.
+	KindThrottled = "throttled"
+	// KindUnreadable is a permanent failure to read one object that the
+	// provider still answers for: a HEAD succeeds, every GET fails with a
+	// server error. The object is damaged where the provider keeps it
+	// (MinIO answers SlowDownRead once its bitrot check fails); retrying
+	// does not help, storing it again does.
+	KindUnreadable = "unreadable"
 )
 
 // IsTransient reports whether err is worth retrying later.

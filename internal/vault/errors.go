@@ -8,6 +8,17 @@ import (
 // ErrNoVault: the location holds no vault (no tunesafe.json).
 var ErrNoVault = errors.New("no vault at this location")
 
+// ErrConfigLost: the location holds a vault's objects (its log, key files
+// or snapshots) but no tunesafe.json: the provider lost it, or it was
+// deleted behind Tunesafe's back. It is not ErrNoVault: creating a vault
+// there would be wrong.
+var ErrConfigLost = errors.New(ConfigKey + " is missing (lost by the provider?)")
+
+// ErrNoKeyFile: the vault is encrypted but keys/ holds no key file (lost
+// by the provider, or deleted behind Tunesafe's back). Nothing encrypted
+// can be read until one is put back.
+var ErrNoKeyFile = errors.New("the vault is encrypted but keys/ holds no key file (lost by the provider?)")
+
 // ErrWrongPassphrase: no key file opens with the given passphrase.
 var ErrWrongPassphrase = errors.New("wrong passphrase")
 

@@ -32,7 +32,7 @@ type OpenOptions struct {
 }
 
 // lazyKeys opens the key files on first need. A wrong or missing
-// passphrase is kept as the answer; any other failure (the store
+// passphrase, or no key file at all, is kept as the answer; any other failure (the store
 // unreachable) is tried again at the next need.
 type lazyKeys struct {
 	mu   sync.Mutex
@@ -51,7 +51,7 @@ func (l *lazyKeys) get() (*Keys, error) {
 	switch {
 	case err == nil:
 		l.keys = k
-	case errors.Is(err, ErrWrongPassphrase), errors.Is(err, ErrNeedPassphrase):
+	case errors.Is(err, ErrWrongPassphrase), errors.Is(err, ErrNeedPassphrase), errors.Is(err, ErrNoKeyFile):
 		l.err = err
 	}
 	return k, err

@@ -173,7 +173,7 @@ func Open(ctx context.Context, s store.Store, passphrase func() (string, error))
 func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error) {
 	b, err := store.ReadAll(ctx, s, ConfigKey)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, ErrNoVault
+		return nil, noConfig(ctx, s)
 	}
 	if err != nil {
 		return nil, err
@@ -200,6 +200,23 @@ func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error)
 	}
 	v.useKeys(k)
 	return v, nil
+}
+
+// noConfig tells why s has no tunesafe.json: ErrConfigLost when it holds
+// what only a vault that was backed up to has (snapshots, blobs),
+// ErrNoVault otherwise (an init that stopped before tunesafe.json leaves
+// keys/ and log/, and init finishes it), or the error that kept it from
+// telling.
+func noConfig(ctx context.Context, s store.Store) error {
+	for _, prefix := range []string{"snapshots/", "blobs/"} {
+		for _, err := range s.List(ctx, prefix) {
+			if err != nil {
+				return err
+			}
+			return ErrConfigLost
+		}
+	}
+	return ErrNoVault
 }
 
 // openKeys asks for the passphrase and opens the key file it opens.
@@ -246,7 +263,7 @@ func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
 		return k, nil
 	}
 	if !found {
-		return nil, &FormatError{Msg: "the vault is encrypted but keys/ holds no key file"}
+		return nil, ErrNoKeyFile
 	}
 	return nil, ErrWrongPassphrase
 }

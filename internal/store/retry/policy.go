@@ -16,6 +16,10 @@ const (
 	DefaultInitial    = 500 * time.Millisecond
 	DefaultMax        = 60 * time.Second
 	DefaultMaxElapsed = 15 * time.Minute
+	// DefaultUnreadableAfter is how long GETs of one object must fail with
+	// server errors, while the server still answers a HEAD for it, before
+	// the object is called unreadable (see Store.Get).
+	DefaultUnreadableAfter = 2 * time.Minute
 )
 
 // Policy says how long and how often to retry. The zero Policy is the
@@ -30,6 +34,12 @@ type Policy struct {
 	// Zero means DefaultMaxElapsed; a negative value means never give up
 	// (until the context ends).
 	MaxElapsed time.Duration
+	// UnreadableAfter is how long a GET of one object may fail with
+	// server errors while a Stat of it succeeds before Get gives up on
+	// it as unreadable. Zero means DefaultUnreadableAfter; a negative
+	// value means never. A MaxElapsed shorter than it gives up first, with
+	// the transient error.
+	UnreadableAfter time.Duration
 
 	// OnRetry, if set, is called before each retry's delay, on the
 	// goroutine that called the store method, with the operation ("put",
@@ -63,6 +73,9 @@ func (p Policy) withDefaults() Policy {
 	}
 	if p.MaxElapsed == 0 {
 		p.MaxElapsed = DefaultMaxElapsed
+	}
+	if p.UnreadableAfter == 0 {
+		p.UnreadableAfter = DefaultUnreadableAfter
 	}
 	if p.Sleep == nil {
 		p.Sleep = sleep

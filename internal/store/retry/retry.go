@@ -85,17 +85,52 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 
 // Get opens the object, retrying the opening call only; errors while
 // reading the returned reader are the caller's to handle.
+//
+// An object the provider answers for but cannot serve is not retried for
+// the whole MaxElapsed: once its GETs have failed with server errors for
+// UnreadableAfter (and at least unreadableAttempts times), a Stat of the
+// same key tells a server that is down from one that keeps a damaged
+// object. If the Stat succeeds, Get returns a permanent error of kind
+// store.KindUnreadable, which integrity checks report as a damaged object
+// and repair stores again, instead of a quarter of an hour later calling
+// the storage unreachable. Throttling (store.KindThrottled) and network
+// failures never count: they are retried as long as the policy says.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	var rc io.ReadCloser
-	err := s.do(ctx, "get", key, func() error {
-		var err error
-		rc, err = s.next.Get(ctx, key, offset, length)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	b := s.p.begin()
+	for {
+		rc, err := s.next.Get(ctx, key, offset, length)
+		if err == nil {
+			return rc, nil
+		}
+		if uerr := s.unreadable(ctx, b, key, err); uerr != nil {
+			return nil, uerr
+		}
+		if err := b.wait(ctx, "get", key, err); err != nil {
+			return nil, err
+		}
 	}
-	return rc, nil
+}
+
+// unreadableAttempts is the fewest failed GETs of one object after which
+// it may be found unreadable, however short UnreadableAfter is.
+const unreadableAttempts = 5
+
+// unreadable returns the error for an object found unreadable after the
+// GET failure err, or nil to go on retrying.
+func (s *Store) unreadable(ctx context.Context, b *backoff, key string, err error) error {
+	if s.p.UnreadableAfter < 0 || store.KindOf(err) != store.KindServer || !store.IsTransient(err) {
+		return nil
+	}
+	elapsed := b.p.Now().Sub(b.start)
+	if b.retries+1 < unreadableAttempts || elapsed < s.p.UnreadableAfter {
+		return nil
+	}
+	if _, serr := s.next.Stat(ctx, key); serr != nil {
+		return nil // the server is not answering for it either: wait
+	}
+	return store.Permanent(store.KindUnreadable, fmt.Errorf(
+		"get %s: the storage answers for this object but failed to serve its content %d times in %s, so it is damaged where the storage keeps it: %w",
+		key, b.retries+1, elapsedString(elapsed), err))
 }
 
 // Stat returns the object's metadata, retrying transient failures.

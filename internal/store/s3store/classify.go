@@ -60,12 +60,16 @@ var (
 		"XAdminUserNotFound", // versitygw: unknown access key (HTTP 404)
 	)
 	codesDenied = set("AccessDenied", "AllAccessDisabled", "AccountProblem", "InvalidPayer")
-	// Transient: the server is busy or the body was damaged on the way
-	// (a new attempt resends it).
+	// Throttled: the provider asks the client to slow down.
+	codesThrottled = set(
+		"SlowDown", "SlowDownWrite", "Throttling", "ThrottlingException",
+		"RequestLimitExceeded", "RequestThrottled", "TooManyRequests",
+	)
+	// Transient: the server failed or the body was damaged on the way (a
+	// new attempt resends it). MinIO's SlowDownRead, despite its name,
+	// means it could not read the object from enough disks.
 	codesTransient = set(
-		"SlowDown", "SlowDownRead", "SlowDownWrite", "Throttling",
-		"ThrottlingException", "RequestLimitExceeded", "RequestThrottled",
-		"TooManyRequests", "InternalError", "ServiceUnavailable",
+		"SlowDownRead", "InternalError", "ServiceUnavailable",
 		"RequestTimeout", "OperationAborted", "ConditionalRequestConflict",
 		"BadDigest", "XAmzContentSHA256Mismatch", "XAmzContentChecksumMismatch",
 		"IncompleteBody",
@@ -97,7 +101,9 @@ func classifyResponse(op string, resp minio.ErrorResponse) error {
 		return store.Permanent(store.KindInvalid, err)
 	case codesFull[code]:
 		return store.Permanent(store.KindDiskFull, err)
-	case codesTransient[code], status >= 500, status == http.StatusTooManyRequests, status == http.StatusRequestTimeout:
+	case codesThrottled[code], status == http.StatusTooManyRequests:
+		return store.Transient(store.KindThrottled, err)
+	case codesTransient[code], status >= 500, status == http.StatusRequestTimeout:
 		return store.Transient(store.KindServer, err)
 	case status == http.StatusForbidden:
 		return store.Permanent(store.KindAccessDenied, err)

@@ -130,11 +130,14 @@ func TestClassifyResponses(t *testing.T) {
 		transient bool
 		notFound  bool
 	}{
-		{minio.ErrorResponse{Code: "SlowDown", StatusCode: 503}, store.KindServer, true, false},
+		{minio.ErrorResponse{Code: "SlowDown", StatusCode: 503}, store.KindThrottled, true, false},
+		{minio.ErrorResponse{Code: "SlowDownRead", StatusCode: 503}, store.KindServer, true, false},
+		{minio.ErrorResponse{Code: "Throttling", StatusCode: 400}, store.KindThrottled, true, false},
 		{minio.ErrorResponse{Code: "ServiceUnavailable", StatusCode: 503}, store.KindServer, true, false},
 		{minio.ErrorResponse{Code: "InternalError", StatusCode: 500}, store.KindServer, true, false},
 		{minio.ErrorResponse{StatusCode: 502}, store.KindServer, true, false},
-		{minio.ErrorResponse{Code: "TooManyRequests", StatusCode: 429}, store.KindServer, true, false},
+		{minio.ErrorResponse{Code: "TooManyRequests", StatusCode: 429}, store.KindThrottled, true, false},
+		{minio.ErrorResponse{StatusCode: 429}, store.KindThrottled, true, false},
 		{minio.ErrorResponse{Code: "BadDigest", StatusCode: 400}, store.KindServer, true, false},
 		{minio.ErrorResponse{Code: "XAmzContentSHA256Mismatch", StatusCode: 400}, store.KindServer, true, false},
 		{minio.ErrorResponse{Code: "XAmzContentChecksumMismatch", StatusCode: 400}, store.KindServer, true, false},

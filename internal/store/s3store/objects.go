@@ -75,6 +75,12 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 	return err
 }
 
+// SendsChecksums reports that every Put hands the server the object's
+// SHA-256 (x-amz-checksum-sha256), which a server that keeps checksums
+// shows on Stat: an object Tunesafe put that shows none there was written
+// since by someone else (see auditlog's quick audit).
+func (s *Store) SendsChecksums() bool { return true }
+
 // Get returns length bytes of the object from offset on; length < 0 means to
 // the end.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
