@@ -115,9 +115,9 @@ func TestAuditClassifies(t *testing.T) {
 			}
 			// verify says how it checked: a quick check on S3 compares
 			// the provider's checksums and downloads nothing.
-			how := `\(provider checksums; nothing downloaded\)`
+			how := `\(\d+ by the provider's checksums; nothing downloaded\)`
 			if tg.name == "folder" {
-				how = `\(sizes only; nothing downloaded\)`
+				how = `\(\d+ by size only; nothing downloaded\)`
 			}
 			if code, stdout, stderr := run("verify"); code != 0 || !regexpMatch(`(?m)^checked \d+ objects `+how+` in `, stdout) {
 				t.Errorf("quick verify: exit %d\n%s%s", code, stdout, stderr)

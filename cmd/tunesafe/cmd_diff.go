@@ -74,7 +74,7 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	from, to, damaged, err := diffPair(ctx, s.vault, args)
 	a.warnDamaged(damaged)
 	if err != nil {
-		return err
+		return replicaWithout(ctx, s, err)
 	}
 	out := diffJSON{From: newSnapshotJSON(from), To: newSnapshotJSON(to), Changes: []diffChangeJSON{}}
 	c := &out.Counts

@@ -64,7 +64,7 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
 	a.warnDamaged(damaged)
 	if err != nil {
-		return err
+		return replicaWithout(ctx, s, err)
 	}
 	treeID, err := findDir(ctx, s.vault, snap.Tree, dir)
 	if err != nil {
@@ -152,7 +152,7 @@ func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, pla
 	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
 	a.warnDamaged(damaged)
 	if err != nil {
-		return err
+		return replicaWithout(ctx, s, err)
 	}
 	view, err := loadView(ctx, s.vault, snap.Snapshot)
 	if err != nil {

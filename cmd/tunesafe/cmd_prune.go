@@ -56,8 +56,11 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 		lock, err = locks.Acquire(ctx, s.vault.Store(), locks.Prune)
 	}
 	// A conflict, or --wait over with the conflict still there.
-	if errors.As(err, new(*locks.ConflictError)) || (errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil) {
-		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use --wait 2h")
+	if ce := (*locks.ConflictError)(nil); errors.As(err, &ce) {
+		return withHint(fmt.Errorf("prune: %w", err), conflictHint(ce, "prune deletes nothing while another command uses the vault")+"; or use --wait 2h to wait for it")
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return withHint(fmt.Errorf("prune: %w", err), "prune deletes nothing while a backup runs; try again when it has finished, or use a longer --wait")
 	}
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)

@@ -86,8 +86,8 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		err = fmt.Errorf("repair: %w", err)
 		// Only another command's lock means waiting; the rest (a
 		// read-only disk, a network failure) is classified as it is.
-		if errors.As(err, new(*locks.ConflictError)) {
-			return withHint(err, "a repair needs the vault to itself; run it when the backup has finished")
+		if ce := (*locks.ConflictError)(nil); errors.As(err, &ce) {
+			return withHint(err, conflictHint(ce, "a repair needs the vault to itself"))
 		}
 		return err
 	}

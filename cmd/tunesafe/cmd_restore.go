@@ -93,7 +93,7 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, o.snapshot)
 	a.warnDamaged(damaged)
 	if err != nil {
-		return err
+		return replicaWithout(ctx, s, err)
 	}
 	var playlist []library.Track
 	var view *library.View

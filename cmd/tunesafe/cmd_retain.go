@@ -38,8 +38,11 @@ run only asks the storage about objects near the end of their retention;
 changed with other tools, which in GOVERNANCE mode only credentials allowed
 to bypass governance can shorten).
 
-Exit code 4 means objects the snapshots need are missing from the storage:
-'tunesafe audit' tells what happened to them.`,
+Exit code 4 means objects the snapshots need are missing from the storage
+('tunesafe audit' tells what happened to them), or were found retained for
+less time than this computer recorded: someone allowed to bypass governance
+retention shortened it, which points to stolen credentials. Such objects are
+extended again, and each is named in a warning.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := a.openVault(cmd.Context())
@@ -99,8 +102,16 @@ func (a *app) retainSession(ctx context.Context, s *session, o retainOptions) er
 			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %s\n", f.Key, f.Err)
 		}
 	}
+	if !a.json {
+		for _, sh := range res.Shortened {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %s\n", sh.Key, shortenedMessage(sh))
+		}
+	}
 	if err != nil {
 		return withHint(err, retainHint(err))
+	}
+	if len(res.Shortened) > 0 {
+		return shortenedError(res)
 	}
 	if res.Missing > 0 {
 		return &integrityError{msg: missingMessage(res)}
@@ -114,7 +125,7 @@ func retainHint(err error) string {
 	switch store.KindOf(err) {
 	case store.KindAccessDenied:
 		return "the storage credentials must be allowed s3:GetObjectRetention and s3:PutObjectRetention on the bucket"
-	case store.KindCredentials, store.KindNoBucket, store.KindUnreachable, store.KindServer:
+	case store.KindCredentials, store.KindNoBucket, store.KindUnreachable, store.KindServer, store.KindThrottled:
 		return ""
 	}
 	return "objects already extended stay so; run 'tunesafe retain' again to retry the others"

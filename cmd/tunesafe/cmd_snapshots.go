@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -80,6 +81,11 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		return a.printJSON(out)
 	}
 	if len(all) == 0 && len(damaged) == 0 {
+		var h *hinted
+		if err := replicaWithout(ctx, s, vault.ErrNoSnapshots); errors.Is(err, errFirstCopy) && errors.As(err, &h) {
+			a.printf("%v: %s\n", err, h.hint)
+			return nil
+		}
 		a.printf("no snapshots yet\n")
 		return nil
 	}

@@ -88,7 +88,7 @@ func parsePercent(s string) (float64, error) {
 	s = strings.TrimSpace(s)
 	f, err := strconv.ParseFloat(strings.TrimSuffix(s, "%"), 64)
 	if err != nil {
-		return 0, usagef("for example --sample 5%%", "invalid sample %q", s)
+		return 0, usagef("for example --sample 5%", "invalid sample %q", s)
 	}
 	if strings.HasSuffix(s, "%") {
 		f /= 100
@@ -114,7 +114,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		}
 		opts.Sample = f
 	}
-	s, err := a.openVault(ctx)
+	s, err := a.openVaultForAudit(ctx)
 	if err != nil {
 		return err
 	}
@@ -124,14 +124,18 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		// are only read: no lock is taken and nothing recorded (a copy
 		// running meanwhile may show objects it has not yet logged as
 		// foreign).
+		name := "verify"
+		if table {
+			name = "audit"
+		}
 		ctx = a.deleteReason(ctx, "audit")
 		lock, err := locks.Acquire(ctx, s.vault.Store(), locks.Audit)
 		if err != nil {
-			err = fmt.Errorf("audit: %w", err)
+			err = fmt.Errorf("%s: %w", name, err)
 			// Only another command's lock means waiting; the rest (a
 			// read-only disk, a network failure) is classified as it is.
-			if errors.As(err, new(*locks.ConflictError)) {
-				return withHint(err, "an audit needs the vault to itself; run it when the backup has finished")
+			if ce := (*locks.ConflictError)(nil); errors.As(err, &ce) {
+				return withHint(err, conflictHint(ce, article(name)+" "+name+" needs the vault to itself"))
 			}
 			return err
 		}
@@ -163,7 +167,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 			return err
 		}
 	} else {
-		a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedHow(rep), time.Since(start).Round(time.Millisecond))
+		a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedSummary(rep), time.Since(start).Round(time.Millisecond))
 		c := rep.Counts
 		a.printf("intact %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
 	}
@@ -174,10 +178,38 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		}
 		a.printStats(sum)
 	}
+	if rep.LogDamage != "" {
+		err := &integrityError{msg: "the vault's log is damaged: " + rep.LogDamage}
+		return withHint(err, "the objects were classified against the log as this computer last verified it (newer writes show as foreign, newer deletes as lost); keep a copy of the vault before writing to it; snapshots, ls, diff and restore still read it")
+	}
 	if n := rep.Failures(); n > 0 || !rep.Complete {
-		return &integrityError{msg: fmt.Sprintf("%s lost, corrupted or tampered with", plural(n, "object", "objects"))}
+		err := &integrityError{msg: fmt.Sprintf("%s lost, corrupted or tampered with", plural(n, "object", "objects"))}
+		return withHint(err, damageHint(rep, o, table))
 	}
 	return nil
+}
+
+// damageHint says what to do about what a verify or audit found: see it
+// with audit, and put it back with the repair that can see it. A quick
+// repair compares sizes and checksums only: corruption found by
+// downloading, it does not see.
+func damageHint(rep auditlog.Report, o verifyOptions, table bool) string {
+	see := "run 'tunesafe audit' to see what was lost or damaged and by whom"
+	if table {
+		see = "the table above says what was lost or damaged and by whom"
+	}
+	c := rep.Counts
+	switch {
+	case !rep.Complete:
+		return "" // the log: classify says what to do
+	case c.Lost+c.Corrupted == 0 && c.Tampered > 0:
+		return "a key file the log does not know is in keys/: whoever knows its passphrase can read the vault; 'tunesafe audit' names it, delete it unless you put it there"
+	case c.Lost+c.Corrupted == 0:
+		return ""
+	case c.Corrupted > 0 && (o.deep || o.sample != ""):
+		return see + "; 'tunesafe repair --deep' uploads again what files on this computer still hold (a quick repair does not download, so it cannot see corrupted contents)"
+	}
+	return see + "; 'tunesafe repair' uploads again what files on this computer still hold"
 }
 
 // showAuditProgress draws the progress of a verify or audit on a terminal
@@ -207,22 +239,6 @@ func (a *app) showAuditProgress(disabled bool) (func(auditlog.AuditProgress), fu
 			"bytes_total": p.TotalBytes, "bytes_done": p.Bytes, "rate": int64(perSec)}, line)
 	}
 	return show, sink.clear
-}
-
-// checkedHow says how a verify checked the objects: what it downloaded and
-// hashed (deep and sampled checks), and what it compared with the
-// provider's checksums without downloading.
-func checkedHow(rep auditlog.Report) string {
-	byProvider := rep.Hashed - rep.Downloaded // a download is hashed once, whatever the provider says
-	switch {
-	case rep.Downloaded > 0 && byProvider > 0:
-		return fmt.Sprintf("%d downloaded and hashed, %s; %d more by the provider's checksums", rep.Downloaded, bytesize.Format(rep.Bytes), byProvider)
-	case rep.Downloaded > 0:
-		return fmt.Sprintf("%d downloaded and hashed, %s", rep.Downloaded, bytesize.Format(rep.Bytes))
-	case byProvider > 0:
-		return "provider checksums; nothing downloaded"
-	}
-	return "sizes only; nothing downloaded"
 }
 
 // printStats shows the vault's durability record from its log.

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
+	"time"
 
 	"github.com/tunesafe/tunesafe/internal/auditlog"
 	"github.com/tunesafe/tunesafe/internal/exclude"
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
@@ -78,14 +81,18 @@ func classify(err error) (code int, msg, hint string) {
 	var fe *vault.FormatError
 	var ce *vault.CorruptError
 	var rf *restore.FailedError
+	var rd *restore.DamagedError
 	var te *auditlog.TamperError
 	var re *replicaError
 	var pe *folder.PermissionError
 	var oe *exclude.OwnError
 	var be *busyError
+	var lc *locks.ConflictError
 	switch {
 	case errors.As(err, &be):
 		return exitFailure, msg, or(hint, be.hint())
+	case errors.As(err, &lc):
+		return exitFailure, msg, or(hint, conflictHint(lc, ""))
 	case errors.As(err, &oe):
 		return exitUsage, msg, or(hint, "back up the music folder, not "+oe.Why)
 	case errors.As(err, &we):
@@ -120,6 +127,13 @@ func classify(err error) (code int, msg, hint string) {
 		return exitPassphrase, msg, or(hint, "set TUNESAFE_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal to be asked")
 	case errors.As(err, &te):
 		return exitIntegrity, msg, or(hint, "the vault's log is damaged, or not what this computer saw before: keep a copy of the vault before writing to it; snapshots, ls, diff and restore still read it")
+	case errors.As(err, &rd):
+		// Before the corruption case, which would match too: restoring
+		// again is what a user tries first, and what does not help.
+		if rd.Lost {
+			return exitIntegrity, msg, or(hint, "the vault no longer holds what this restore needs, so running restore again will not help: run 'tunesafe verify' to see what else is lost, then 'tunesafe repair' to upload it again from files still on a computer that backed them up")
+		}
+		return exitIntegrity, msg, or(hint, "the vault holds a damaged copy of what this restore needs, so running restore again will not help: run 'tunesafe verify --deep' to see what else is damaged, then 'tunesafe repair --deep' to upload it again from files still on a computer that backed them up")
 	case errors.As(err, &ie), errors.As(err, &ce):
 		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
 	case errors.As(err, &rf):
@@ -137,7 +151,9 @@ func classify(err error) (code int, msg, hint string) {
 		return exitCredentials, msg, or(hint, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, and check that the key may use this bucket")
 	case store.KindNoBucket:
 		return exitNoBucket, msg, or(hint, "create the bucket with your provider's console or CLI first, then run the command again")
-	case store.KindUnreachable, store.KindServer:
+	case store.KindUnreadable:
+		return exitIntegrity, msg, or(hint, "the storage keeps this object but cannot serve it: it is damaged where the storage keeps it; 'tunesafe verify --deep' lists every such object, 'tunesafe repair --deep' stores them again from the files on this computer")
+	case store.KindUnreachable, store.KindServer, store.KindThrottled:
 		return exitUnreachable, msg, or(hint, "check the network and the endpoint (--endpoint or AWS_ENDPOINT_URL_S3); nothing was lost, run the command again later")
 	case store.KindDiskFull:
 		return exitFailure, msg, or(hint, "free some space on the vault's disk; nothing was lost")
@@ -149,6 +165,65 @@ func classify(err error) (code int, msg, hint string) {
 		return exitFailure, msg, hint
 	}
 	return exitFailure, msg, hint
+}
+
+// conflictHint says what holds the vault, to wait for it, and, unless
+// it is known to be running on this computer, when its lock goes stale if
+// its holder died. need, when given, says why the command must wait.
+func conflictHint(ce *locks.ConflictError, need string) string {
+	o := ce.Other
+	what := lockHolder(o)
+	var h string
+	switch {
+	case o.Kind == "?":
+		h = fmt.Sprintf("%s is not a lock Tunesafe can read; it blocks the vault until %s", o.Key, lockTime(o.StaleAt(), o.Refreshed))
+	case ce.Running:
+		h = fmt.Sprintf("wait until %s (pid %d on this computer) has finished, then run this again", what, o.PID)
+		if o.Command == "agent" {
+			h += " ('tunesafe status' shows the agent's pass)"
+		}
+	default:
+		h = fmt.Sprintf("wait until %s on %s has finished, then run this again; if it died, its lock goes stale at %s (%d minutes after its last refresh)",
+			what, o.Host, lockTime(o.StaleAt(), o.Refreshed), int(locks.Stale.Minutes()))
+	}
+	if need != "" {
+		return need + ": " + h
+	}
+	return h
+}
+
+// lockHolder names what holds a lock: "the agent's backup", "a copy".
+func lockHolder(o locks.Info) string {
+	what := o.Kind
+	switch o.Kind {
+	case locks.Retain:
+		what = "retain pass"
+	case locks.Audit:
+		what = "integrity check"
+		if o.Command != "" && o.Command != "agent" {
+			what = o.Command // verify, audit or repair
+		}
+	}
+	if o.Command == "agent" {
+		return "the agent's " + what
+	}
+	return article(what) + " " + what
+}
+
+func article(w string) string {
+	if w != "" && strings.ContainsRune("aeiou", rune(w[0])) {
+		return "an"
+	}
+	return "a"
+}
+
+// lockTime is t in local time, without its date when it is ref's date.
+func lockTime(t, ref time.Time) string {
+	t, ref = t.Local(), ref.Local()
+	if t.Format("2006-01-02") == ref.Format("2006-01-02") {
+		return t.Format("15:04")
+	}
+	return t.Format("2006-01-02 15:04")
 }
 
 func or(a, b string) string {

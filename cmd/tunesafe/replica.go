@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -85,3 +86,24 @@ are refused: the two vaults have histories of their own.`,
 		},
 	}
 }
+
+// replicaWithout explains a replica without snapshots, err being
+// vault.ErrNoSnapshots (other errors, and vaults that are no replica, are
+// returned as they are): "back up first" is no advice for a replica, which
+// only a copy fills.
+func replicaWithout(ctx context.Context, s *session, err error) error {
+	if s.replicaOf == "" || !errors.Is(err, vault.ErrNoSnapshots) {
+		return err
+	}
+	done, derr := vaultcopy.FirstCopyDone(ctx, s.raw)
+	switch {
+	case derr != nil:
+		return err
+	case done:
+		return withHint(err, fmt.Sprintf("the original had no snapshots when it was last copied: back up into the original (--vault %s), then run 'tunesafe copy --to %s' there again", s.replicaOf, s.loc))
+	}
+	return withHint(errFirstCopy, fmt.Sprintf("run 'tunesafe copy --to %s' again from the original (--vault %s): it continues where it stopped", s.loc, s.replicaOf))
+}
+
+// errFirstCopy: a replica whose first copy has not completed.
+var errFirstCopy = errors.New("this replica's first copy has not completed: it holds no snapshots yet")

@@ -132,7 +132,8 @@ func TestRestorePlaylistFile(t *testing.T) {
 }
 
 // A blob the storage damaged fails its file with the integrity exit code
-// (4) and a hint to audit; the other files are restored.
+// (4) and a hint that restoring again will not help, to verify and repair
+// deeply; the other files are restored.
 func TestRestoreDamagedBlob(t *testing.T) {
 	env, dir := restoreEnv(t)
 	blobs, _ := filepath.Glob(filepath.Join(dir, "vault", "blobs", "*", "*"))
@@ -149,7 +150,8 @@ func TestRestoreDamagedBlob(t *testing.T) {
 	code, _, stderr := tunesafe(t, env, "restore", "--to", out)
 	lines := errorLines(stderr)
 	if code != exitIntegrity || len(lines) != 2 || !strings.Contains(lines[0], "music/Artist/Album/0") ||
-		!strings.Contains(lines[0], filepath.Base(blobs[0])+" is damaged") || !strings.Contains(lines[1], "tunesafe audit") {
+		!strings.Contains(lines[0], filepath.Base(blobs[0])+" is damaged") || !strings.Contains(lines[1], "running restore again will not help") ||
+		!strings.Contains(lines[1], "'tunesafe repair --deep'") {
 		t.Fatalf("restore with a damaged blob: exit %d\n%s", code, stderr)
 	}
 	des, _ := os.ReadDir(filepath.Join(out, "music", "Artist", "Album"))

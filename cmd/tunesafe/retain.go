@@ -157,7 +157,36 @@ func retainWarnings(loc string, res *retain.Result, err error) []backup.Warning 
 	if res != nil && res.Missing > 0 {
 		ws = append(ws, backup.Warning{Path: loc, Err: missingMessage(res) + ": run 'tunesafe audit'"})
 	}
+	if res != nil {
+		for _, sh := range res.Shortened {
+			ws = append(ws, backup.Warning{Path: sh.Key, Err: shortenedMessage(sh) + " (" + shortenedAdvice + ")"})
+		}
+	}
 	return ws
+}
+
+// shortenedAdvice is what to do about a retention found cut short.
+const shortenedAdvice = "only credentials allowed to bypass GOVERNANCE retention can shorten it: treat the storage credentials as stolen and replace them, then run 'tunesafe audit' to see whether anything was deleted"
+
+// shortenedMessage tells of one retention found shorter than recorded.
+func shortenedMessage(sh retain.Shortening) string {
+	return fmt.Sprintf("Object Lock: retained only until %s, but this computer recorded %s: someone shortened its retention",
+		sh.Found.Local().Format(time.DateTime), sh.Recorded.Local().Format(time.DateTime))
+}
+
+// shortenedError is the integrity failure of a pass that found retentions
+// cut short: after they were extended again, unless dryRun.
+func shortenedError(res *retain.Result) error {
+	done := "extended again"
+	if res.DryRun {
+		done = "not extended: --dry-run"
+	}
+	msg := fmt.Sprintf("Object Lock: the retention of %s was shorter than this computer recorded (%s)",
+		plural(len(res.Shortened), "needed object", "needed objects"), done)
+	if res.Missing > 0 {
+		msg += "; and " + missingMessage(res)
+	}
+	return withHint(&integrityError{msg: msg}, shortenedAdvice)
 }
 
 func missingMessage(res *retain.Result) string {
@@ -185,7 +214,12 @@ func (a *app) printRetain(res *retain.Result) {
 		a.printf("Object Lock: %s %s until %s\n", extended, plural(res.Extended, "object", "objects"), when(res.ExtendedUntil))
 	}
 	if res.Failed == 0 && res.Missing == 0 && !res.RetainedUntil.IsZero() {
-		a.printf("Object Lock: every needed object %s retained until at least %s\n", is, when(res.RetainedUntil))
+		// Dates the pass did not ask about are the cache's: say so.
+		source, check := "the storage says", ""
+		if res.Cached > 0 {
+			source, check = "according to this computer's records,", " ('tunesafe retain --recheck' asks the storage about each)"
+		}
+		a.printf("Object Lock: %s every needed object %s retained until at least %s%s\n", source, is, when(res.RetainedUntil), check)
 	}
 }
 

@@ -191,11 +191,27 @@ func TestRetainCommand(t *testing.T) {
 			}
 
 			// --recheck asks about everything: the needed blob is
-			// extended to a day from now, the forgotten one is not.
+			// extended to a day from now, the forgotten one is not. The
+			// needed blob's retention was cut short behind this
+			// computer's back, a sign of stolen credentials: a warning
+			// names it, and the exit code is 4.
 			start := time.Now()
 			code, stdout, stderr = run("retain", "--recheck")
-			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 object until ") || !strings.Contains(stdout, "every needed object is retained until at least ") {
+			if code != exitIntegrity || !strings.Contains(stdout, "Object Lock: extended 1 object until ") ||
+				!strings.Contains(stdout, "Object Lock: the storage says every needed object is retained until at least ") {
 				t.Fatalf("retain --recheck: exit %d\n%s%s", code, stdout, stderr)
+			}
+			for _, want := range []string{
+				"tunesafe: warning: " + strings.TrimPrefix(needed, "vault/") + ": Object Lock: retained only until ",
+				"tunesafe: error: Object Lock: the retention of 1 needed object was shorter than this computer recorded (extended again)",
+				"tunesafe: hint: only credentials allowed to bypass GOVERNANCE retention can shorten it",
+			} {
+				if !strings.Contains(stderr, want) {
+					t.Errorf("retain --recheck: stderr lacks %q\n%s", want, stderr)
+				}
+			}
+			if strings.Contains(stderr, strings.TrimPrefix(garbage, "vault/")) {
+				t.Errorf("retain --recheck warned of a blob no snapshot needs:\n%s", stderr)
 			}
 			if u := retainedUntil(needed); u.Before(start.Add(24*time.Hour).Truncate(time.Second)) || u.After(time.Now().Add(24*time.Hour+time.Second)) {
 				t.Errorf("the needed blob is retained until %v, want a day after %v", u, start)
@@ -206,6 +222,11 @@ func TestRetainCommand(t *testing.T) {
 			code, stdout, _ = run("retain", "--recheck", "--dry-run", "--json")
 			if err := json.Unmarshal([]byte(stdout), &r); code != 0 || err != nil || r.Extended != 0 || r.Checked != r.Needed {
 				t.Fatalf("retain --dry-run: exit %d, %v, %+v", code, err, r)
+			}
+			// A routine run states what this computer recorded as such.
+			code, stdout, stderr = run("retain")
+			if code != 0 || !strings.Contains(stdout, "Object Lock: according to this computer's records, every needed object is retained until at least ") {
+				t.Fatalf("routine retain: exit %d\n%s%s", code, stdout, stderr)
 			}
 
 			// A needed blob behind a delete marker: exit 4.
@@ -301,7 +322,8 @@ func TestRetainReplica(t *testing.T) {
 			}
 
 			// A needed blob of the replica whose retention was cut
-			// short: retain on the replica extends it, and takes no lock.
+			// short: retain on the replica extends it, warns of it with
+			// exit code 4, and takes no lock.
 			blob := list("vault/blobs/")[0]
 			mode, short := minio.Governance, time.Now().Add(time.Hour).UTC().Truncate(time.Second)
 			if err := client.PutObjectRetention(ctx, dst.Bucket, blob, minio.PutObjectRetentionOptions{Mode: &mode, RetainUntilDate: &short, GovernanceBypass: true}); err != nil {
@@ -309,7 +331,8 @@ func TestRetainReplica(t *testing.T) {
 			}
 			start := time.Now()
 			code, stdout, stderr = run("retain", "--vault", replica, "--recheck")
-			if code != 0 || !strings.Contains(stdout, "Object Lock: extended 1 object until ") {
+			if code != exitIntegrity || !strings.Contains(stdout, "Object Lock: extended 1 object until ") ||
+				!strings.Contains(stderr, "tunesafe: warning: "+strings.TrimPrefix(blob, "vault/")+": Object Lock: retained only until ") {
 				t.Fatalf("retain on the replica: exit %d\n%s%s", code, stdout, stderr)
 			}
 			if u := retainedUntil(blob); u.Before(start.Add(24 * time.Hour).Truncate(time.Second)) {

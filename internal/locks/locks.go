@@ -7,7 +7,10 @@
 // its own lock first and then lists the others, so of two that start at
 // the same moment at least one sees the other and backs off. Locks are
 // refreshed while held; one not refreshed for Stale is ignored (its holder
-// died), so a crashed backup never blocks pruning for long.
+// died), so a crashed backup never blocks pruning for long. A lock whose
+// holder ran on this computer, in this process space, and is certainly no
+// longer running is ignored at once, and deleted by whoever takes an
+// exclusive lock.
 package locks
 
 import (
@@ -17,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -47,19 +51,88 @@ const (
 
 // Info is the content of a lock object.
 type Info struct {
-	Kind      string    `json:"kind"`
-	Host      string    `json:"host"`
-	PID       int       `json:"pid"`
+	Kind string `json:"kind"`
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
+	// Space names the process space PID belongs to, where the system
+	// tells (Linux: the boot and the PID namespace): two computers with
+	// the same host name, or two containers sharing one, differ in it.
+	Space string `json:"space,omitempty"`
+	// Command is the tunesafe command that holds the lock ("agent",
+	// "backup", "verify", ...), when known.
+	Command   string    `json:"command,omitempty"`
 	Started   time.Time `json:"started"`
 	Refreshed time.Time `json:"refreshed"`
 	Key       string    `json:"-"`
 }
 
+// StaleAt is when the lock is ignored if its holder stops refreshing it.
+func (i Info) StaleAt() time.Time { return i.Refreshed.Add(Stale) }
+
 // ConflictError reports the lock that stood in the way.
-type ConflictError struct{ Other Info }
+type ConflictError struct {
+	Other Info
+	// Running is true when the holder runs on this computer and the
+	// system says it is still running.
+	Running bool
+}
 
 func (e *ConflictError) Error() string {
-	return fmt.Sprintf("a %s from %s (pid %d) has been running since %s", e.Other.Kind, e.Other.Host, e.Other.PID, e.Other.Started.Local().Format("2006-01-02 15:04"))
+	const day = "2006-01-02 15:04"
+	started, refreshed := e.Other.Started.Local(), e.Other.Refreshed.Local()
+	last := refreshed.Format(day)
+	if started.Format("2006-01-02") == refreshed.Format("2006-01-02") {
+		last = refreshed.Format("15:04")
+	}
+	return fmt.Sprintf("a %s from %s (pid %d) holds the vault since %s (last refreshed %s)",
+		e.Other.Kind, e.Other.Host, e.Other.PID, started.Format(day), last)
+}
+
+// process is what a lock says about its holder, and how to tell whether
+// a holder on this computer still runs; tests replace it.
+type process struct {
+	host, space, command string
+	pid                  int
+	// gone reports whether the process pid of this computer certainly
+	// does not exist; false when the system cannot tell (tell is then
+	// false too).
+	gone func(pid int) bool
+	tell bool
+}
+
+func thisProcess() process {
+	host, _ := os.Hostname()
+	return process{host: host, space: processSpace(), command: command(os.Args), pid: os.Getpid(), gone: processGone, tell: canTellGone}
+}
+
+// here reports whether o's holder ran on this computer, in the process
+// space of p, so that its PID means the same process here.
+func (p process) here(o Info) bool {
+	return p.host != "" && o.Host == p.host && (o.Space == "" || p.space == "" || o.Space == p.space)
+}
+
+// dead reports whether o's holder ran here and is certainly not running.
+func (p process) dead(o Info) bool {
+	return p.here(o) && o.PID > 0 && o.PID != p.pid && p.gone(o.PID)
+}
+
+// lockCommands are the commands that take locks, as command finds them.
+var lockCommands = []string{"agent", "backup", "copy", "prune", "retain", "verify", "audit", "repair"}
+
+// command is the tunesafe command in a command line: its first word that
+// names a command taking a lock, or "" (a lock says which command holds
+// it, to tell the agent's backups from one run by hand; the rest of the
+// command line, paths and locations, is not stored in the vault).
+func command(args []string) string {
+	if len(args) == 0 {
+		return ""
+	}
+	for _, a := range args[1:] {
+		if slices.Contains(lockCommands, a) {
+			return a
+		}
+	}
+	return ""
 }
 
 // Lock is a held lock.
@@ -73,16 +146,15 @@ type Lock struct {
 
 // Acquire takes a lock of the given kind or returns a *ConflictError.
 func Acquire(ctx context.Context, s store.Store, kind string) (*Lock, error) {
-	return acquire(ctx, s, kind, time.Now)
+	return acquire(ctx, s, kind, time.Now, thisProcess())
 }
 
-func acquire(ctx context.Context, s store.Store, kind string, now func() time.Time) (*Lock, error) {
-	host, _ := os.Hostname()
+func acquire(ctx context.Context, s store.Store, kind string, now func() time.Time, p process) (*Lock, error) {
 	b := make([]byte, 6)
 	rand.Read(b)
 	t := now().UTC()
 	l := &Lock{s: s, now: now, stop: make(chan struct{}), info: Info{
-		Kind: kind, Host: host, PID: os.Getpid(), Started: t, Refreshed: t,
+		Kind: kind, Host: p.host, PID: p.pid, Space: p.space, Command: p.command, Started: t, Refreshed: t,
 		Key: fmt.Sprintf("%s%s-%s-%s", Prefix, kind, t.Format("20060102T150405Z"), hex.EncodeToString(b)),
 	}}
 	if err := l.write(ctx); err != nil {
@@ -97,9 +169,18 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 		if now().Sub(o.Refreshed) > Stale {
 			continue
 		}
+		if p.dead(o) {
+			if exclusive(kind) {
+				// So that such locks do not pile up. One that
+				// could not be deleted is still ignored, and
+				// deleted by the next exclusive lock.
+				_ = s.Delete(ctx, o.Key)
+			}
+			continue
+		}
 		if exclusive(kind) || exclusive(o.Kind) {
 			l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
-			return nil, &ConflictError{Other: o}
+			return nil, &ConflictError{Other: o, Running: p.tell && p.here(o)}
 		}
 	}
 	l.wg.Add(1)

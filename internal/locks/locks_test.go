@@ -49,7 +49,7 @@ func TestStaleLockIgnored(t *testing.T) {
 	ctx := context.Background()
 	s := &memstore.Store{}
 	past := func() time.Time { return time.Now().Add(-2 * Stale) }
-	dead, err := acquire(ctx, s, Backup, past)
+	dead, err := acquire(ctx, s, Backup, past, thisProcess())
 	if err != nil {
 		t.Fatal(err)
 	}

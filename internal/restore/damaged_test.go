@@ -44,8 +44,10 @@ func TestDamagedBlobIsACorruptError(t *testing.T) {
 			res, err := f.restore(snap, Options{To: out})
 			var fe *FailedError
 			var ce *vault.CorruptError
-			if !errors.As(err, &fe) || !errors.As(err, &ce) || ce.Key != key || !strings.Contains(err.Error(), "Music/bad.flac") {
-				t.Fatalf("restore with a damaged blob: %v, want a FailedError for Music/bad.flac holding a CorruptError for %s", err, key)
+			var de *DamagedError
+			if !errors.As(err, &fe) || !errors.As(err, &ce) || ce.Key != key || !strings.Contains(err.Error(), "Music/bad.flac") ||
+				!errors.As(err, &de) || de.Lost {
+				t.Fatalf("restore with a damaged blob: %v, want a FailedError for Music/bad.flac holding a CorruptError for %s and a DamagedError", err, key)
 			}
 			if res.Restored != 1 || readFile(t, filepath.Join(out, "Music", "good.flac")) != "good" {
 				t.Errorf("good.flac not restored: %+v", res)

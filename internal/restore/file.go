@@ -95,17 +95,17 @@ func (l localWriter) Write(p []byte) (int, error) {
 func findDamaged(ctx context.Context, v *vault.Vault, n *vault.Node) error {
 	ids, err := v.FileBlobs(ctx, n)
 	if err != nil {
-		return err
+		return fromVault(err)
 	}
 	for _, id := range ids {
 		data, release, err := v.ReadBlob(ctx, id)
 		if err != nil {
-			return err
+			return fromVault(err)
 		}
 		ok := v.Hasher().Sum(data) == id
 		release()
 		if !ok {
-			return &vault.CorruptError{Key: vault.BlobKey(id), Err: errors.New("content does not match its id")}
+			return fromVault(&vault.CorruptError{Key: vault.BlobKey(id), Err: errors.New("content does not match its id")})
 		}
 	}
 	return nil
@@ -116,7 +116,7 @@ func findDamaged(ctx context.Context, v *vault.Vault, n *vault.Node) error {
 func writeContent(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, n *vault.Node, w io.Writer) error {
 	blobs, err := v.FileBlobs(ctx, n)
 	if err != nil {
-		return err
+		return fromVault(err)
 	}
 	if n.Layout == "" {
 		return fetchBlobs(ctx, v, sh, blobs, w)
@@ -162,7 +162,7 @@ func fetchBlobs(ctx context.Context, v *vault.Vault, sh *sharedBlobs, ids []vaul
 	for f := range futures {
 		r := <-f
 		if r.err != nil {
-			return r.err
+			return fromVault(r.err)
 		}
 		_, err := w.Write(r.data)
 		r.release()

@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"path"
 	"path/filepath"
@@ -35,6 +36,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -117,6 +119,42 @@ func (e *FailedError) Error() string {
 }
 
 func (e *FailedError) Unwrap() []error { return e.errs }
+
+// DamagedError reports an object of the vault that the restore needs and
+// that is missing (lost by the provider, or deleted behind Tunesafe's
+// back) or damaged (a *vault.CorruptError underneath). Unlike a network
+// failure, restoring again does not help: the vault no longer holds what
+// the snapshot names.
+type DamagedError struct {
+	Lost bool // missing, rather than damaged
+	Err  error
+}
+
+func (e *DamagedError) Error() string {
+	if e.Lost {
+		return e.Err.Error() + " (missing from the vault)"
+	}
+	return e.Err.Error()
+}
+
+func (e *DamagedError) Unwrap() error { return e.Err }
+
+// fromVault classifies an error of reading the vault: an object that is
+// missing or damaged becomes a *DamagedError, the rest (a network
+// failure, a cancelled restore) stays as it is.
+func fromVault(err error) error {
+	var ce *vault.CorruptError
+	var de *DamagedError
+	switch {
+	case err == nil, errors.As(err, &de):
+		return err
+	case errors.Is(err, fs.ErrNotExist):
+		return &DamagedError{Lost: true, Err: err}
+	case errors.As(err, &ce), store.KindOf(err) == store.KindUnreadable:
+		return &DamagedError{Err: err}
+	}
+	return err
+}
 
 // entry is one file, folder or symlink to restore.
 type entry struct {
@@ -306,7 +344,7 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 	visit = func(id vault.ID, rel, lp string) (bool, error) {
 		t, err := v.GetTree(ctx, id)
 		if err != nil {
-			return false, fmt.Errorf("read tree of %q: %w", rel, err)
+			return false, fmt.Errorf("read tree of %q: %w", rel, fromVault(err))
 		}
 		found := false
 		for _, n := range t.Nodes {

@@ -33,7 +33,9 @@
 // A recorded date is what the server reported or accepted. Only someone
 // allowed to bypass GOVERNANCE retention can shorten it behind the cache's
 // back; Options.Recheck ignores the cache and asks about every object,
-// which catches that.
+// which catches that. An object found retained for less than the cache
+// recorded is reported (Result.Shortened: a sign that someone else holds
+// credentials with that right) and extended again, whatever its date.
 //
 // # The log
 //
@@ -58,6 +60,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -152,11 +156,23 @@ type Result struct {
 	// them, and repair uploads them again.
 	Missing     int      `json:"missing"`
 	MissingKeys []string `json:"missing_keys,omitempty"`
+	// Shortened lists the needed objects found retained for less time
+	// than this computer's cache recorded: only someone allowed to bypass
+	// GOVERNANCE retention can do that. They are extended again (but not
+	// in a dry run).
+	Shortened []Shortening `json:"shortened,omitempty"`
 	// Failed counts objects whose retention could not be read or
 	// extended; Failures names the first few.
 	Failed   int       `json:"failed"`
 	Failures []Failure `json:"failures,omitempty"`
 	DryRun   bool      `json:"dry_run"`
+}
+
+// Shortening is an object whose retention was cut short.
+type Shortening struct {
+	Key      string    `json:"key"`
+	Recorded time.Time `json:"recorded"` // what the cache recorded
+	Found    time.Time `json:"found"`    // what the server reported
 }
 
 // Failure is one object the pass could not handle.
@@ -218,6 +234,7 @@ func Run(ctx context.Context, v *vault.Vault, r Retainer, o Options) (*Result, e
 	if err != nil {
 		return nil, err
 	}
+	p.recorded = known
 
 	o.Progress.phase.Store(PhaseChecking)
 	var todo []string
@@ -233,6 +250,7 @@ func Run(ctx context.Context, v *vault.Vault, r Retainer, o Options) (*Result, e
 	p.run(ctx, todo)
 
 	err = p.finish(ctx)
+	slices.SortFunc(p.res.Shortened, func(a, b Shortening) int { return strings.Compare(a.Key, b.Key) })
 	return p.res, err
 }
 
@@ -276,6 +294,7 @@ type pass struct {
 	policyMode string
 	now        time.Time
 	target     time.Time
+	recorded   map[string]time.Time // the cache's dates; only read
 
 	mu      sync.Mutex
 	res     *Result
@@ -350,7 +369,15 @@ func (p *pass) one(ctx context.Context, key string) error {
 		return nil
 	case err != nil:
 		return p.failed(key, err)
-	case until.Sub(p.now) >= p.o.Threshold:
+	}
+	shortened := false
+	if rec, ok := p.recorded[key]; ok && until.Before(rec) {
+		shortened = true
+		p.mu.Lock()
+		p.res.Shortened = append(p.res.Shortened, Shortening{Key: key, Recorded: rec, Found: until})
+		p.mu.Unlock()
+	}
+	if !shortened && until.Sub(p.now) >= p.o.Threshold {
 		p.record(ctx, key, until)
 		prog.Done.Add(1)
 		return nil

@@ -624,3 +624,18 @@ func (c *copier) deleteGone(ctx context.Context) error {
 	}
 	return nil
 }
+
+// FirstCopyDone reports whether a copy into the replica in s has ever
+// completed: the replica's log/checkpoint, written last (step 4), is
+// there. A replica without it is still being filled, or its first copy
+// was interrupted; its snapshots, written just before, may be missing.
+func FirstCopyDone(ctx context.Context, s store.Store) (bool, error) {
+	_, err := s.Stat(ctx, auditlog.CheckpointKey)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, fs.ErrNotExist):
+		return false, nil
+	}
+	return false, fmt.Errorf("stat %s: %w", auditlog.CheckpointKey, err)
+}
