@@ -39,6 +39,9 @@ func checkFresh(ctx context.Context, loc string, backend store.Store) error {
 			return err
 		}
 		for _, de := range des {
+			if backedUpVault(de.Name()) {
+				return openVaultError(loc, vault.ErrConfigLost)
+			}
 			if !housekeeping(de.Name()) && !unfinishedInit(de.Name()) {
 				return usagef("give an empty or new folder, such as "+filepath.Join(loc, "tunesafe"),
 					"%s is not empty (it holds %q) and holds no vault", loc, de.Name())
@@ -53,7 +56,11 @@ func checkFresh(ctx context.Context, loc string, backend store.Store) error {
 		if err != nil {
 			return err
 		}
-		if top, _, _ := strings.Cut(info.Key, "/"); unfinishedInit(top) {
+		top, _, _ := strings.Cut(info.Key, "/")
+		if backedUpVault(top) {
+			return openVaultError(loc, vault.ErrConfigLost)
+		}
+		if unfinishedInit(top) {
 			continue
 		}
 		return usagef("give an empty bucket or a new prefix, such as s3://bucket/tunesafe",
@@ -70,6 +77,14 @@ func unfinishedInit(name string) bool {
 		return true
 	}
 	return false
+}
+
+// backedUpVault reports whether a top-level name is one only a vault that
+// was backed up to holds: a location with it and without tunesafe.json
+// is a vault whose tunesafe.json was lost, not a place for a new vault
+// (nor, nested, for one inside it).
+func backedUpVault(name string) bool {
+	return name == "snapshots" || name == "blobs"
 }
 
 // housekeeping reports whether a name is one an operating system puts on
