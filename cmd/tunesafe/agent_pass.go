@@ -25,9 +25,18 @@ type backupSources struct {
 }
 
 // backupSources reads the sources from the config file: its "paths" and
-// "library" ("auto", or nothing at all, finds the default library).
+// "library" ("auto", or nothing at all, finds the default library), with
+// "~" expanded.
 func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
-	src := backupSources{paths: cfg.Paths, lib: libraryOptions{xml: cfg.Library}}
+	paths, err := cfg.sourcePaths(a.configFile())
+	if err != nil {
+		return backupSources{}, err
+	}
+	lib, err := cfg.libraryPath(a.configFile())
+	if err != nil {
+		return backupSources{}, err
+	}
+	src := backupSources{paths: paths, lib: libraryOptions{xml: lib}}
 	if src.lib.xml == "auto" || (src.lib.xml == "" && len(src.paths) == 0) {
 		src.lib.xml = discoverLibrary()
 		if src.lib.xml == "" {
@@ -35,18 +44,20 @@ func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
 				"nothing to back up: no paths configured and no music library found")
 		}
 	}
-	var err error
 	src.exclude, err = a.exclusions(cfg, nil)
 	return src, err
 }
 
-// agentPass returns the agent's Pass: one backup of src into the vault, as
-// 'tunesafe backup' does, with the agent's limits. The vault is opened
-// for each pass, so that a pass sees the configuration, credentials and
-// network of its time, and a failure to open is judged like any other.
-func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, log *slog.Logger) agent.Pass {
+// agentPass returns the agent's Pass: one backup of *sources into the
+// vault, as 'tunesafe backup' does, with the agent's limits. The vault is
+// opened for each pass, so that a pass sees the credentials and network of
+// its time, and a failure to open is judged like any other. *sources is
+// read at the start of each pass: the agent's Reload replaces it between
+// passes.
+func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPlan, log *slog.Logger) agent.Pass {
 	var reported atomic.Bool // the newest snapshot was reported once
 	return func(ctx context.Context, req agent.Request) (*backup.Result, error) {
+		src := *sources
 		for _, p := range src.paths {
 			if _, err := os.Lstat(p); err != nil {
 				return nil, withHint(fmt.Errorf("cannot back up %s: %w", p, err), "is the disk mounted? Fix \"paths\" in "+a.configFile()+" if the folder moved")
@@ -66,7 +77,7 @@ func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, l
 		}
 		if !reported.Load() {
 			// Once per agent: listing snapshots reads every one of them.
-			newest, err := newestSnapshot(ctx, s.vault, host)
+			newest, err := newestSnapshot(ctx, s.vault, host, log)
 			if err != nil {
 				return nil, err
 			}
@@ -90,6 +101,8 @@ func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, l
 			CheckpointEvery: o.checkpointEvery, MaxTime: req.MaxTime, Stop: req.Stop,
 			Progress: req.Progress, Logger: log, Program: "tunesafe " + version,
 			Exclude: src.exclude,
+			// An unchanged library costs a scan, not a snapshot an hour.
+			SkipIfUnchanged: true,
 		}
 		a.configureSplitting(&opts)
 		if src.lib.xml != "" {
@@ -179,9 +192,12 @@ func (a *app) agentPass(src backupSources, o agentOptions, plan integrityPlan, l
 }
 
 // newestSnapshot returns the newest snapshot or checkpoint of host, or nil
-// if it has none.
-func newestSnapshot(ctx context.Context, v *vault.Vault, host string) (*agent.Snapshot, error) {
-	ref, err := newestSnapshotRef(ctx, v, host)
+// if it has none, and logs the damaged snapshots it had to set aside.
+func newestSnapshot(ctx context.Context, v *vault.Vault, host string, log *slog.Logger) (*agent.Snapshot, error) {
+	ref, damaged, err := newestSnapshotRef(ctx, v, host)
+	for _, d := range damaged {
+		log.Warn("a snapshot cannot be read; set aside", "snapshot", d.ID.String(), "err", d.Err.Error())
+	}
 	if ref == nil || err != nil {
 		return nil, err
 	}
@@ -189,17 +205,21 @@ func newestSnapshot(ctx context.Context, v *vault.Vault, host string) (*agent.Sn
 	return &s, nil
 }
 
-func newestSnapshotRef(ctx context.Context, v *vault.Vault, host string) (*vault.SnapshotRef, error) {
-	all, err := v.Snapshots(ctx)
+// newestSnapshotRef returns the newest readable snapshot or checkpoint of
+// host (nil if it has none), and the snapshots that cannot be read: one
+// damaged snapshot must not hide the others from the agent or status (the
+// newest of host may be among the damaged; the caller tells).
+func newestSnapshotRef(ctx context.Context, v *vault.Vault, host string) (*vault.SnapshotRef, []vault.DamagedSnapshot, error) {
+	all, damaged, err := v.ReadableSnapshots(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list snapshots: %w", err)
+		return nil, nil, fmt.Errorf("list snapshots: %w", err)
 	}
 	for i := len(all) - 1; i >= 0; i-- { // oldest first
 		if all[i].Host == host {
-			return &all[i], nil
+			return &all[i], damaged, nil
 		}
 	}
-	return nil, nil
+	return nil, damaged, nil
 }
 
 func snapshotInfo(id vault.ID, s *vault.Snapshot) agent.Snapshot {

@@ -190,23 +190,29 @@ func TestAgentRunsAndStatusReadsIt(t *testing.T) {
 		t.Fatalf("second agent: exit %d, %s", code, errOut.String())
 	}
 
-	// 'status' reads the agent, not the vault, which may be unreachable.
+	// 'status' reads the agent, not the vault.
 	var out bytes.Buffer
-	if code := run(append([]string{"status", "--json", "--vault", filepath.Join(dir, "nowhere")}, common...), nil, &out, &errOut); code != 0 {
+	if code := run(append([]string{"status", "--json", "--vault", vaultDir}, common...), nil, &out, &errOut); code != 0 {
 		t.Fatalf("status exited %d: %s", code, errOut.String())
 	}
 	var rep statusReport
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatal(err)
 	}
-	if !rep.Agent.Running || rep.Source != "agent" || rep.Protected == nil || rep.Protected.Files != 3 || rep.LastSuccess.IsZero() || rep.Windows != "always" {
+	if !rep.Agent.Running || rep.Source != "agent" || rep.Protected == nil || rep.Protected.Files != 3 || rep.LastSuccess.IsZero() || rep.Windows != "always" || rep.Vault != vaultDir {
 		t.Fatalf("status report = %s", out.String())
+	}
+	// Asked about another vault, status does not answer with the agent's.
+	out.Reset()
+	errOut.Reset()
+	if code := run(append([]string{"status", "--json", "--vault", filepath.Join(dir, "nowhere")}, common...), nil, &out, &errOut); code != exitNoVault {
+		t.Fatalf("status of a vault that does not exist exited %d: %s%s", code, out.String(), errOut.String())
 	}
 	out.Reset()
 	if code := run(append([]string{"status"}, common...), nil, &out, &errOut); code != 0 {
 		t.Fatalf("status exited %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"agent:         running (pid ", "waiting: next rescan of the library at ", "protected:     3 files, 245 KiB",
+	for _, want := range []string{"agent:         running (pid ", "waiting: next rescan of the library at ", "vault:         " + vaultDir + "\n", "protected:     3 files, 245 KiB",
 		"remaining:     nothing\n", "next window:   open now (windows: always)", "next pass:     "} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, out.String())

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"time"
@@ -14,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/bwlimit"
 	"github.com/tunesafe/tunesafe/internal/schedule"
+	"github.com/tunesafe/tunesafe/internal/store"
 )
 
 // agentOptions are the flags of `tunesafe agent` and of the service that
@@ -54,6 +57,12 @@ waits; others (credentials, missing bucket, full disk) are reported in
 After a completed pass, once a week, the agent also checks the vault's
 integrity as 'tunesafe verify' does (the config file's "verify":
 {"every": "1d", "sample": "1%"}, or {"every": "off"}).
+Edits of the config file's "windows", "paths", "library", "exclude" and
+"limit_upload" take effect without a restart (the windows within a minute,
+the rest at the next pass; an edit after a failure retries at once); a bad
+edit is logged and shown by 'tunesafe status', and the agent carries on
+with what it read before. The vault is the one it started with. A pass that
+finds nothing changed writes no snapshot.
 The agent reports to 'tunesafe status' through a file beside the cache
 ($XDG_STATE_HOME/tunesafe/agent-status.json). 'tunesafe agent install'
 makes it a service of your user that starts at login.`,
@@ -105,29 +114,64 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 		return err
 	}
 	// Fail now, not at the first window, when no vault is configured.
-	if _, err := a.vaultLocation(); err != nil {
+	// The agent keeps the vault it starts with: an edit of the config
+	// file's "vault" takes effect when it is restarted, and a bad edit of
+	// the file cannot take its vault away.
+	loc, err := a.vaultLocation()
+	if err != nil {
 		return err
 	}
+	a.vaultFlag = loc
 	statusPath := a.agentStatusFile()
 	previous, err := previousAgent(statusPath, a.now())
 	if err != nil {
 		return err
 	}
 	log := a.agentLogger()
+	if a.lim.up == nil {
+		// Unlimited, but counting: the rate is measured on the bytes as
+		// they are sent.
+		a.lim.up = bwlimit.New(0)
+	}
+	// Edits of the config file's windows, paths, exclusions and limits
+	// take effect at the next pass (the windows at once); a bad edit
+	// leaves the agent as it was, with a warning in its log and status.
+	loaded := cfg
+	reload := func() (schedule.Windows, bool, error) {
+		cfg, err := a.loadConfig()
+		if err != nil {
+			return schedule.Windows{}, false, err
+		}
+		w, err := agentWindows(cfg, o.windows)
+		if err != nil {
+			return w, false, err
+		}
+		s, err := a.backupSources(cfg)
+		if err != nil {
+			return w, false, err
+		}
+		if err := a.applyLimits(a.lim, cfg); err != nil {
+			return w, false, err
+		}
+		changed := !reflect.DeepEqual(cfg, loaded)
+		src, loaded = s, cfg
+		return w, changed, nil
+	}
 	ag, err := agent.New(agent.Config{
-		Pass:    a.agentPass(src, o, plan, log),
-		Windows: windows,
-		Idle:    schedule.SystemIdle(),
-		Power:   schedule.SystemPower(),
-		Status:  func(st agent.Status) error { return agent.WriteStatusFile(statusPath, st) },
-		Hint: func(err error) string {
-			_, _, hint := classify(err)
-			return hint
-		},
+		Pass:     a.agentPass(&src, o, plan, log),
+		Windows:  windows,
+		Idle:     schedule.SystemIdle(),
+		Power:    schedule.SystemPower(),
+		Status:   func(st agent.Status) error { return agent.WriteStatusFile(statusPath, st) },
+		Hint:     agentHint,
 		Logger:   log,
 		Rescan:   o.rescan,
 		Clock:    agent.SystemClock(a.now),
 		Previous: previous,
+		Vault:    a.normalVault(loc),
+		Reload:   reload,
+		Sent:     a.lim.up.Passed,
+		Limit:    a.lim.up.Rate,
 	})
 	if err != nil {
 		return err
@@ -140,6 +184,17 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 		return runUnderServiceManager(ctx, ag)
 	}
 	return ag.Run(ctx)
+}
+
+// agentHint is the advice the agent's status gives for a failed pass: what
+// to fix, and for a transient failure that the agent tries again by itself
+// (the advice of a command, to run it again later, does not fit).
+func agentHint(err error) string {
+	if store.IsTransient(err) {
+		return "the agent tries again by itself; if this lasts, check the network and the endpoint (--endpoint or AWS_ENDPOINT_URL_S3)"
+	}
+	_, _, hint := classify(err)
+	return hint
 }
 
 // agentOnce runs one pass if a window is open, for scripts and tests.

@@ -122,7 +122,7 @@ func (a *app) runAgentInstall(cmd *cobra.Command, o *agentOptions) error {
 	home, _ := os.UserHomeDir()
 	wd, _ := os.Getwd()
 	sc := agentServiceConfig(runtime.GOOS, exe, args, serviceEnv(os.Getenv), wd, home)
-	svc, path, err := newUserService(sc, home)
+	svc, path, err := newUserService(sc, home, "install")
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (a *app) runAgentInstall(cmd *cobra.Command, o *agentOptions) error {
 func (a *app) runAgentUninstall() error {
 	home, _ := os.UserHomeDir()
 	sc := agentServiceConfig(runtime.GOOS, "", nil, nil, "", home)
-	svc, path, err := newUserService(sc, home)
+	svc, path, err := newUserService(sc, home, "uninstall")
 	if err != nil {
 		return err
 	}
@@ -288,18 +288,26 @@ func secretAdvice(k string) string {
 
 // newUserService returns the agent's service and the file that defines it
 // (for the managers whose files are known), refusing managers that cannot
-// run it as this user.
-func newUserService(sc *service.Config, home string) (service.Service, string, error) {
+// run it as this user. verb, "install" or "uninstall", says what the
+// caller was asked to do.
+func newUserService(sc *service.Config, home, verb string) (service.Service, string, error) {
 	svc, err := service.New(&serviceProgram{}, sc)
 	if err != nil {
-		return nil, "", withHint(fmt.Errorf("agent service: %w", err), "run 'tunesafe agent' from your session's autostart instead")
+		return nil, "", withHint(fmt.Errorf("agent service: %w", err), userServiceHint(verb))
 	}
 	platform := svc.Platform()
 	if !slices.Contains(userServicePlatforms, platform) {
-		return nil, "", withHint(fmt.Errorf("cannot install the agent: this system's service manager (%s) has no services for a user", platform),
-			"run 'tunesafe agent' from your session's autostart (or a @reboot crontab line) instead; it needs no service manager")
+		return nil, "", withHint(fmt.Errorf("cannot %s the agent: this system's service manager (%s) has no services for a user", verb, platform), userServiceHint(verb))
 	}
 	return svc, serviceFile(platform, home), nil
+}
+
+// userServiceHint is the advice where no user service can be installed.
+func userServiceHint(verb string) string {
+	if verb == "uninstall" {
+		return "nothing was installed as a service here; an agent run from your session's autostart or a crontab line is stopped by removing that line"
+	}
+	return "run 'tunesafe agent' from your session's autostart (or a @reboot crontab line) instead; it needs no service manager"
 }
 
 // serviceFile is where a user service manager keeps the agent's

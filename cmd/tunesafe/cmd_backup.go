@@ -28,6 +28,7 @@ type backupOptions struct {
 	noProgress      bool
 	exclude         []string
 	lib             libraryOptions
+	skipUnchanged   bool
 }
 
 func (a *app) backupCommand() *cobra.Command {
@@ -61,6 +62,7 @@ or the retention could not be extended.`,
 	f.IntVar(&o.uploaders, "uploaders", 32, "most uploads at once (fewer go at once on a slow line)")
 	f.IntVar(&o.readers, "readers", 2, "files read at once")
 	f.BoolVar(&o.noProgress, "no-progress", false, "do not draw progress on the terminal")
+	f.BoolVar(&o.skipUnchanged, "skip-if-unchanged", false, "write no snapshot when nothing changed since this host's newest one")
 	f.StringArrayVar(&o.exclude, "exclude", nil, excludeHelp)
 	f.StringVar(&o.lib.xml, "library", "", "iTunes/Music library XML: back up every track it references, wherever it lives, its playlists and database files (\"auto\" finds the default library)")
 	f.StringArrayVar(&o.lib.remap, "library-remap", nil, "rewrite library paths FROM=TO (a library moved to another disk or computer)")
@@ -99,11 +101,15 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		return err
 	}
 	if len(paths) == 0 {
-		paths = cfg.Paths
+		if paths, err = cfg.sourcePaths(a.configFile()); err != nil {
+			return err
+		}
 	}
 	explicitAuto := o.lib.xml == "auto"
 	if o.lib.xml == "" && len(paths) == 0 {
-		o.lib.xml = cfg.Library
+		if o.lib.xml, err = cfg.libraryPath(a.configFile()); err != nil {
+			return err
+		}
 	}
 	if explicitAuto || (o.lib.xml == "" && len(paths) == 0) {
 		o.lib.xml = discoverLibrary()
@@ -152,7 +158,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		Uploaders: o.uploaders, Readers: o.readers,
 		CheckpointEvery: o.checkpointEvery, MaxTime: o.maxTime, MaxUpload: maxUpload,
 		Progress: prog, Logger: a.logger(), Program: "tunesafe " + version,
-		Exclude: excluded,
+		Exclude: excluded, SkipIfUnchanged: o.skipUnchanged,
 	}
 	a.configureSplitting(&opts)
 	if o.lib.xml != "" {
@@ -277,7 +283,11 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		if res.Partial {
 			what = "checkpoint"
 		}
-		a.printf("%s %s saved\n", what, short(res.SnapshotID))
+		if res.Unchanged {
+			a.printf("nothing changed; no new snapshot (snapshot %s is current)\n", short(res.SnapshotID))
+		} else {
+			a.printf("%s %s saved\n", what, short(res.SnapshotID))
+		}
 		a.printf("files: %d new, %d changed, %d unchanged; %s", res.FilesNew, res.FilesChanged, res.FilesUnchanged, plural(res.Dirs, "folder", "folders"))
 		if res.Excluded > 0 {
 			a.printf("; %d excluded", res.Excluded)

@@ -23,9 +23,10 @@ type estimateOptions struct {
 func (a *app) estimateCommand() *cobra.Command {
 	var o estimateOptions
 	c := &cobra.Command{
-		Use:   "estimate PATH... --uplink RATE [--provider aws-s3|b2|wasabi|r2]",
+		Use:   "estimate [PATH...] --uplink RATE [--provider aws-s3|b2|wasabi|r2]",
 		Short: "Estimate the first upload's duration and the monthly storage cost",
-		Long: `Count the files and bytes under the paths, as a backup would, and estimate
+		Long: `Count the files and bytes under the paths (default: the config file's
+"paths", as 'tunesafe backup' and the agent take them), as a backup would, and estimate
 how long the first upload takes at the given uplink rate, in hours and in
 nights of 8 hours, and what storing it costs each month at list prices.
 
@@ -40,7 +41,6 @@ payload.
 The byte count is an upper bound: identical files are stored once. Costs
 assume the provider's cheapest region and standard class, with free
 allowances unused by anything else.`,
-		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runEstimate(cmd.Context(), args, o)
 		},
@@ -101,6 +101,14 @@ func (a *app) runEstimate(ctx context.Context, paths []string, o estimateOptions
 	cfg, err := a.loadConfig()
 	if err != nil {
 		return err
+	}
+	if len(paths) == 0 {
+		if paths, err = cfg.sourcePaths(a.configFile()); err != nil {
+			return err
+		}
+		if len(paths) == 0 {
+			return usagef(fmt.Sprintf("give folders: tunesafe estimate ~/Music --uplink 36kB/s, or set \"paths\" in %s", a.configFile()), "nothing to estimate: no paths given and none configured")
+		}
 	}
 	excluded, err := a.exclusions(cfg, o.exclude)
 	if err != nil {
@@ -167,14 +175,7 @@ func estimateObjects(t estimate.Totals) int64 {
 // parseRate reads an uplink rate: a size per second ("36kB/s", "2Mbit/s",
 // "2Mbps", "36KB").
 func parseRate(s string) (int64, error) {
-	v := strings.TrimSpace(s)
-	for _, suffix := range []string{"/s", "/sec", "ps"} {
-		if strings.HasSuffix(v, suffix) && !strings.HasSuffix(v, "bps") {
-			v = strings.TrimSuffix(v, suffix)
-			break
-		}
-	}
-	n, err := bytesize.Parse(v)
+	n, err := bytesize.ParseRate(s)
 	if err != nil {
 		return 0, err
 	}

@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"math"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -15,8 +14,8 @@ import (
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/estimate"
-	"github.com/tunesafe/tunesafe/internal/exclude"
 	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/store"
 )
 
 func (a *app) statusCommand() *cobra.Command {
@@ -27,10 +26,13 @@ func (a *app) statusCommand() *cobra.Command {
 what remains to back up, the upload rate and the time left at that rate,
 the last success and the last error, and when the next window opens.
 
-While the agent runs, all of it comes from the agent's status file, and
-the vault is not opened. Otherwise the vault's newest snapshot is read
-(which needs the vault's passphrase if it is encrypted), completed with what
-the agent recorded when it last ran.`,
+While the agent runs and backs up the vault asked about (--vault, else
+the default), all of it comes from the agent's status file, and the vault
+is not opened. Otherwise what this computer knows is shown first (the
+agent, the last success and error, the rate, the windows), then the vault's
+newest snapshot is read (which needs the vault's passphrase if it is
+encrypted). A vault that does not answer within 5 seconds is reported as
+unreachable (exit code 13) after what this computer knows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runStatus(cmd.Context())
@@ -50,7 +52,20 @@ type statusReport struct {
 		// Stale: the agent has not written its status for long (the
 		// computer slept, or the process is not the agent).
 		Stale bool `json:"stale,omitempty"`
+		// Vault is the vault the agent backs up, as it recorded it.
+		Vault string `json:"vault,omitempty"`
+		// OtherVault: the agent backs up another vault than the one
+		// asked about; nothing else of its status is shown.
+		OtherVault bool `json:"other_vault,omitempty"`
+		// Interrupted: the agent is not running, yet its status says a
+		// pass was running: it was killed, or the computer lost power.
+		Interrupted bool `json:"interrupted,omitempty"`
 	} `json:"agent"`
+	// Vault is the vault the report is about.
+	Vault string `json:"vault,omitempty"`
+	// VaultError says why the vault could not be read; what this
+	// computer knows is shown all the same.
+	VaultError string `json:"vault_error,omitempty"`
 	// Source says where the numbers come from: "agent" or "vault".
 	Source    string            `json:"source"`
 	Protected *agent.Snapshot   `json:"protected"`
@@ -97,6 +112,11 @@ type lockStatus struct {
 	RetainedUntil time.Time `json:"retained_until,omitzero"`
 }
 
+// statusVaultTimeout is how long status waits for the vault's storage to
+// answer: status is the command people run when something is wrong, often
+// the network.
+const statusVaultTimeout = 5 * time.Second
+
 func (a *app) runStatus(ctx context.Context) error {
 	now := a.now()
 	st, err := agent.ReadStatusFile(a.agentStatusFile())
@@ -114,28 +134,80 @@ func (a *app) runStatus(ctx context.Context) error {
 		return err
 	}
 	r.VerifyEverySeconds = int64(plan.every / time.Second)
-	if haveFile {
+	loc, locErr := a.vaultLocation()
+	if locErr == nil {
+		r.Vault = a.normalVault(loc)
+	}
+	switch {
+	case haveFile && locErr == nil && !agentBacksUp(st, r.Vault):
+		r.Agent.Running, r.Agent.PID, r.Agent.Vault, r.Agent.OtherVault = st.Running(), st.PID, st.Vault, true
+	case haveFile:
 		r.fromAgent(st, now)
 	}
-	if !r.Agent.Running {
-		if err := a.statusFromVault(ctx, &r, now); err != nil {
-			return err
+	if r.Agent.Running && !r.Agent.OtherVault {
+		if st.CacheKey != "" {
+			// A verify run by hand since the agent's last check is
+			// recorded in the cache, not in the agent's status.
+			if err := a.integrityFromCache(ctx, &r, st.CacheKey); err != nil {
+				fmt.Fprintf(a.stderr, "tunesafe: warning: %v; showing the agent's last check\n", err)
+			}
 		}
-	} else if st.CacheKey != "" {
-		// A verify run by hand since the agent's last check is recorded
-		// in the cache, not in the agent's status.
-		if err := a.integrityFromCache(ctx, &r, st.CacheKey); err != nil {
-			fmt.Fprintf(a.stderr, "tunesafe: warning: %v; showing the agent's last check\n", err)
+		r.eta()
+		if a.json {
+			return a.printJSON(r)
 		}
+		shown := a.printLocalStatus(&r, haveFile, st)
+		a.printVaultStatus(&r, shown)
+		return nil
 	}
+	if locErr != nil {
+		return locErr
+	}
+	if err := a.statusWindows(cfg, &r, now); err != nil {
+		return err
+	}
+	// What this computer knows first: the vault may not answer.
+	var shown bool
+	if !a.json {
+		shown = a.printLocalStatus(&r, haveFile && !r.Agent.OtherVault, st)
+	}
+	vctx, noAnswer, cancel := untilAnswer(ctx, statusVaultTimeout)
+	err = a.statusFromVault(vctx, &r, cfg)
+	timedOut := noAnswer()
+	cancel()
+	if err != nil && timedOut {
+		err = store.Transient(store.KindUnreachable, fmt.Errorf("%s: the vault did not answer within %s", loc, statusVaultTimeout))
+	}
+	if err != nil {
+		if a.json {
+			r.VaultError = err.Error()
+			if perr := a.printJSON(r); perr != nil {
+				return perr
+			}
+		}
+		return err
+	}
+	r.eta()
+	if a.json {
+		return a.printJSON(r)
+	}
+	a.printVaultStatus(&r, shown)
+	return nil
+}
+
+// agentBacksUp reports whether the agent that wrote st backs up vault (in
+// the form of normalVault). A status that names no vault was written by an
+// agent older than the record: it is taken at its word, as before.
+func agentBacksUp(st agent.Status, vault string) bool {
+	return st.Vault == "" || st.Vault == vault
+}
+
+// eta sets the time to upload what remains at the rate.
+func (r *statusReport) eta() {
 	if r.Rate > 0 && r.Remaining != nil {
 		eta := int64(math.Ceil(float64(r.Remaining.Bytes) / r.Rate))
 		r.ETASeconds = &eta
 	}
-	if a.json {
-		return a.printJSON(r)
-	}
-	return a.printStatus(&r, haveFile, st)
 }
 
 // fromAgent fills the report from the agent's status file.
@@ -143,6 +215,8 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.Agent.Running = st.Running()
 	r.Agent.PID, r.Agent.State, r.Agent.Reason, r.Agent.Updated = st.PID, st.State, st.Reason, st.Updated
 	r.Agent.Stale = r.Agent.Running && st.Stale(now)
+	r.Agent.Vault = st.Vault
+	r.Agent.Interrupted = !r.Agent.Running && st.State == agent.StateRunning
 	r.Source = "agent"
 	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
 	r.LastSuccess, r.LastError = st.LastSuccess, st.LastError
@@ -177,14 +251,9 @@ func (r *statusReport) newerIntegrity(i *agent.Integrity) {
 	}
 }
 
-// statusFromVault fills in what a running agent would have told: the
-// newest snapshot, from the vault, and the windows, from the config. What
-// the agent recorded when it last ran (rate, last error) stays.
-func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Time) error {
-	cfg, err := a.loadConfig()
-	if err != nil {
-		return err
-	}
+// statusWindows fills in the windows from the config file, as the agent
+// would run with them.
+func (a *app) statusWindows(cfg *fileConfig, r *statusReport, now time.Time) error {
 	w, err := agentWindows(cfg, nil)
 	if err != nil {
 		return err
@@ -196,7 +265,13 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 	if next.After(now) {
 		r.NextWindow = next
 	}
+	return nil
+}
 
+// statusFromVault fills in what a running agent would have told: the
+// newest snapshot, from the vault. What the agent recorded when it last
+// ran (rate, last error) stays.
+func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileConfig) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
@@ -215,15 +290,19 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 	} else {
 		r.newerIntegrity(i)
 	}
-	if cfg, err := a.loadConfig(); err == nil && cfg.Vault == s.loc && s.replicaOf == "" {
+	if cfg.Vault == s.loc && s.replicaOf == "" {
+		var err error
 		if r.Copies, err = a.copyRecords(ctx, s, cfg.Copies); err != nil {
 			return err
 		}
 	}
 	host, _ := os.Hostname()
-	ref, err := newestSnapshotRef(ctx, s.vault, host)
+	ref, damaged, err := newestSnapshotRef(ctx, s.vault, host)
 	if err != nil {
 		return err
+	}
+	for _, d := range damaged {
+		fmt.Fprintf(a.stderr, "tunesafe: warning: snapshot %s cannot be read (%v); set aside\n", short(d.ID.String()), d.Err)
 	}
 	r.Source = "vault"
 	r.Protected, r.Remaining, r.RemainingEstimated = nil, nil, false
@@ -250,10 +329,7 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 		return nil
 	}
 	// Left out as the backups leave it out, when the config file says.
-	var excluded *exclude.Set
-	if cfg, err := a.loadConfig(); err == nil {
-		excluded, _ = a.exclusions(cfg, nil)
-	}
+	excluded, _ := a.exclusions(cfg, nil)
 	t, err := estimate.Scan(ctx, paths, excluded)
 	if err != nil {
 		return err
@@ -263,11 +339,23 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, now time.Tim
 	return nil
 }
 
-func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error {
-	tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-	row := func(k, format string, args ...any) { fmt.Fprintf(tw, "%s:\t%s\n", k, fmt.Sprintf(format, args...)) }
+// statusRow prints one line of status: the key, padded so that the
+// values line up, and the value.
+func (a *app) statusRow(k, format string, args ...any) {
+	fmt.Fprintf(a.stdout, "%-15s%s\n", k+":", fmt.Sprintf(format, args...))
+}
 
+// printLocalStatus prints what this computer knows, without the vault:
+// the agent, the vault's name, the last success and error, the rate and
+// the windows. It reports whether it showed the last success: when this
+// computer has none on record, the vault's newest snapshot tells, after.
+func (a *app) printLocalStatus(r *statusReport, haveFile bool, st agent.Status) (lastSuccessShown bool) {
+	row := a.statusRow
 	switch {
+	case r.Agent.OtherVault && r.Agent.Running:
+		row("agent", "running (pid %d) for another vault, %s; nothing of it is shown here", r.Agent.PID, r.Agent.Vault)
+	case r.Agent.OtherVault:
+		row("agent", "not running here (it last backed up another vault, %s)", r.Agent.Vault)
 	case r.Agent.Running:
 		line := fmt.Sprintf("running (pid %d), %s", r.Agent.PID, r.Agent.State)
 		if r.Agent.Reason != "" {
@@ -277,19 +365,67 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 			line += fmt.Sprintf(" (no news since %s: asleep, or not the agent)", stamp(r.Agent.Updated))
 		}
 		row("agent", "%s", line)
+	case r.Agent.Interrupted:
+		row("agent", "not running: it stopped during a pass, killed or cut off (last seen %s); 'tunesafe agent' continues where it stopped", stamp(st.Updated))
 	case haveFile:
 		row("agent", "not running (last seen %s)", stamp(st.Updated))
 	default:
 		row("agent", "not running ('tunesafe agent', or 'tunesafe agent install' to run it at login)")
 	}
+	if r.Vault != "" {
+		row("vault", "%s", r.Vault)
+	}
+	if st.ConfigError != "" && r.Agent.Running && !r.Agent.OtherVault {
+		row("config", "not reloaded, the agent runs as before: %s", st.ConfigError)
+	}
+	if !r.LastSuccess.IsZero() {
+		row("last success", "%s", stamp(r.LastSuccess))
+	}
+	if e := r.LastError; e != nil {
+		row("last error", "%s (%s): %s", stamp(e.Time), e.Class, e.Message)
+		if e.Hint != "" {
+			row("hint", "%s", e.Hint)
+		}
+	} else {
+		row("last error", "none")
+	}
+	if r.Rate > 0 {
+		row("rate", "%s/s", bytesize.Format(int64(r.Rate)))
+	} else {
+		row("rate", "not measured yet")
+	}
+	switch {
+	case r.WindowOpen:
+		row("next window", "open now (windows: %s)", r.Windows)
+	case !r.NextWindow.IsZero():
+		row("next window", "%s (windows: %s)", stamp(r.NextWindow), r.Windows)
+	default:
+		row("next window", "when the conditions hold (windows: %s)", r.Windows)
+	}
+	if !r.NextPass.IsZero() && r.Pass == nil {
+		row("next pass", "%s", stamp(r.NextPass))
+	}
+	return !r.LastSuccess.IsZero()
+}
 
+// printVaultStatus prints what the vault holds and what remains, and the
+// last success unless printLocalStatus showed it.
+func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
+	row := a.statusRow
+	if !lastSuccessShown {
+		if r.LastSuccess.IsZero() {
+			row("last success", "never")
+		} else {
+			row("last success", "%s", stamp(r.LastSuccess))
+		}
+	}
 	if p := r.Protected; p != nil {
 		what := "snapshot"
 		if p.Partial {
 			what = "checkpoint"
 		}
 		row("protected", "%s, %s (%s %s of %s)", plural(p.Files, "file", "files"), bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time))
-	} else if r.Agent.Running {
+	} else if r.Agent.Running && !r.Agent.OtherVault {
 		row("protected", "not known until the agent's first pass")
 	} else {
 		row("protected", "nothing yet: no snapshot of this computer in the vault")
@@ -316,41 +452,9 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 	default:
 		row("remaining", "%s, %s", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
 	}
-
-	if r.Rate > 0 {
-		row("rate", "%s/s", bytesize.Format(int64(r.Rate)))
-	} else {
-		row("rate", "not measured yet")
-	}
 	if r.ETASeconds != nil && *r.ETASeconds > 0 {
 		d := time.Duration(*r.ETASeconds) * time.Second
 		row("ETA", "%s of backing up at this rate (inside the windows)", formatHours(d))
-	}
-
-	if r.LastSuccess.IsZero() {
-		row("last success", "never")
-	} else {
-		row("last success", "%s", stamp(r.LastSuccess))
-	}
-	if e := r.LastError; e != nil {
-		row("last error", "%s (%s): %s", stamp(e.Time), e.Class, e.Message)
-		if e.Hint != "" {
-			row("hint", "%s", e.Hint)
-		}
-	} else {
-		row("last error", "none")
-	}
-
-	switch {
-	case r.WindowOpen:
-		row("next window", "open now (windows: %s)", r.Windows)
-	case !r.NextWindow.IsZero():
-		row("next window", "%s (windows: %s)", stamp(r.NextWindow), r.Windows)
-	default:
-		row("next window", "when the conditions hold (windows: %s)", r.Windows)
-	}
-	if !r.NextPass.IsZero() && r.Pass == nil {
-		row("next pass", "%s", stamp(r.NextPass))
 	}
 	if l := r.ObjectLock; l != nil {
 		policy := l.Mode + ", " + plural(l.Days, "day", "days")
@@ -381,7 +485,6 @@ func (a *app) printStatus(r *statusReport, haveFile bool, st agent.Status) error
 			row("copy", "%s: up to date as of %s (%s)", c.To, stamp(c.Time), plural(c.Records, "log record", "log records"))
 		}
 	}
-	return tw.Flush()
 }
 
 // stamp formats a time for people, in local time.

@@ -246,3 +246,45 @@ func (a *app) vaultLocation() (string, error) {
 	}
 	return "", usagef("pass --vault s3://bucket/prefix or --vault /path/to/folder, set TUNESAFE_VAULT, or run 'tunesafe init LOCATION' once", "no vault given")
 }
+
+// sourcePaths returns the config file's "paths", with "~" and "~/..."
+// expanded to the home folder. A relative path is refused: the agent runs
+// in whatever folder its service manager starts it in ("/" under systemd),
+// so it would name another folder there than in the user's shell.
+func (c *fileConfig) sourcePaths(file string) ([]string, error) {
+	var out []string
+	for _, p := range c.Paths {
+		abs, err := configPath(file, "paths", p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, abs)
+	}
+	return out, nil
+}
+
+// libraryPath returns the config file's "library" as sourcePaths does its
+// paths; "auto" and "" are returned as they are.
+func (c *fileConfig) libraryPath(file string) (string, error) {
+	if c.Library == "" || c.Library == "auto" {
+		return c.Library, nil
+	}
+	return configPath(file, "library", c.Library)
+}
+
+// configPath expands "~" in p, the value of key in the config file file,
+// and refuses a relative path.
+func configPath(file, key, p string) (string, error) {
+	hint := fmt.Sprintf(`write absolute paths in %s, such as "/home/me/Music" or "~/Music"`, file)
+	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", usagef(hint, "config file %s: %q: %q: no home folder to expand ~ to", file, key, p)
+		}
+		return filepath.Join(home, p[1:]), nil
+	}
+	if !filepath.IsAbs(p) {
+		return "", usagef(hint, "config file %s: %q: %q is a relative path; it must be absolute", file, key, p)
+	}
+	return filepath.Clean(p), nil
+}

@@ -16,10 +16,31 @@ import (
 // given by --limit-upload/--limit-download or the config file.
 type limits struct {
 	up, down *bwlimit.Limiter
+	// ctx bounds the goroutines that follow the timetables.
+	ctx context.Context
+	// The timetables followed now, and their followers, by direction.
+	upSpec, downSpec     string
+	upFollow, downFollow *follower
+}
+
+// follower is a goroutine that applies a timetable to a Limiter.
+type follower struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// stop ends the follower and waits for it, so that it cannot set its rate
+// after its successor has set another. A nil follower is none.
+func (f *follower) stop() {
+	if f != nil {
+		f.cancel()
+		<-f.done
+	}
 }
 
 // setupLimits parses the limits once per run and starts following their
-// timetables until ctx ends.
+// timetables until ctx ends. A long-running command (the agent) applies
+// the config file's limits again with applyLimits.
 func (a *app) setupLimits(ctx context.Context) error {
 	if a.lim != nil {
 		return nil
@@ -28,29 +49,73 @@ func (a *app) setupLimits(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	upSpec, downSpec := a.limitUpload, a.limitDownload
-	if upSpec == "" {
-		upSpec = cfg.LimitUpload
-	}
-	if downSpec == "" {
-		downSpec = cfg.LimitDownload
-	}
-	l := &limits{}
-	for _, x := range []struct {
-		spec, flag string
-		dst        **bwlimit.Limiter
-	}{{upSpec, "--limit-upload", &l.up}, {downSpec, "--limit-download", &l.down}} {
-		if x.spec == "" {
-			continue
-		}
-		tt, err := bwlimit.ParseTimetable(x.spec)
-		if err != nil {
-			return usagef("for example 36KB, 2Mbit, or \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"", "%s: %v", x.flag, err)
-		}
-		*x.dst = bwlimit.New(0)
-		go bwlimit.Follow(ctx, *x.dst, tt)
+	l := &limits{ctx: ctx}
+	if err := a.applyLimits(l, cfg); err != nil {
+		return err
 	}
 	a.lim = l
+	return nil
+}
+
+// applyLimits sets l to the limits of the flags, else of cfg: a timetable
+// that changed is followed from now on by the same Limiter, so that the
+// stores and transports built on it follow the change at once, and a limit
+// that went away becomes no limit. On an error nothing changes.
+func (a *app) applyLimits(l *limits, cfg *fileConfig) error {
+	type dir struct {
+		spec, from string
+		lim        **bwlimit.Limiter
+		cur        *string
+		follow     **follower
+		tt         bwlimit.Timetable
+	}
+	dirs := []*dir{
+		{spec: a.limitUpload, from: "--limit-upload", lim: &l.up, cur: &l.upSpec, follow: &l.upFollow},
+		{spec: a.limitDownload, from: "--limit-download", lim: &l.down, cur: &l.downSpec, follow: &l.downFollow},
+	}
+	for i, key := range []string{"limit_upload", "limit_download"} {
+		if d := dirs[i]; d.spec == "" {
+			d.spec, d.from = []string{cfg.LimitUpload, cfg.LimitDownload}[i], fmt.Sprintf("config file %s: %q", a.configFile(), key)
+		}
+	}
+	// Parse both before changing either.
+	for _, d := range dirs {
+		if d.spec == "" || d.spec == *d.cur {
+			continue
+		}
+		tt, err := bwlimit.ParseTimetable(d.spec)
+		if err != nil {
+			return usagef("for example 36kB/s, 2Mbit, or \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"", "%s: %v", d.from, err)
+		}
+		d.tt = tt
+	}
+	for _, d := range dirs {
+		if d.spec == *d.cur {
+			continue
+		}
+		(*d.follow).stop()
+		*d.follow = nil
+		*d.cur = d.spec
+		if d.spec == "" {
+			if *d.lim != nil {
+				(*d.lim).SetRate(0)
+			}
+			continue
+		}
+		if *d.lim == nil {
+			*d.lim = bwlimit.New(0)
+		}
+		// At once, not when the follower first runs.
+		rate, _ := d.tt.RateAt(time.Now())
+		(*d.lim).SetRate(rate)
+		ctx, cancel := context.WithCancel(l.ctx)
+		f := &follower{cancel: cancel, done: make(chan struct{})}
+		*d.follow = f
+		go func(lim *bwlimit.Limiter, tt bwlimit.Timetable) {
+			defer close(f.done)
+			bwlimit.Follow(ctx, lim, tt)
+		}(*d.lim, d.tt)
+	}
 	return nil
 }
 
@@ -65,12 +130,15 @@ func (a *app) configureTransport(cfg *s3store.Config) {
 }
 
 // decorate stacks the cross-cutting behaviour every request goes through,
-// bottom up: bandwidth limits (in the S3 transport, or around a folder),
+// bottom up: the watch for the storage's first answer (status_answer.go),
+// bandwidth limits (in the S3 transport, or around a folder),
 // then retries of transient failures. The tamper-evident log is stacked on
 // top by openVault, so that one logical PUT is one record. This is the one
 // place where the chain is assembled.
 func (a *app) decorate(s store.Store) store.Store {
-	if _, isS3 := s.(*s3store.Store); !isS3 && a.lim != nil && (a.lim.up != nil || a.lim.down != nil) {
+	_, isS3 := s.(*s3store.Store)
+	s = answerStore{s}
+	if !isS3 && a.lim != nil && (a.lim.up != nil || a.lim.down != nil) {
 		s = bwlimit.Store(s, a.lim.up, a.lim.down)
 	}
 	return retry.Wrap(s, a.retryPolicy())

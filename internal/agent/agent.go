@@ -66,6 +66,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
@@ -160,6 +161,29 @@ type Config struct {
 	// rate, what was protected and remained) is carried forward until this
 	// agent knows better.
 	Previous *Status
+	// Vault names the vault the passes back up, for the status
+	// (Status.Vault); the caller decides its form.
+	Vault string
+	// Reload, if not nil, is called before each turn of Run's loop, never
+	// while a pass runs: it reads the configuration again and returns the
+	// windows now in force, and whether anything in it changed. A change
+	// ends the wait after a permanent failure: the user may have fixed
+	// what failed. On an error the agent keeps its windows, logs the error
+	// once and records it in the status (ConfigError) until a reload
+	// succeeds; the caller keeps the rest of its previous configuration
+	// too.
+	Reload func() (w schedule.Windows, changed bool, err error)
+	// Sent, if not nil, counts the bytes sent to the vault so far, as they
+	// go (the upload limiter counts them). The rate is measured on it;
+	// without it, on the bytes of the objects whose upload has ended,
+	// which arrive in bursts on a slow line.
+	Sent func() int64
+	// Limit, if not nil, returns the upload limit in force in bytes per
+	// second (0: none). A rate measured above it is shown as the limit:
+	// the limiter lets bytes through a bucket at a time, and a measure
+	// that begins just before one bucket and ends just after another
+	// reads a little more than the limiter allows on average.
+	Limit func() int64
 }
 
 // Agent runs backup passes in the windows of its Config. Create one with
@@ -178,6 +202,15 @@ type Agent struct {
 	// logged once, not every minute.
 	lastWait string
 
+	// once is set by RunOnce: its caller reports the pass's error.
+	once bool
+	// configErr is the last error of Reload that was logged.
+	configErr string
+	// idleErr is why the idle time cannot be read ("" when it can), and
+	// idleWarned that it was logged once.
+	idleErr    atomic.Pointer[string]
+	idleWarned atomic.Bool
+
 	mu        sync.Mutex // guards st and sinkErr, and serialises Status calls
 	st        Status
 	sinkErr   string
@@ -192,6 +225,9 @@ type block struct {
 	// clearOnClose ends the block as soon as the windows are seen shut: a
 	// permanent failure waits for the next window, not for the clock.
 	clearOnClose bool
+	// permanent: the block follows a permanent failure, which a change
+	// of the configuration may have mended.
+	permanent bool
 }
 
 // New returns an agent for cfg, filling in defaults.
@@ -235,6 +271,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.begin()
 	defer a.end()
 	for ctx.Err() == nil {
+		a.reload()
 		now := a.clock.Now()
 		idle, bat := a.probe(ctx)
 		if ctx.Err() != nil {
@@ -270,7 +307,44 @@ func (a *Agent) Run(ctx context.Context) error {
 		}
 		a.runPass(ctx, now, closeAt)
 	}
+	a.log.Info("agent stopped")
 	return nil
+}
+
+// reload reads the configuration again (Config.Reload): the windows take
+// effect at once, the rest at the next pass.
+func (a *Agent) reload() {
+	if a.cfg.Reload == nil {
+		return
+	}
+	w, changed, err := a.cfg.Reload()
+	if err != nil {
+		msg := err.Error()
+		if msg != a.configErr {
+			a.configErr = msg
+			a.log.Warn("the configuration was not reloaded; the agent carries on with the previous one", "err", err)
+		}
+		a.update(func(st *Status) { st.ConfigError = msg })
+		return
+	}
+	if a.configErr != "" {
+		a.configErr = ""
+		a.log.Info("configuration reloaded")
+	}
+	if changed && a.block.permanent {
+		a.block = block{}
+		a.log.Info("the configuration changed: trying again now")
+	}
+	changed = w.String() != a.cfg.Windows.String()
+	a.cfg.Windows = w
+	a.update(func(st *Status) {
+		st.ConfigError = ""
+		st.Windows = w.String()
+	})
+	if changed {
+		a.lastWait = ""
+		a.log.Info("windows changed", "windows", w.String())
+	}
 }
 
 // ClosedError is returned by RunOnce when no window is open.
@@ -294,6 +368,7 @@ func (e *ClosedError) Error() string {
 // window is closed before the pass ends; otherwise the pass's own error.
 // The status is written as by Run, ending in StateStopped.
 func (a *Agent) RunOnce(ctx context.Context) (*backup.Result, error) {
+	a.once = true
 	a.begin()
 	defer a.end()
 	now := a.clock.Now()
@@ -321,10 +396,18 @@ func (a *Agent) RunOnce(ctx context.Context) (*backup.Result, error) {
 func (a *Agent) probe(ctx context.Context) (idle time.Duration, onBattery bool) {
 	if a.cfg.Windows.NeedsIdle() && a.cfg.Idle != nil {
 		d, err := a.cfg.Idle.IdleTime(ctx)
-		if err == nil {
+		switch {
+		case err == nil:
 			idle = d
-		} else if ctx.Err() == nil {
-			a.log.Debug("idle time unknown; windows that need idleness stay shut", "err", err)
+			a.idleErr.Store(nil)
+		case ctx.Err() == nil:
+			msg := err.Error()
+			a.idleErr.Store(&msg)
+			if !a.idleWarned.Swap(true) {
+				a.log.Warn("idle time cannot be read here: 'idle' windows never open", "err", err)
+			} else {
+				a.log.Debug("idle time unknown; windows that need idleness stay shut", "err", err)
+			}
 		}
 	}
 	if a.cfg.Windows.NeedsPower() && a.cfg.Power != nil {
@@ -345,6 +428,9 @@ func (a *Agent) closedReason(now time.Time, idle time.Duration, onBattery bool) 
 	case onBattery && w.NeedsPower() && w.Open(now, idle, false):
 		return StatePaused, "on battery"
 	case w.NeedsIdle() && w.Open(now, schedule.MaxIdle, onBattery):
+		if e := a.idleErr.Load(); e != nil {
+			return StateWaiting, "idle time cannot be read here (" + *e + "): 'idle' windows never open"
+		}
 		return StateWaiting, "waiting for the computer to be idle"
 	}
 	return StateWaiting, "outside the windows " + w.String()
@@ -400,8 +486,15 @@ func (a *Agent) begin() {
 			st.LastPass, st.LastSuccess, st.LastError = prev.LastPass, prev.LastSuccess, prev.LastError
 			st.Rate, st.Protected, st.Remaining = prev.Rate, prev.Protected, prev.Remaining
 			st.Integrity, st.CacheKey = prev.Integrity, prev.CacheKey
+			if prev.Vault != "" && prev.Vault != a.cfg.Vault {
+				// Another vault's history says nothing of this one.
+				st.LastPass, st.LastSuccess, st.LastError = nil, time.Time{}, nil
+				st.Rate, st.Protected, st.Remaining = 0, nil, nil
+				st.Integrity, st.CacheKey = nil, ""
+			}
 		}
 		st.Version = StatusVersion
+		st.Vault = a.cfg.Vault
 		st.PID = a.cfg.PID
 		st.Started = now
 		st.State = StateStarting

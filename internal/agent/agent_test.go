@@ -429,15 +429,22 @@ func TestRateMeter(t *testing.T) {
 	if r := m.add(t0, 0); r != 0 {
 		t.Fatalf("first sample: %v", r)
 	}
-	if r := m.add(t0.Add(10*time.Second), 10_000); r != 1000 {
+	// Too short a span to tell.
+	if r := m.add(t0.Add(10*time.Second), 10_000); r != 0 {
+		t.Fatalf("rate over 10 s = %v", r)
+	}
+	if r := m.add(t0.Add(30*time.Second), 30_000); r != 1000 {
 		t.Fatalf("rate = %v", r)
 	}
 	// Old samples leave the window: the rate follows a change.
-	for i := 2; i <= 20; i++ {
-		m.add(t0.Add(time.Duration(i)*10*time.Second), 10_000+int64(i-1)*100_000)
+	for i := 4; i <= 20; i++ {
+		m.add(t0.Add(time.Duration(i)*10*time.Second), 30_000+int64(i-3)*100_000)
 	}
-	if r := m.add(t0.Add(210*time.Second), 10_000+20*100_000); r != 10_000 {
+	if r := m.add(t0.Add(210*time.Second), 30_000+18*100_000); r != 10_000 {
 		t.Fatalf("rate = %v, want 10000", r)
+	}
+	if r := m.average(); r < 8714 || r > 8715 { // 1.83 MB in 210 s
+		t.Fatalf("average = %v", r)
 	}
 }
 

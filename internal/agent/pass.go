@@ -31,7 +31,9 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	})
 	a.mu.Lock()
 	a.rateMeter = rateMeter{}
+	prevRate := a.st.Rate
 	a.mu.Unlock()
+	start := rateSample{now, a.sent(prog)}
 	a.log.Info("backup pass started", "max_time", maxTime.String())
 
 	passCtx, cancel := context.WithCancel(ctx)
@@ -50,6 +52,21 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	wg.Wait()
 
 	end := a.clock.Now()
+	// The rate of the last minute goes with the pass: what stays is the
+	// pass's average, from its first sample (by when a limiter's bucket
+	// that started full is spent), else the last pass's.
+	a.mu.Lock()
+	a.rateMeter.add(end, a.sent(prog))
+	avg := a.capped(a.rateMeter.average())
+	a.mu.Unlock()
+	if avg <= 0 {
+		// No status was sampled long enough: the pass as a whole.
+		avg = a.capped(rateOver(start, rateSample{end, a.sent(prog)}, rateMinSpan))
+	}
+	if avg <= 0 {
+		avg = prevRate
+	}
+	a.update(func(st *Status) { st.Rate = avg })
 	switch {
 	case ctx.Err() != nil:
 		a.update(func(st *Status) { st.Pass = nil })
@@ -110,10 +127,29 @@ func (a *Agent) watch(ctx context.Context, stop func(reason string), prog *backu
 	}
 }
 
+// sent counts the bytes sent so far: Config.Sent, else the pass's
+// uploads that have ended.
+func (a *Agent) sent(p *backup.Progress) int64 {
+	if a.cfg.Sent != nil {
+		return a.cfg.Sent()
+	}
+	return p.BytesUploaded.Load()
+}
+
+// capped returns rate, at most the upload limit (Config.Limit).
+func (a *Agent) capped(rate float64) float64 {
+	if a.cfg.Limit != nil {
+		if l := a.cfg.Limit(); l > 0 {
+			return min(rate, float64(l))
+		}
+	}
+	return rate
+}
+
 // refresh copies a running pass's counters into the status.
 func (a *Agent) refresh(now time.Time, p *backup.Progress) {
 	a.mu.Lock()
-	rate := a.rateMeter.add(now, p.BytesUploaded.Load())
+	rate := a.capped(a.rateMeter.add(now, a.sent(p)))
 	a.mu.Unlock()
 	a.update(func(st *Status) {
 		if st.Pass == nil {
@@ -122,11 +158,30 @@ func (a *Agent) refresh(now time.Time, p *backup.Progress) {
 		ps := *st.Pass
 		ps.fill(p)
 		st.Pass = &ps
-		st.Remaining = &Remaining{Files: max(ps.FilesTotal-ps.FilesDone, 0), Bytes: max(ps.BytesToRead-ps.BytesRead, 0)}
+		if rem := remaining(p); rem != nil {
+			st.Remaining = rem
+		}
 		if rate > 0 {
 			st.Rate = rate
 		}
 	})
+}
+
+// remaining is what a pass has left to store, or nil before it can tell.
+// Before the engine knows file by file (backup.Progress.Remaining), the
+// bytes to read less those uploaded stand in: never the bytes not yet read,
+// since on a slow line every file is read long before it is sent.
+func remaining(p *backup.Progress) *Remaining {
+	if files, bytes, ok := p.Remaining(); ok {
+		return &Remaining{Files: files, Bytes: bytes}
+	}
+	if p.FilesTotal.Load() == 0 {
+		return nil
+	}
+	return &Remaining{
+		Files: max(p.FilesTotal.Load()-p.FilesDone.Load(), 0),
+		Bytes: max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0),
+	}
 }
 
 // protected records the newest snapshot a pass reports.
@@ -153,6 +208,9 @@ func (a *Agent) checked(i Integrity) {
 func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup.Progress, closeAt time.Time) {
 	a.failures = 0
 	outcome := "completed"
+	if res != nil && res.Unchanged {
+		outcome = "completed: nothing changed; no new snapshot"
+	}
 	if res != nil && res.Partial {
 		outcome = "checkpoint: " + res.StopReason
 		if !closeAt.IsZero() && !end.Before(closeAt.Add(-time.Minute)) {
@@ -165,9 +223,6 @@ func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup
 		st.LastPass = sum
 		st.LastSuccess = end
 		st.Remaining = &Remaining{Files: sum.FilesRemaining, Bytes: sum.BytesRemaining}
-		if r := sum.rate(); r > 0 {
-			st.Rate = r
-		}
 	})
 	if res == nil || !res.Partial {
 		next := end.Add(a.cfg.Rescan)
@@ -196,7 +251,9 @@ func (a *Agent) failed(start, end time.Time, err error, closeAt time.Time, prog 
 		d := a.cfg.Backoff.Delay(a.failures, a.cfg.Rand())
 		e.Class, e.Failures, e.RetryAt = ClassTransient, a.failures, end.Add(d)
 		a.block = block{until: e.RetryAt, state: StateBackoff, reason: fmt.Sprintf("retrying at %s after a transient failure", stamp(e.RetryAt))}
-		a.log.Warn("backup pass failed; retrying later", "err", err, "retry_at", e.RetryAt.Format(time.RFC3339), "failures", a.failures)
+		if !a.once {
+			a.log.Warn("backup pass failed; retrying later", "err", err, "retry_at", e.RetryAt.Format(time.RFC3339), "failures", a.failures)
+		}
 	} else {
 		a.failures = 0
 		e.Class, e.Failures = ClassPermanent, 1
@@ -207,8 +264,10 @@ func (a *Agent) failed(start, end time.Time, err error, closeAt time.Time, prog 
 			reason = "failed; trying again at " + stamp(until) + " or at the next window"
 		}
 		e.RetryAt = until
-		a.block = block{until: until, state: StateWaiting, reason: reason, clearOnClose: true}
-		a.log.Error("backup pass failed; waiting for the next window", "err", err, "hint", e.Hint)
+		a.block = block{until: until, state: StateWaiting, reason: reason, clearOnClose: true, permanent: true}
+		if !a.once {
+			a.log.Error("backup pass failed; waiting for the next window", "err", err, "hint", e.Hint)
+		}
 	}
 	a.update(func(st *Status) {
 		st.Pass = nil

@@ -85,8 +85,8 @@ type Status struct {
 	// the last pass that ended.
 	Remaining *Remaining `json:"remaining,omitempty"`
 	// Rate is the measured upload rate in bytes per second: over the last
-	// minute while a pass uploads, else the average of the last pass that
-	// uploaded anything.
+	// minute while a pass uploads (once half a minute has been measured),
+	// else the average of the last pass that uploaded anything.
 	Rate float64 `json:"rate"`
 	// LastPass sums up the last pass that ended.
 	LastPass *PassSummary `json:"last_pass,omitempty"`
@@ -103,6 +103,12 @@ type Status struct {
 	// LastError is the last failure, with its class; it stays after later
 	// successes, compare the times.
 	LastError *ErrorStatus `json:"last_error,omitempty"`
+	// Vault names the vault the agent backs up (Config.Vault).
+	Vault string `json:"vault,omitempty"`
+	// ConfigError is why the configuration file could not be read again
+	// (Config.Reload): the agent carries on with the configuration it
+	// read before. Absent when the last reload succeeded.
+	ConfigError string `json:"config_error,omitempty"`
 }
 
 // Snapshot describes a snapshot in the vault.
@@ -146,9 +152,13 @@ func (ps *PassStatus) fill(p *backup.Progress) {
 type PassSummary struct {
 	Started time.Time `json:"started"`
 	Ended   time.Time `json:"ended"`
-	// Outcome is "completed", "checkpoint: REASON", "stopped early: REASON"
-	// or "failed: CLASS".
-	Outcome        string `json:"outcome"`
+	// Outcome is "completed", "completed: nothing changed; no new
+	// snapshot" (see Unchanged), "checkpoint: REASON", "stopped early:
+	// REASON" or "failed: CLASS".
+	Outcome string `json:"outcome"`
+	// Unchanged: the pass found nothing changed and wrote no snapshot;
+	// Snapshot is the one still current.
+	Unchanged      bool   `json:"unchanged,omitempty"`
 	Snapshot       string `json:"snapshot,omitempty"`
 	FilesNew       int64  `json:"files_new"`
 	FilesChanged   int64  `json:"files_changed"`
@@ -160,26 +170,19 @@ type PassSummary struct {
 	Warnings       int    `json:"warnings"`
 }
 
-// rate is the pass's average upload rate in bytes per second.
-func (s *PassSummary) rate() float64 {
-	d := s.Ended.Sub(s.Started).Seconds()
-	if d <= 0 || s.BytesUploaded <= 0 {
-		return 0
-	}
-	return float64(s.BytesUploaded) / d
-}
-
 // summary sums up a pass from its result, or from its progress counters
 // when it has none.
 func summary(start, end time.Time, res *backup.Result, p *backup.Progress, outcome string) *PassSummary {
 	s := &PassSummary{Started: start, Ended: end, Outcome: outcome}
 	if res == nil {
 		s.BytesRead, s.BytesUploaded = p.BytesRead.Load(), p.BytesUploaded.Load()
-		s.FilesRemaining = max(p.FilesTotal.Load()-p.FilesDone.Load(), 0)
-		s.BytesRemaining = max(p.BytesToRead.Load()-p.BytesRead.Load(), 0)
+		if rem := remaining(p); rem != nil {
+			s.FilesRemaining, s.BytesRemaining = rem.Files, rem.Bytes
+		}
 		return s
 	}
 	s.Snapshot = res.SnapshotID
+	s.Unchanged = res.Unchanged
 	s.FilesNew, s.FilesChanged, s.FilesUnchanged = res.FilesNew, res.FilesChanged, res.FilesUnchanged
 	s.BytesRead, s.BytesUploaded = res.BytesRead, res.BytesUploaded
 	s.FilesRemaining, s.BytesRemaining = res.FilesRemaining, res.BytesRemaining

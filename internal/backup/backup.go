@@ -77,6 +77,13 @@ type Options struct {
 	Logger   *slog.Logger
 	// Program names the writer in the snapshot.
 	Program string
+	// SkipIfUnchanged writes no snapshot when a complete pass finds
+	// nothing changed: its root tree, paths, tags and library view are
+	// those of the newest snapshot of the same host, itself complete.
+	// Result.Unchanged then says so, and Result.SnapshotID names that
+	// snapshot. An unattended backup that rescans every hour would
+	// otherwise add a snapshot an hour for an unchanged library.
+	SkipIfUnchanged bool
 }
 
 // Progress counts a running pass; all fields are updated atomically and
@@ -92,6 +99,31 @@ type Progress struct {
 	BytesUploaded atomic.Int64
 	BlobsUploaded atomic.Int64
 	Warnings      atomic.Int64
+
+	// unstored, once the scan has ended, counts the files and bytes of
+	// the sources not yet stored (see Remaining).
+	unstored atomic.Pointer[func() (files, bytes int64)]
+}
+
+// Remaining returns the files and bytes of the pass's sources not yet
+// stored in the vault, uploaded or found there already; known is false
+// until the scan has ended, before which they cannot be told.
+//
+// A file counts as stored once all its pieces are; until then its bytes
+// count in full, even those already uploaded or already in the vault. The
+// bytes to read less the bytes uploaded is the other bound: it follows an
+// upload piece by piece, though it takes no account of the pieces the
+// vault holds already. Both are at least what is truly left to send, so
+// the smaller is the figure. Bytes read are no measure of it: on a slow
+// line the files are read long before their pieces are sent.
+func (p *Progress) Remaining() (files, bytes int64, known bool) {
+	f := p.unstored.Load()
+	if f == nil {
+		return 0, 0, false
+	}
+	files, bytes = (*f)()
+	bytes = min(bytes, max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0))
+	return files, bytes, true
 }
 
 // PhaseName returns the current phase.
@@ -108,8 +140,11 @@ type Warning struct {
 
 // Result summarises a pass.
 type Result struct {
-	SnapshotID     string        `json:"snapshot_id"`
-	Partial        bool          `json:"partial"`
+	SnapshotID string `json:"snapshot_id"`
+	Partial    bool   `json:"partial"`
+	// Unchanged: nothing changed since the snapshot SnapshotID, and no new
+	// snapshot was written (Options.SkipIfUnchanged).
+	Unchanged      bool          `json:"unchanged,omitempty"`
 	StopReason     string        `json:"stop_reason,omitempty"`
 	FilesNew       int64         `json:"files_new"`
 	FilesChanged   int64         `json:"files_changed"`
@@ -165,6 +200,8 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		return nil, err
 	}
 	r.roots = roots
+	unstored := r.remaining
+	r.p.unstored.Store(&unstored)
 
 	up := newUploader(ctx, r)
 	r.up = up
@@ -190,7 +227,13 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 	r.res.BytesRead = r.p.BytesRead.Load()
 	r.res.BytesUploaded = r.p.BytesUploaded.Load()
 	r.res.BlobsUploaded = r.p.BlobsUploaded.Load()
-	r.res.FilesRemaining, r.res.BytesRemaining = r.remaining()
+	if r.res.Partial {
+		r.res.FilesRemaining, r.res.BytesRemaining, _ = r.p.Remaining()
+	} else {
+		// Every upload has ended: what is not stored is exactly the
+		// files skipped.
+		r.res.FilesRemaining, r.res.BytesRemaining = r.remaining()
+	}
 	return r.res, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/state"
@@ -200,6 +201,12 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 			return vault.ID{}, err
 		}
 	}
+	if !partial && r.o.SkipIfUnchanged && r.checkpoint == nil {
+		if prev, ok := r.unchangedSince(ctx, s); ok {
+			r.res.Unchanged = true
+			return prev, nil
+		}
+	}
 	id, err := r.v.PutSnapshot(ctx, s)
 	if err != nil {
 		return vault.ID{}, err
@@ -232,6 +239,28 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 		r.removeOldCheckpoints(ctx, s, id)
 	}
 	return id, nil
+}
+
+// unchangedSince returns the newest snapshot of s's host when s would
+// repeat it: the same root tree, paths, tags and library view, and that
+// snapshot complete. A vault whose snapshots cannot all be read, or be
+// listed, gets the new snapshot: a damaged one may be the newest.
+func (r *run) unchangedSince(ctx context.Context, s *vault.Snapshot) (vault.ID, bool) {
+	refs, damaged, err := r.v.ReadableSnapshots(ctx)
+	if err != nil || len(damaged) > 0 {
+		r.o.Logger.Debug("snapshots not all readable; writing a snapshot", "err", err, "damaged", len(damaged))
+		return vault.ID{}, false
+	}
+	for i := len(refs) - 1; i >= 0; i-- { // oldest first
+		p := refs[i]
+		if p.Host != s.Host {
+			continue
+		}
+		same := !p.Partial && p.Tree == s.Tree && samePaths(p.Paths, s.Paths) &&
+			slices.Equal(p.Tags, s.Tags) && slices.Equal(p.Library, s.Library)
+		return p.ID, same
+	}
+	return vault.ID{}, false
 }
 
 // checkpointsMeta is the cache's record of the checkpoints this computer

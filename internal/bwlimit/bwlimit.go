@@ -45,6 +45,7 @@ package bwlimit
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -80,6 +81,8 @@ type Limiter struct {
 	// changed is closed, and replaced, when the rate changes, to wake
 	// waiters so they wait again at the new rate.
 	changed chan struct{}
+	// passed counts the bytes let through, at any rate.
+	passed atomic.Int64
 
 	// Tests replace the clock and the sleep.
 	now   func() time.Time
@@ -160,6 +163,7 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 		}
 		lim, changed := l.state()
 		if lim == nil {
+			l.passed.Add(int64(n))
 			return nil
 		}
 		take := min(n, lim.Burst())
@@ -177,9 +181,21 @@ func (l *Limiter) WaitN(ctx context.Context, n int) error {
 				continue // the rate changed: wait again at the new one
 			}
 		}
+		l.passed.Add(int64(take))
 		n -= take
 	}
 	return nil
+}
+
+// Passed returns how many bytes the limiter has let through (WaitN, and the
+// readers, writers, stores and transports built on it), under any rate or
+// none: the bytes sent as they go, for a rate that follows the line rather
+// than the objects that finish. A nil Limiter counts nothing.
+func (l *Limiter) Passed() int64 {
+	if l == nil {
+		return 0
+	}
+	return l.passed.Load()
 }
 
 // sleep waits for d, for ctx to end (returning its error) or for wake to

@@ -246,3 +246,27 @@ func TestReadCloserCloseEndsWait(t *testing.T) {
 		t.Fatal("Close did not end a waiting Read")
 	}
 }
+
+// Passed counts the bytes let through, limited or not, and not those of a
+// wait that was given up.
+func TestPassed(t *testing.T) {
+	l, _ := fakeLimiter(36_000)
+	w := l.Writer(context.Background(), io.Discard)
+	if _, err := w.Write(make([]byte, 100_000)); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Passed(); got != 100_000 {
+		t.Fatalf("passed %d, want 100000", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	l.WaitN(ctx, 50_000)
+	l.SetRate(0)
+	l.WaitN(context.Background(), 1000)
+	if got := l.Passed(); got != 101_000 {
+		t.Fatalf("passed %d, want 101000", got)
+	}
+	if (*Limiter)(nil).Passed() != 0 {
+		t.Fatal("a nil limiter counted")
+	}
+}

@@ -201,7 +201,8 @@ func parseClock(w string) (int, error) {
 }
 
 // parseRate reads "off" or a size with a unit as bytes per second (0 for
-// off). next, the word after, helps explain "2 MiB".
+// off), with or without "/s" ("36kB/s", as 'tunesafe estimate --uplink'
+// takes it). next, the word after, helps explain "2 MiB".
 func parseRate(w, next string) (int64, error) {
 	if strings.EqualFold(w, "off") {
 		return 0, nil
@@ -210,14 +211,17 @@ func parseRate(w, next string) (int64, error) {
 		return 0, fmt.Errorf("%q: want days (Mon-Fri), a time (08:00) or a rate (512KiB, 2Mbit, off)", w)
 	}
 	if strings.TrimLeft(w, "0123456789.") == "" {
-		if _, err := bytesize.Parse("1" + next); err == nil && next != "" && unicode.IsLetter(rune(next[0])) {
+		if _, err := bytesize.ParseRate("1" + next); err == nil && next != "" && unicode.IsLetter(rune(next[0])) {
 			return 0, fmt.Errorf("rate \"%s %s\": write it without a blank, as %s%s", w, next, w, next)
 		}
 		return 0, fmt.Errorf("rate %q has no unit (write 512KiB, 2MB or 2Mbit; a time is written 08:00)", w)
 	}
-	n, err := bytesize.Parse(w)
+	n, err := bytesize.ParseRate(w)
 	if err != nil {
-		return 0, fmt.Errorf("rate %s: %w", w, errors.Unwrap(err))
+		if cause := errors.Unwrap(err); cause != nil {
+			err = cause
+		}
+		return 0, fmt.Errorf("rate %s: %w", w, err)
 	}
 	switch {
 	case n == 0:

@@ -41,6 +41,20 @@ func Parse(s string) (int64, error) {
 	return int64(v), nil
 }
 
+// ParseRate reads a transfer rate such as "36kB/s", "36KiB/s", "2Mbit/s",
+// "2Mbps", "36kBps" or "36KB" and returns bytes per second: a size (see
+// Parse) per second, with "/s", "/sec" or "ps" after the unit, or nothing.
+func ParseRate(s string) (int64, error) {
+	v := strings.TrimSpace(s)
+	for _, suffix := range []string{"/s", "/sec", "ps"} {
+		if strings.HasSuffix(v, suffix) && !strings.HasSuffix(v, "bps") {
+			v = strings.TrimSuffix(v, suffix)
+			break
+		}
+	}
+	return Parse(v)
+}
+
 func multiplier(unit string) (float64, error) {
 	bits := false
 	u := unit

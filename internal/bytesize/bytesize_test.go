@@ -1,6 +1,9 @@
 package bytesize
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParse(t *testing.T) {
 	for in, want := range map[string]int64{
@@ -37,4 +40,23 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %d", s, n)
 		}
 	})
+}
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]int64{
+		"36kB/s": 36_000, "36KB": 36_000, "36 kB/s": 36_000, "36KiB/s": 36_864, "2Mbit": 250_000,
+		"2Mbit/s": 250_000, "2Mbps": 250_000, "1.5MB/s": 1_500_000, "36kBps": 36_000, "512KiB/sec": 512 << 10,
+	} {
+		if got, err := ParseRate(in); err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "fast", "36kB/h", "kB/s", "1.2.3kB/s"} {
+		_, err := ParseRate(bad)
+		if err == nil {
+			t.Errorf("ParseRate(%q) accepted", bad)
+		} else if strings.Contains(err.Error(), "%!") || !strings.HasPrefix(err.Error(), "invalid size") {
+			t.Errorf("ParseRate(%q): %v", bad, err)
+		}
+	}
 }
