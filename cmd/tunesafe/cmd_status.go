@@ -464,7 +464,7 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 		case l.RetainedUntil.IsZero():
 			row("object lock", "%s; the pass of %s found objects missing or not extended: run 'tunesafe retain'", policy, stamp(l.LastPass))
 		default:
-			row("object lock", "%s; everything the snapshots need is locked until at least %s (checked %s)", policy, stamp(l.RetainedUntil), stamp(l.LastPass))
+			row("object lock", "%s; by this computer's records of its last pass (%s), everything the snapshots need is locked until at least %s", policy, stamp(l.LastPass), stamp(l.RetainedUntil))
 		}
 	}
 	if r.Integrity != nil || r.Source == "vault" {
