@@ -105,24 +105,29 @@ func (a *app) initLog(ctx context.Context, id, key string, chain store.Store, vp
 // The log's local state is taken for this process (logowner.go) until
 // own.release; when another process of this computer has it, the log is
 // opened read-only on a copy, and own.busy is the error for every write.
-func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, readOnly bool) (l *auditlog.Log, own *logOwnership, err error) {
-	id := v.Config().ID
-	if err := a.claimLogState(id, key); err != nil {
+func (a *app) openLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, readOnly bool) (*auditlog.Log, *logOwnership, error) {
+	if err := a.claimLogState(v.Config().ID, key); err != nil {
 		return nil, nil, err
 	}
-	own, stateDir, err := ownLog(a.logStateDir(key))
+	return withOwnedLog(a.logStateDir(key), func(stateDir string, own *logOwnership) (*auditlog.Log, error) {
+		return a.openLogIn(ctx, v, chain, stateDir, readOnly || own.busy != nil)
+	})
+}
+
+// withOwnedLog takes the log's local state at dir for this process
+// (ownLog) and opens the log with open; the state is released again when
+// open fails.
+func withOwnedLog(dir string, open func(stateDir string, own *logOwnership) (*auditlog.Log, error)) (*auditlog.Log, *logOwnership, error) {
+	own, stateDir, err := ownLog(dir)
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the vault's log: %w", err)
 	}
-	defer func() {
-		if err != nil {
-			own.release()
-			own = nil
-		}
-	}()
-	readOnly = readOnly || own.busy != nil
-	l, err = a.openLogIn(ctx, v, chain, stateDir, readOnly)
-	return l, own, err
+	l, err := open(stateDir, own)
+	if err != nil {
+		own.release()
+		return nil, nil, err
+	}
+	return l, own, nil
 }
 
 // openLogIn opens the log with its local state in stateDir.
@@ -141,23 +146,14 @@ func (a *app) openLogIn(ctx context.Context, v *vault.Vault, chain store.Store, 
 // openDamagedLog opens, read-only, the log as this computer last verified
 // it at the vault's state key, for an audit of a vault whose log did not
 // open for damage (auditlog.OpenDamaged).
-func (a *app) openDamagedLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, damage *auditlog.TamperError) (l *auditlog.Log, own *logOwnership, err error) {
-	own, stateDir, err := ownLog(a.logStateDir(key))
-	if err != nil {
-		return nil, nil, fmt.Errorf("open the vault's log: %w", err)
-	}
-	defer func() {
+func (a *app) openDamagedLog(ctx context.Context, v *vault.Vault, chain store.Store, key string, damage *auditlog.TamperError) (*auditlog.Log, *logOwnership, error) {
+	return withOwnedLog(a.logStateDir(key), func(stateDir string, _ *logOwnership) (*auditlog.Log, error) {
+		opts, err := a.logOptions(ctx, v, chain, stateDir, true)
 		if err != nil {
-			own.release()
-			own = nil
+			return nil, err
 		}
-	}()
-	opts, err := a.logOptions(ctx, v, chain, stateDir, true)
-	if err != nil {
-		return nil, nil, err
-	}
-	l, err = auditlog.OpenDamaged(opts, damage)
-	return l, own, err
+		return auditlog.OpenDamaged(opts, damage)
+	})
 }
 
 // logOptions are the options of the vault's log with its local state in
