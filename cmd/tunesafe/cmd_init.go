@@ -90,6 +90,12 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 		if lock != nil {
 			out["object_lock"] = lock
 		}
+		// Whether later commands without --vault use it, and which
+		// vault they used before.
+		out["default"] = !o.noDefault
+		if previous != "" {
+			out["previous_default"] = previous
+		}
 		return a.printJSON(out)
 	}
 	kind := "unencrypted"

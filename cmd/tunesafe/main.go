@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -42,6 +43,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code, msg, hint := classify(err)
 	if code == exitWarnings {
 		// The summary already said it; nothing more to add.
+		return code
+	}
+	if app.json {
+		// A JSON line like the log's and progress's on stderr, so that a
+		// program reading them needs no second parser for the end.
+		b, _ := json.Marshal(struct {
+			Type     string `json:"type"`
+			Error    string `json:"error"`
+			Hint     string `json:"hint,omitempty"`
+			ExitCode int    `json:"exit_code"`
+		}{"error", msg, hint, code})
+		fmt.Fprintf(stderr, "%s\n", b)
 		return code
 	}
 	fmt.Fprintf(stderr, "tunesafe: error: %s\n", msg)
