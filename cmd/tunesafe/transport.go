@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/bwlimit"
@@ -18,9 +19,14 @@ type limits struct {
 	up, down *bwlimit.Limiter
 	// ctx bounds the goroutines that follow the timetables.
 	ctx context.Context
-	// The timetables followed now, and their followers, by direction.
-	upSpec, downSpec     string
-	upFollow, downFollow *follower
+	// The timetables the limiters follow now.
+	upTT, downTT followed
+}
+
+// followed is the timetable a Limiter follows now, and its follower.
+type followed struct {
+	spec string
+	f    *follower
 }
 
 // follower is a goroutine that applies a timetable to a Limiter.
@@ -62,61 +68,61 @@ func (a *app) setupLimits(ctx context.Context) error {
 // stores and transports built on it follow the change at once, and a limit
 // that went away becomes no limit. On an error nothing changes.
 func (a *app) applyLimits(l *limits, cfg *fileConfig) error {
-	type dir struct {
-		spec, from string
-		lim        **bwlimit.Limiter
-		cur        *string
-		follow     **follower
-		tt         bwlimit.Timetable
-	}
-	dirs := []*dir{
-		{spec: a.limitUpload, from: "--limit-upload", lim: &l.up, cur: &l.upSpec, follow: &l.upFollow},
-		{spec: a.limitDownload, from: "--limit-download", lim: &l.down, cur: &l.downSpec, follow: &l.downFollow},
-	}
-	for i, key := range []string{"limit_upload", "limit_download"} {
-		if d := dirs[i]; d.spec == "" {
-			d.spec, d.from = []string{cfg.LimitUpload, cfg.LimitDownload}[i], fmt.Sprintf("config file %s: %q", a.configFile(), key)
+	spec := func(flag, name, fromConfig string) (string, bwlimit.Timetable, error) {
+		from, s := "--"+name, flag
+		if s == "" {
+			from, s = fmt.Sprintf("config file %s: %q", a.configFile(), strings.ReplaceAll(name, "-", "_")), fromConfig
 		}
+		if s == "" {
+			return "", bwlimit.Timetable{}, nil
+		}
+		tt, err := bwlimit.ParseTimetable(s)
+		if err != nil {
+			return "", tt, usagef("for example 36kB/s, 2Mbit, or \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"", "%s: %v", from, err)
+		}
+		return s, tt, nil
 	}
 	// Parse both before changing either.
-	for _, d := range dirs {
-		if d.spec == "" || d.spec == *d.cur {
-			continue
-		}
-		tt, err := bwlimit.ParseTimetable(d.spec)
-		if err != nil {
-			return usagef("for example 36kB/s, 2Mbit, or \"Mon-Fri 08:00 256KiB; 18:00 2MiB; 23:00 off\"", "%s: %v", d.from, err)
-		}
-		d.tt = tt
+	up, upTT, err := spec(a.limitUpload, "limit-upload", cfg.LimitUpload)
+	if err != nil {
+		return err
 	}
-	for _, d := range dirs {
-		if d.spec == *d.cur {
-			continue
-		}
-		(*d.follow).stop()
-		*d.follow = nil
-		*d.cur = d.spec
-		if d.spec == "" {
-			if *d.lim != nil {
-				(*d.lim).SetRate(0)
-			}
-			continue
-		}
-		if *d.lim == nil {
-			*d.lim = bwlimit.New(0)
-		}
-		// At once, not when the follower first runs.
-		rate, _ := d.tt.RateAt(time.Now())
-		(*d.lim).SetRate(rate)
-		ctx, cancel := context.WithCancel(l.ctx)
-		f := &follower{cancel: cancel, done: make(chan struct{})}
-		*d.follow = f
-		go func(lim *bwlimit.Limiter, tt bwlimit.Timetable) {
-			defer close(f.done)
-			bwlimit.Follow(ctx, lim, tt)
-		}(*d.lim, d.tt)
+	down, downTT, err := spec(a.limitDownload, "limit-download", cfg.LimitDownload)
+	if err != nil {
+		return err
 	}
+	l.follow(&l.up, &l.upTT, up, upTT)
+	l.follow(&l.down, &l.downTT, down, downTT)
 	return nil
+}
+
+// follow makes *lim follow the timetable tt (spec parsed), unless cur says
+// it already does; an empty spec means no limit.
+func (l *limits) follow(lim **bwlimit.Limiter, cur *followed, spec string, tt bwlimit.Timetable) {
+	if spec == cur.spec {
+		return
+	}
+	cur.f.stop()
+	cur.f, cur.spec = nil, spec
+	if spec == "" {
+		if *lim != nil {
+			(*lim).SetRate(0)
+		}
+		return
+	}
+	if *lim == nil {
+		*lim = bwlimit.New(0)
+	}
+	// At once, not when the follower first runs.
+	rate, _ := tt.RateAt(time.Now())
+	(*lim).SetRate(rate)
+	ctx, cancel := context.WithCancel(l.ctx)
+	f := &follower{cancel: cancel, done: make(chan struct{})}
+	cur.f = f
+	go func(lim *bwlimit.Limiter) {
+		defer close(f.done)
+		bwlimit.Follow(ctx, lim, tt)
+	}(*lim)
 }
 
 // configureTransport throttles the S3 client's request and response bodies,
