@@ -12,6 +12,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/exclude"
+	"github.com/tunesafe/tunesafe/internal/library"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -86,15 +87,6 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 			}
 			reported.Store(true)
 		}
-		lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
-			log.Info("waiting for the vault's lock", "conflict", ce.Error())
-		})
-		if err != nil {
-			return nil, err
-		}
-		release := sync.OnceFunc(func() { lock.Release(ctx) })
-		defer release()
-
 		opts := backup.Options{
 			Paths: src.paths, Host: o.host,
 			Uploaders: o.uploaders, Readers: o.readers,
@@ -105,35 +97,34 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 			SkipIfUnchanged: true,
 		}
 		a.configureSplitting(&opts)
+		var view *library.View
 		if src.lib.xml != "" {
-			view, err := a.planLibrary(src.lib, &opts)
-			if err != nil {
+			if view, err = a.planLibrary(src.lib, &opts); err != nil {
 				return nil, err
 			}
-			extra, err := storeView(ctx, s.vault, view)
-			if err != nil {
-				return nil, err
-			}
-			opts.Extra = extra
-		}
-		a.logSnapshots(s, &opts)
-		logged := opts.OnCommit
-		opts.OnCommit = func(ctx context.Context, id vault.ID, snap *vault.Snapshot) error {
-			if logged != nil {
-				if err := logged(ctx, id, snap); err != nil {
-					return err
-				}
-			}
-			req.Protected(snapshotInfo(id, snap))
-			return nil
 		}
 		if len(opts.Paths) == 0 && len(opts.Files) == 0 {
 			return nil, usagef("", "nothing to back up")
 		}
-		res, err := backup.Run(ctx, s.vault, s.cache, opts)
-		if err != nil || res.Partial {
-			// A partial pass was stopped by its window: it ends now.
-			return res, err
+		// Nor a lock: a pass that finds nothing to store writes nothing.
+		res, err := a.probeUnchanged(ctx, s, opts, view)
+		if err != nil {
+			return nil, err
+		}
+		locked, release := res == nil, func() {}
+		if locked {
+			lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
+				log.Info("waiting for the vault's lock", "conflict", ce.Error())
+			})
+			if err != nil {
+				return nil, err
+			}
+			release = sync.OnceFunc(func() { lock.Release(ctx) })
+			defer release()
+			if res, err = a.lockedPass(ctx, s, opts, view, req); err != nil || res.Partial {
+				// A partial pass was stopped by its window: it ends now.
+				return res, err
+			}
 		}
 		if req.Stop != nil {
 			if _, shut := req.Stop(); shut {
@@ -142,7 +133,7 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 		}
 		// Under S3 Object Lock, keep what the snapshots need locked; what
 		// goes wrong there is a warning of the pass, in the status.
-		kept, err := a.retainAfterBackup(ctx, s, true)
+		kept, err := a.retainAfterBackup(ctx, s, true, !locked)
 		if isInterrupt(err) {
 			return res, err
 		}
@@ -189,6 +180,29 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 		}
 		return res, nil
 	}
+}
+
+// lockedPass runs the agent's backup pass, under the lock.
+func (a *app) lockedPass(ctx context.Context, s *session, opts backup.Options, view *library.View, req agent.Request) (*backup.Result, error) {
+	if view != nil {
+		extra, err := storeView(ctx, s.vault, view)
+		if err != nil {
+			return nil, err
+		}
+		opts.Extra = extra
+	}
+	a.logSnapshots(s, &opts)
+	logged := opts.OnCommit
+	opts.OnCommit = func(ctx context.Context, id vault.ID, snap *vault.Snapshot) error {
+		if logged != nil {
+			if err := logged(ctx, id, snap); err != nil {
+				return err
+			}
+		}
+		req.Protected(snapshotInfo(id, snap))
+		return nil
+	}
+	return backup.Run(ctx, s.vault, s.cache, opts)
 }
 
 // newestSnapshot returns the newest snapshot or checkpoint of host, or nil

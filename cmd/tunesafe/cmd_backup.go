@@ -12,6 +12,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/library"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/retain"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -142,16 +143,6 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	}
 	defer s.Close()
 
-	// A running prune must not delete what this backup reuses: hold the
-	// shared backup lock, waiting while a prune runs.
-	lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
-		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
-	})
-	if err != nil {
-		return err
-	}
-	defer lock.Release(ctx)
-
 	prog := &backup.Progress{}
 	opts := backup.Options{
 		Paths: paths, Host: o.host, Tags: o.tags,
@@ -161,33 +152,54 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		Exclude: excluded, SkipIfUnchanged: o.skipUnchanged,
 	}
 	a.configureSplitting(&opts)
+	var view *library.View
 	if o.lib.xml != "" {
-		view, err := a.planLibrary(o.lib, &opts)
-		if err != nil {
+		if view, err = a.planLibrary(o.lib, &opts); err != nil {
 			return err
 		}
-		extra, err := storeView(ctx, s.vault, view)
-		if err != nil {
-			return err
-		}
-		opts.Extra = extra
 	}
-	a.logSnapshots(s, &opts)
 	if len(opts.Paths) == 0 && len(opts.Files) == 0 {
 		return usagef("", "nothing to back up")
 	}
-	stop := a.showBackupProgress(prog, o.noProgress)
-	res, err := backup.Run(ctx, s.vault, s.cache, opts)
-	stop()
-	if err != nil {
-		return err
+	var res *backup.Result
+	if o.skipUnchanged {
+		// A pass that will find nothing to store takes no lock either.
+		if res, err = a.probeUnchanged(ctx, s, opts, view); err != nil {
+			return err
+		}
+	}
+	locked := res == nil
+	if locked {
+		// A running prune must not delete what this backup reuses: hold
+		// the shared backup lock, waiting while a prune runs.
+		lock, err := locks.Wait(ctx, s.vault.Store(), locks.Backup, 15*time.Second, func(ce *locks.ConflictError) {
+			fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
+		})
+		if err != nil {
+			return err
+		}
+		defer lock.Release(ctx)
+		if view != nil {
+			extra, err := storeView(ctx, s.vault, view)
+			if err != nil {
+				return err
+			}
+			opts.Extra = extra
+		}
+		a.logSnapshots(s, &opts)
+		stop := a.showBackupProgress(prog, o.noProgress)
+		res, err = backup.Run(ctx, s.vault, s.cache, opts)
+		stop()
+		if err != nil {
+			return err
+		}
 	}
 	// Under S3 Object Lock, keep what the snapshots need locked. Not after
 	// a backup stopped by --max-time or --max-upload: it was told to end.
 	var kept *retain.Result
 	if !res.Partial {
 		var rerr error
-		kept, rerr = a.retainAfterBackup(ctx, s, o.noProgress)
+		kept, rerr = a.retainAfterBackup(ctx, s, o.noProgress, !locked)
 		if isInterrupt(rerr) {
 			return rerr
 		}

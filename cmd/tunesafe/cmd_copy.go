@@ -196,6 +196,24 @@ func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int,
 	return res, err
 }
 
+// lockedCopy copies to the replica under the shared copy lock: a prune
+// must not delete what the copy is about to read, so it waits while a
+// prune runs. The lock's release is recorded as this command's.
+func (a *app) lockedCopy(ctx context.Context, s *session, opts vaultcopy.Options, noProgress bool) (vaultcopy.Result, error) {
+	ctx = a.deleteReason(ctx, "copy")
+	lock, err := locks.Wait(ctx, s.vault.Store(), locks.Copy, 15*time.Second, func(ce *locks.ConflictError) {
+		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
+	})
+	if err != nil {
+		return vaultcopy.Result{}, err
+	}
+	defer lock.Release(ctx)
+	show, stop := a.showCopyProgress(noProgress)
+	defer stop()
+	opts.Progress = show
+	return vaultcopy.Copy(ctx, opts)
+}
+
 // copyResult is what one copy to a replica did.
 type copyResult struct {
 	vaultcopy.Result
@@ -239,21 +257,16 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	if err := s.log.Flush(ctx); err != nil {
 		return copyResult{}, fmt.Errorf("publish the vault's log: %w", err)
 	}
-	// A prune must not delete what the copy is about to read: hold a
-	// shared lock, as a backup does, waiting while a prune runs. Its
-	// release is recorded as this command's.
-	ctx = a.deleteReason(ctx, "copy")
-	lock, err := locks.Wait(ctx, s.vault.Store(), locks.Copy, 15*time.Second, func(ce *locks.ConflictError) {
-		fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
-	})
+	opts := vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers}
+	// A replica that holds everything already needs no copy, and no lock
+	// either, whose records the next copy would have to copy.
+	copied, current, err := vaultcopy.Current(ctx, opts)
 	if err != nil {
-		return copyResult{}, err
+		return copyResult{}, copyError(err, t.To)
 	}
-	defer lock.Release(ctx)
-
-	show, stop := a.showCopyProgress(noProgress)
-	copied, err := vaultcopy.Copy(ctx, vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers, Progress: show})
-	stop()
+	if !current {
+		copied, err = a.lockedCopy(ctx, s, opts, noProgress)
+	}
 	res := copyResult{Result: copied}
 	if err != nil {
 		return res, copyError(err, t.To)
@@ -409,6 +422,8 @@ func (a *app) printCopy(r copyReport) {
 		a.printf("left alone: %s in the replica that the vault's log does not know\n", plural(res.Foreign, "object", "objects"))
 	}
 	switch {
+	case res.Current:
+		a.printf("the replica was complete: it holds everything the vault holds; its log has the vault's first %s (later ones record only locks, and are copied with the next change)\n", plural(res.Records, "record", "records"))
 	case res.Complete:
 		a.printf("the replica is complete: its log has the vault's %s\n", plural(res.Records, "record", "records"))
 	case len(res.Pending) > 0:

@@ -144,16 +144,34 @@ func isDir(p string) bool {
 // irreplaceable metadata) and returns the hook that records it in the
 // snapshot.
 func storeView(ctx context.Context, v *vault.Vault, view *library.View) (func(context.Context, *vault.Snapshot) error, error) {
+	return viewHook(view, func(b []byte) ([]vault.ID, error) {
+		ids, err := v.PutData(ctx, b)
+		if err != nil {
+			return nil, fmt.Errorf("store library view: %w", err)
+		}
+		return ids, nil
+	})
+}
+
+// viewIDs returns the hook storeView would, storing nothing: for
+// backup.Probe, which compares the view with the newest snapshot's.
+func viewIDs(v *vault.Vault, view *library.View) (func(context.Context, *vault.Snapshot) error, error) {
+	return viewHook(view, v.DataIDs)
+}
+
+// viewHook encodes view, has ids turn it into blob IDs, and returns the
+// hook that records them in the snapshot.
+func viewHook(view *library.View, ids func([]byte) ([]vault.ID, error)) (func(context.Context, *vault.Snapshot) error, error) {
 	b, err := library.EncodeView(view)
 	if err != nil {
 		return nil, err
 	}
-	ids, err := v.PutData(ctx, b)
+	lib, err := ids(b)
 	if err != nil {
-		return nil, fmt.Errorf("store library view: %w", err)
+		return nil, err
 	}
 	return func(_ context.Context, s *vault.Snapshot) error {
-		s.Library = ids
+		s.Library = lib
 		return nil
 	}, nil
 }

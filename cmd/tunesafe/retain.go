@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/retain"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -102,9 +103,24 @@ func (a *app) retainDue(ctx context.Context, cache *state.Cache, l *vault.Object
 
 // retainAfterBackup runs the pass after a backup when the vault has an
 // Object Lock policy, is in S3 storage, and the pass is due; otherwise it
-// returns nil and does nothing. The backup holds the shared lock.
-func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool) (*retain.Result, error) {
-	return a.retainIfDue(ctx, s.vault, s.raw, s.cache, noProgress)
+// returns nil and does nothing. The backup holds the shared lock, unless
+// it found nothing to store and took none (unlocked): the pass then takes
+// one, and only when it is due.
+func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress, unlocked bool) (*retain.Result, error) {
+	var hold func(context.Context) (func(), error)
+	if unlocked {
+		hold = func(ctx context.Context) (func(), error) {
+			ctx = a.deleteReason(ctx, "retain")
+			lock, err := locks.Wait(ctx, s.vault.Store(), locks.Retain, 15*time.Second, func(ce *locks.ConflictError) {
+				a.logger().Info("waiting for the vault's lock", "conflict", ce.Error())
+			})
+			if err != nil {
+				return nil, err
+			}
+			return func() { lock.Release(ctx) }, nil
+		}
+	}
+	return a.retainIfDue(ctx, s.vault, s.raw, s.cache, noProgress, hold)
 }
 
 // retainReplica extends the Object Lock retention of what the replica's
@@ -119,14 +135,15 @@ func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress bool
 // needed, and retention is set below the store chain.
 func (a *app) retainReplica(ctx context.Context, s *session, dest, backend store.Store, noProgress bool) (*retain.Result, error) {
 	cache := s.db.Vault(stateKey(s.vault.Config().ID, backend))
-	return a.retainIfDue(ctx, s.vault.WithStore(dest), backend, cache, noProgress)
+	return a.retainIfDue(ctx, s.vault.WithStore(dest), backend, cache, noProgress, nil)
 }
 
 // retainIfDue runs the pass on the copy of a vault that v reads, whose
 // objects raw (a store chain) holds, when v has an Object Lock policy, raw
 // is S3 storage and the pass is due by cache's record; otherwise it
-// returns nil and does nothing.
-func (a *app) retainIfDue(ctx context.Context, v *vault.Vault, raw store.Store, cache *state.Cache, noProgress bool) (*retain.Result, error) {
+// returns nil and does nothing. hold, if not nil, takes the lock the pass
+// needs once it is due; nil means the caller holds it.
+func (a *app) retainIfDue(ctx context.Context, v *vault.Vault, raw store.Store, cache *state.Cache, noProgress bool, hold func(context.Context) (func(), error)) (*retain.Result, error) {
 	l := v.Config().ObjectLock
 	if l == nil {
 		return nil, nil
@@ -138,6 +155,13 @@ func (a *app) retainIfDue(ctx context.Context, v *vault.Vault, raw store.Store, 
 	due, err := a.retainDue(ctx, cache, l)
 	if err != nil || !due {
 		return nil, err
+	}
+	if hold != nil {
+		release, err := hold(ctx)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
 	}
 	prog := &retain.Progress{}
 	stop := a.showRetainProgress(prog, noProgress)

@@ -31,6 +31,8 @@ type Expected struct {
 	AbsentOK bool
 	// LastPut is the index of the key's last PUT record, or -1.
 	LastPut int64
+	// Last is the index of the key's last record, PUT or DELETE.
+	Last int64
 }
 
 // Matches reports whether an object of this size and SHA-256 is one of the
@@ -69,6 +71,10 @@ func Expect(ctx context.Context, l *Log, size int64) (map[string]Expected, error
 		}
 		if k.put != nil {
 			e.LastPut = k.put.Index
+		}
+		e.Last = e.LastPut
+		if k.del != nil && k.del.Index > e.Last {
+			e.Last = k.del.Index
 		}
 		out[key] = e
 	}

@@ -167,6 +167,42 @@ var errLimit = errors.New("limit reached")
 
 // Run performs one backup pass of o.Paths into v, using cache c.
 func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, error) {
+	return run1(ctx, v, c, o, false)
+}
+
+// errWouldStore stops a probe at the first object it would store.
+var errWouldStore = errors.New("the pass has something to store")
+
+// Probe runs the part of a pass that decides whether it has anything to
+// store, and stops before the first write to the vault: it scans the paths
+// against the cache and builds the snapshot's trees from what the cache
+// records as stored. When nothing differs and the snapshot would be the
+// newest of its host (as Options.SkipIfUnchanged judges), it returns the
+// Result of a pass that stored nothing, with Unchanged set, and true.
+// Otherwise it returns false: the caller runs the pass (Run) under the
+// vault's lock, from its start, since a prune may change what the vault
+// holds in between.
+//
+// Probe reads the vault (its prune records and snapshots) and writes only
+// to the cache, so it needs no lock. The agent probes before every pass:
+// an hourly rescan of an unchanged library then costs no lock, no log
+// record and no object in the vault.
+func Probe(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, bool, error) {
+	o.SkipIfUnchanged = true
+	o.CheckpointEvery = -1
+	res, err := run1(ctx, v, c, o, true)
+	if errors.Is(err, errWouldStore) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return res, res.Unchanged, nil
+}
+
+// run1 is Run, or with probe Probe's run, which stops with errWouldStore
+// where Run would first write to the vault.
+func run1(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, probe bool) (*Result, error) {
 	if len(o.Paths) == 0 && len(o.Files) == 0 {
 		return nil, errors.New("nothing to back up: give at least one path")
 	}
@@ -186,7 +222,7 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	start := time.Now()
-	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{Warnings: []Warning{}}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget)}
+	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{Warnings: []Warning{}}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget), probe: probe}
 	err := r.ensureKnown(ctx)
 	if err != nil {
 		return nil, err
@@ -203,6 +239,13 @@ func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Resul
 	unstored := r.remaining
 	r.p.unstored.Store(&unstored)
 
+	if probe {
+		changed := false
+		walkFiles(r.roots, func(*entry) { changed = true })
+		if changed {
+			return nil, errWouldStore
+		}
+	}
 	up := newUploader(ctx, r)
 	r.up = up
 	workErr := r.processAll(up.ctx)
@@ -265,6 +308,9 @@ type run struct {
 	// finishing counts files read whose uploads are still running.
 	finishing sync.WaitGroup
 	dirCache  map[string]state.DirEntry
+	// probe stops the pass with errWouldStore where it would first write
+	// to the vault (Probe).
+	probe bool
 	// known holds the IDs of the objects the vault is known to hold when
 	// the pass starts; the uploader adds to it under its lock.
 	known map[vault.ID]struct{}

@@ -207,6 +207,9 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 			return prev, nil
 		}
 	}
+	if r.probe {
+		return vault.ID{}, errWouldStore
+	}
 	id, err := r.v.PutSnapshot(ctx, s)
 	if err != nil {
 		return vault.ID{}, err

@@ -100,6 +100,10 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 		}()
 		return nil
 	}
+	if u.r.probe {
+		u.mu.Unlock()
+		return errWouldStore
+	}
 	done := make(chan struct{})
 	u.inflight[id] = done
 	u.mu.Unlock()

@@ -13,6 +13,26 @@ import (
 // concatenation of the blobs is the data. Blobs the vault already holds are
 // not stored again (checked with a Stat).
 func (v *Vault) PutData(ctx context.Context, data []byte) ([]ID, error) {
+	return v.eachChunk(data, func(id ID, c []byte) error {
+		if _, err := v.store.Stat(ctx, BlobKey(id)); err != nil {
+			if _, err := v.PutBlob(ctx, id, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// DataIDs returns the IDs PutData would return for data, and stores
+// nothing: whether data is already in the vault, as a snapshot names it,
+// is then a comparison of IDs.
+func (v *Vault) DataIDs(data []byte) ([]ID, error) {
+	return v.eachChunk(data, func(ID, []byte) error { return nil })
+}
+
+// eachChunk cuts data as PutData does and calls fn with each chunk and its
+// ID, in order; it returns the IDs.
+func (v *Vault) eachChunk(data []byte, fn func(ID, []byte) error) ([]ID, error) {
 	var ids []ID
 	ch := chunker.New(bytes.NewReader(data), v.cfg.Chunker)
 	for {
@@ -24,10 +44,8 @@ func (v *Vault) PutData(ctx context.Context, data []byte) ([]ID, error) {
 			return nil, err
 		}
 		id := v.hasher.Sum(c)
-		if _, err := v.store.Stat(ctx, BlobKey(id)); err != nil {
-			if _, err := v.PutBlob(ctx, id, c); err != nil {
-				return nil, err
-			}
+		if err := fn(id, c); err != nil {
+			return nil, err
 		}
 		ids = append(ids, id)
 	}

@@ -423,3 +423,95 @@ func TestCopyRunningBackup(t *testing.T) {
 	sameObjects(t, src.raw, dest)
 	auditReplica(t, dest)
 }
+
+// noWrites is a store that fails the test on any write.
+type noWrites struct {
+	store.Store
+	t *testing.T
+}
+
+func (s noWrites) Put(_ context.Context, key string, _ []byte) error {
+	s.t.Errorf("wrote %s", key)
+	return errors.New("no writes")
+}
+
+func (s noWrites) Delete(_ context.Context, key string) error {
+	s.t.Errorf("deleted %s", key)
+	return errors.New("no writes")
+}
+
+// Current tells, reading only, that a replica holds everything: even when
+// the source's log has grown since by records of locks alone, as by the
+// lock of the copy that made the replica. Any other record, a missing
+// object or one to delete makes a copy due.
+func TestCurrent(t *testing.T) {
+	for name, newDest := range destinations(t) {
+		t.Run(name, func(t *testing.T) {
+			src := newSource(t, "v1")
+			src.content("a", 4)
+			dest := newDest(t)
+			current := func() (vaultcopy.Result, bool) {
+				t.Helper()
+				res, ok, err := vaultcopy.Current(t.Context(), vaultcopy.Options{Source: noWrites{src.raw, t}, SourceName: src.raw.String(), Dest: noWrites{dest, t}, Log: src.log})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res, ok
+			}
+			if _, ok := current(); ok {
+				t.Fatal("an empty replica is current")
+			}
+			if _, err := src.copyTo(t, dest); err != nil {
+				t.Fatal(err)
+			}
+			records := src.log.Size()
+			res, ok := current()
+			if !ok || !res.Complete || !res.Current || res.Records != records || res.Copied != 0 {
+				t.Fatalf("after a copy: %v %+v", ok, res)
+			}
+			// A lock taken and released, then a lock still held.
+			src.put("locks/copy-1", "lock")
+			src.del("locks/copy-1")
+			src.flush()
+			if res, ok := current(); !ok || res.Records != records {
+				t.Fatalf("after a released lock: %v %+v (log %d records, replica %d)", ok, res, src.log.Size(), records)
+			}
+			src.put("locks/backup-2", "lock")
+			src.flush()
+			if _, ok := current(); ok {
+				t.Fatal("a held lock is not in the replica, yet it is current")
+			}
+			src.del("locks/backup-2")
+			src.flush()
+			if _, ok := current(); !ok {
+				t.Fatal("after the lock's release: not current")
+			}
+			// A new object, a deleted one, a lost one in the replica.
+			for what, change := range map[string]func(){
+				"new":     func() { src.put("blobs/ff/new", "new") },
+				"deleted": func() { src.del("blobs/00/a-0") },
+				"lost":    func() { dest.Delete(t.Context(), "blobs/01/a-1") },
+			} {
+				change()
+				src.flush()
+				if _, ok := current(); ok {
+					t.Fatalf("%s: current", what)
+				}
+				if _, err := src.copyTo(t, dest); err != nil {
+					t.Fatal(err)
+				}
+				if _, ok := current(); !ok {
+					t.Fatalf("%s: not current after a copy", what)
+				}
+			}
+			// A record of no object (a verify) leaves the replica current.
+			if err := src.log.Append(auditlog.Verify{Mode: "quick"}); err != nil {
+				t.Fatal(err)
+			}
+			src.flush()
+			if _, ok := current(); !ok {
+				t.Fatal("after a verify record: not current")
+			}
+		})
+	}
+}
