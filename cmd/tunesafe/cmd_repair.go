@@ -103,8 +103,8 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	// belief that the damaged objects are stored: it then stores again
 	// every tree it builds, and every blob of a file it reads, that is
 	// still damaged. What repair puts back is recorded as stored below.
-	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
-		return err
+	if err := backup.ForgetDamaged(ctx, s.cache, damagedIDs(&rep, nil)); err != nil {
+		return fmt.Errorf("forget damaged objects in the cache: %w", err)
 	}
 	if !rep.Complete {
 		return withHint(&integrityError{msg: "the vault's log is inconsistent: nothing was repaired"},
@@ -127,9 +127,12 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	res, err := repair.Run(ctx, s.vault, damage, ro)
 	if res != nil && !o.dryRun {
 		// What was put back is stored: the next backup need not upload
-		// it again.
+		// it again. What was not, the other computers must not trust.
 		if cerr := rememberRepaired(ctx, s.cache, res.Repaired); err == nil {
 			err = cerr
+		}
+		if aerr := a.announceDamage(ctx, s, notRepaired(&rep, res)); err == nil {
+			err = aerr
 		}
 	}
 	if err != nil {
@@ -173,6 +176,16 @@ func foreignKeyFiles(rep auditlog.Report) []string {
 		}
 	}
 	return out
+}
+
+// notRepaired returns the blobs, lists and trees the audit found lost or
+// corrupted that repair did not store again.
+func notRepaired(rep *auditlog.Report, res *repair.Result) []vault.ID {
+	fixed := map[string]bool{}
+	for _, r := range res.Repaired {
+		fixed[r.Key] = true
+	}
+	return damagedIDs(rep, fixed)
 }
 
 // rememberRepaired records in the cache the blobs and trees repair stored

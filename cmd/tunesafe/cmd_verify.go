@@ -152,7 +152,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	if err != nil {
 		return err
 	}
-	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
+	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return err
 	}
 	if _, err := a.recordIntegrity(ctx, s, &rep); err != nil {

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,25 +100,64 @@ func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Rep
 	return i, nil
 }
 
-// forgetDamage makes this computer's cache forget every blob and tree the
-// audit found lost or corrupted, and the cached files and folders that name
-// them (backup.ForgetDamaged): the next backup then stores them again from
-// the files and folders that still hold them, instead of pointing its
-// snapshot at objects the vault no longer has.
-func forgetDamage(ctx context.Context, cache *state.Cache, rep *auditlog.Report) error {
+// forgetDamage makes this computer's cache forget every blob, list and
+// tree the audit found lost or corrupted, and the cached files and folders
+// that name them (backup.ForgetDamaged): the next backup then stores them
+// again from the files and folders that still hold them, instead of
+// pointing its snapshot at objects the vault no longer has. Then it tells
+// the other computers (announceDamage).
+func (a *app) forgetDamage(ctx context.Context, s *session, rep *auditlog.Report) error {
+	ids := damagedIDs(rep, nil)
+	if err := backup.ForgetDamaged(ctx, s.cache, ids); err != nil {
+		return fmt.Errorf("forget damaged objects in the cache: %w", err)
+	}
+	return a.announceDamage(ctx, s, ids)
+}
+
+// damagedIDs returns the blobs, lists and trees the audit found lost or
+// corrupted, but for the keys in except.
+func damagedIDs(rep *auditlog.Report, except map[string]bool) []vault.ID {
 	var ids []vault.ID
 	for _, f := range rep.Findings {
-		if f.Class != auditlog.Lost && f.Class != auditlog.Corrupted {
+		if f.Class != auditlog.Lost && f.Class != auditlog.Corrupted || except[f.Key] {
 			continue
 		}
 		if id, _, ok := vault.ParseObjectKey(f.Key); ok {
 			ids = append(ids, id)
 		}
 	}
-	if err := backup.ForgetDamaged(ctx, cache, ids); err != nil {
-		return fmt.Errorf("forget damaged objects in the cache: %w", err)
+	return ids
+}
+
+// damageAnnouncedMeta keys, in the cache, the SHA-256 of the IDs this
+// computer last named in a damage marker.
+const damageAnnouncedMeta = "damage-announced"
+
+// announceDamage writes a damage marker naming ids (vault.MarkDamage): at
+// its next backup, every other computer's cache forgets them too, and
+// stores again what it still has of them, instead of trusting that the
+// vault holds them. Nothing is written when ids is empty, when the vault
+// is only read here (a replica), or when this computer named the same
+// objects last: a check repeated before a repair writes no new marker.
+func (a *app) announceDamage(ctx context.Context, s *session, ids []vault.ID) error {
+	if len(ids) == 0 || s.log == nil || s.log.ReadOnly() {
+		return nil
 	}
-	return nil
+	sorted := slices.Clone(ids)
+	slices.SortFunc(sorted, func(x, y vault.ID) int { return bytes.Compare(x[:], y[:]) })
+	h := sha256.New()
+	for _, id := range sorted {
+		h.Write(id[:])
+	}
+	sum := hex.EncodeToString(h.Sum(nil))
+	if last, err := s.cache.Meta(ctx, damageAnnouncedMeta); err == nil && last == sum {
+		return nil
+	}
+	host, _ := os.Hostname()
+	if _, err := s.vault.MarkDamage(ctx, a.now(), host, sorted); err != nil {
+		return fmt.Errorf("tell other computers of the damage (a marker under prunes/): %w", err)
+	}
+	return s.cache.SetMeta(ctx, damageAnnouncedMeta, sum)
 }
 
 // checkedSummary says how a verify checked the objects, for its summary
@@ -182,7 +226,7 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := forgetDamage(ctx, s.cache, &rep); err != nil {
+	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return &rep, nil, err
 	}
 	i, err := a.recordIntegrity(ctx, s, &rep)

@@ -6,14 +6,16 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"testing"
 )
 
 // TestBackupStoresDamageAgain loses or corrupts a tree or a blob behind
-// Tunesafe's back. Once verify, audit or repair has found it, the next
-// backup of the unchanged folder stores it again: the check leaves
+// Tunesafe's back. Once verify, audit or repair has found it, on this
+// computer or another, the next backup of the unchanged folder stores it
+// again: the check leaves
 // nothing lost, and the new snapshot restores in full on a computer that
 // never saw the vault.
 func TestBackupStoresDamageAgain(t *testing.T) {
@@ -27,6 +29,10 @@ func TestBackupStoresDamageAgain(t *testing.T) {
 		// how finds the damaged object's file in the vault's folder.
 		how    func(t *testing.T, vaultDir string) string
 		remove bool // the object is removed, not overwritten
+		// elsewhere runs the check on another computer, which has
+		// neither the files nor a cache: its damage marker tells this
+		// computer's cache.
+		elsewhere bool
 	}{
 		{name: "lost folder tree found by verify", check: []string{"verify"}, how: treeWith(`"name":"a.txt"`), remove: true},
 		{name: "lost folder tree found by repair", check: []string{"repair"}, how: treeWith(`"name":"a.txt"`), remove: true},
@@ -36,6 +42,10 @@ func TestBackupStoresDamageAgain(t *testing.T) {
 		{name: "corrupted folder tree found by a deep verify", check: []string{"verify", "--deep"}, how: treeWith(`"name":"b.txt"`)},
 		{name: "lost blob found by verify", check: []string{"verify"}, how: blobOf(files["Artist/a.txt"]), remove: true},
 		{name: "corrupted blob found by a deep verify", check: []string{"verify", "--deep"}, how: blobOf(files["Other/b.txt"])},
+		{name: "lost blob found by verify on another computer", check: []string{"verify"}, how: blobOf(files["Artist/a.txt"]), remove: true, elsewhere: true},
+		{name: "corrupted blob found by a deep verify on another computer", check: []string{"verify", "--deep"}, how: blobOf(files["Other/b.txt"]), elsewhere: true},
+		{name: "lost folder tree found by repair on another computer", check: []string{"repair"}, how: treeWith(`"name":"a.txt"`), remove: true, elsewhere: true},
+		{name: "corrupted folder tree found by a deep repair on another computer", check: []string{"repair", "--deep"}, how: treeWith(`"name":"b.txt"`), elsewhere: true},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -69,7 +79,12 @@ func TestBackupStoresDamageAgain(t *testing.T) {
 			} else if err := os.WriteFile(obj, []byte("not what was stored"), 0o644); err != nil {
 				t.Fatal(err)
 			}
-			if code, stdout, stderr := run(append(c.check, "--vault", v)...); code != exitIntegrity {
+			checker := env
+			if c.elsewhere {
+				checker = maps.Clone(env)
+				checker["XDG_STATE_HOME"] = filepath.Join(dir, "elsewhere")
+			}
+			if code, stdout, stderr := tunesafe(t, checker, append(c.check, "--vault", v)...); code != exitIntegrity {
 				t.Fatalf("%v: exit %d, want %d\n%s%s", c.check, code, exitIntegrity, stdout, stderr)
 			}
 			if code, stdout, stderr := run("backup", "--vault", v, music); code != 0 {
@@ -88,10 +103,7 @@ func TestBackupStoresDamageAgain(t *testing.T) {
 			}
 
 			// Another computer: no cache, no copies of trees.
-			fresh := map[string]string{}
-			for k, val := range env {
-				fresh[k] = val
-			}
+			fresh := maps.Clone(env)
 			fresh["XDG_STATE_HOME"] = filepath.Join(dir, "fresh")
 			out := filepath.Join(dir, "out")
 			if code, _, stderr := tunesafe(t, fresh, "restore", "--vault", v, "--to", out); code != 0 {

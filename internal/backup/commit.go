@@ -96,6 +96,15 @@ func (r *run) listKnown(ctx context.Context) error {
 	if done == "1" && seen == lastPrune {
 		return nil
 	}
+	// A check on some computer found these lost or corrupted: forget
+	// them once the listing is in, which may still show them.
+	if done != "1" {
+		seen = ""
+	}
+	damaged, err := r.v.Damaged(ctx, seen)
+	if err != nil {
+		return fmt.Errorf("read damage markers: %w", err)
+	}
 	if err := r.c.ResetObjects(ctx); err != nil {
 		return err
 	}
@@ -115,6 +124,9 @@ func (r *run) listKnown(ctx context.Context) error {
 		}
 	}
 	if err := b.Commit(ctx); err != nil {
+		return err
+	}
+	if err := ForgetDamaged(ctx, r.c, damaged); err != nil {
 		return err
 	}
 	if err := r.c.SetMeta(ctx, "prune-seen", lastPrune); err != nil {

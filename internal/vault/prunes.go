@@ -3,21 +3,37 @@ package vault
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"strings"
 	"time"
+
+	"github.com/tunesafe/tunesafe/internal/store"
 )
 
-// PrunesPrefix holds one small marker per prune run. Caches on every
+// PrunesPrefix holds one small marker per prune run, and one per check
+// that found objects lost or corrupted (a damage marker). Caches on every
 // computer compare the newest marker with the one they last saw and, when
-// it changed, stop trusting their list of stored objects.
+// it changed, stop trusting their list of stored objects; from a damage
+// marker they also forget the objects it names, which may still be listed
+// (corrupted) or be on the list they had (lost), so that their next backup
+// stores those objects again from the files that hold them.
 const PrunesPrefix = "prunes/"
 
-// PruneRecord is the content of a prune marker (plain JSON).
+// damageTag marks the name of a damage marker, so that a cache reads only
+// those, not every prune's.
+const damageTag = "-damaged-"
+
+// PruneRecord is the content of a prune or damage marker (plain JSON).
 type PruneRecord struct {
 	Time    time.Time `json:"time"`
 	Host    string    `json:"host"`
 	Deleted int       `json:"deleted"`
 	Bytes   int64     `json:"bytes"`
+	// Damaged lists, in a damage marker, the IDs of the blobs, lists and
+	// trees the check found lost or corrupted.
+	Damaged []ID `json:"damaged,omitempty"`
 }
 
 // LastPrune returns the key of the newest prune marker, or "".
@@ -41,4 +57,47 @@ func (v *Vault) MarkPrune(ctx context.Context, r PruneRecord) (string, error) {
 	}
 	key := fmt.Sprintf("%s%s-%s", PrunesPrefix, r.Time.UTC().Format("20060102T150405.000000000Z"), newKeyName())
 	return key, v.store.Put(ctx, key, b)
+}
+
+// MarkDamage writes a damage marker naming ids, which a check found lost
+// or corrupted, so that every computer's cache forgets them (Damaged).
+func (v *Vault) MarkDamage(ctx context.Context, t time.Time, host string, ids []ID) (string, error) {
+	b, err := json.Marshal(PruneRecord{Time: t, Host: host, Damaged: ids})
+	if err != nil {
+		return "", err
+	}
+	key := fmt.Sprintf("%s%s%s%s", PrunesPrefix, t.UTC().Format("20060102T150405.000000000Z"), damageTag, newKeyName())
+	return key, v.store.Put(ctx, key, b)
+}
+
+// Damaged returns the IDs named by the damage markers after the marker
+// key after (all of them when after is ""), in key order. A marker that
+// cannot be read or parsed is an error: the cache must then not go on
+// trusting what it may name.
+func (v *Vault) Damaged(ctx context.Context, after string) ([]ID, error) {
+	var keys []string
+	for info, err := range v.store.List(ctx, PrunesPrefix) {
+		if err != nil {
+			return nil, err
+		}
+		if info.Key > after && strings.Contains(info.Key, damageTag) {
+			keys = append(keys, info.Key)
+		}
+	}
+	var ids []ID
+	for _, key := range keys {
+		b, err := store.ReadAll(ctx, v.store, key)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // deleted since it was listed
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", key, err)
+		}
+		var r PruneRecord
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, &CorruptError{Key: key, Err: err}
+		}
+		ids = append(ids, r.Damaged...)
+	}
+	return ids, nil
 }
