@@ -131,7 +131,7 @@ func TestAuditResurrectedKeyFile(t *testing.T) {
 	}
 	// Deleted by hand, it is what passwd's DELETE says.
 	os.Remove(filepath.Join(v.vault, "keys", old[0]))
-	if code, classOf, _ := v.audit(); code != 0 || classOf["keys/"+old[0]] != "deleted-by-user" {
+	if code, classOf, _ := v.audit(); code != 0 || classOf["keys/"+old[0]] != "deleted_by_user" {
 		t.Errorf("audit after deleting the old key file: exit %d, %v", code, classOf)
 	}
 }
@@ -233,7 +233,7 @@ func TestRepairForgetUnneeded(t *testing.T) {
 		t.Fatalf("repair --forget-unneeded: exit %d\n%s%s", code, stdout, stderr)
 	}
 	code, classOf, rep := v.audit()
-	if code != exitIntegrity || classOf[unneeded] != "deleted-by-user" || classOf[needed] != "lost" || rep.Counts["lost"] != 1 {
+	if code != exitIntegrity || classOf[unneeded] != "deleted_by_user" || classOf[needed] != "lost" || rep.Counts["lost"] != 1 {
 		t.Errorf("audit: exit %d, %v", code, classOf)
 	}
 	if _, stdout, _ := v.run("audit"); !strings.Contains(stdout, "acknowledged-lost") {

@@ -22,7 +22,7 @@ const (
 	Corrupted Class = "corrupted"
 	// DeletedByUser: the object is missing and the log has the DELETE that
 	// removed it, with when, why and by which command.
-	DeletedByUser Class = "deleted-by-user"
+	DeletedByUser Class = "deleted_by_user"
 	// Foreign: the object is present but the log never PUT it, or
 	// DELETEd it since.
 	Foreign Class = "foreign"
@@ -111,7 +111,7 @@ type Report struct {
 	Bytes      int64  `json:"bytes"`
 	Counts     Counts `json:"counts"`
 	// Findings, ordered tampered, lost, corrupted, foreign,
-	// deleted-by-user, note, then by key.
+	// deleted_by_user, note, then by key.
 	Findings []Finding `json:"findings"`
 	// Complete is false when tampering stopped the replay, or the log was
 	// damaged (LogDamage).
