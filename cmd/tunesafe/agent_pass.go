@@ -59,6 +59,10 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 	var reported atomic.Bool // the newest snapshot was reported once
 	return func(ctx context.Context, req agent.Request) (*backup.Result, error) {
 		src := *sources
+		if req.Retrying != nil && req.Recovered != nil {
+			a.storage.Store(&storageWatch{req.Retrying, req.Recovered})
+			defer a.storage.Store(nil)
+		}
 		for _, p := range src.paths {
 			if _, err := os.Lstat(p); err != nil {
 				return nil, withHint(fmt.Errorf("cannot back up %s: %w", p, err), "is the disk mounted? Fix \"paths\" in "+a.configFile()+" if the folder moved")

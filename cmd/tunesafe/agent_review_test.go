@@ -4,9 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -287,5 +290,41 @@ func TestAgentUninstallSaysUninstall(t *testing.T) {
 	code, msg, hint := classify(err)
 	if code != exitFailure || strings.Contains(msg+hint, "install the agent") && !strings.Contains(msg, "uninstall") || strings.Contains(msg, "cannot install") {
 		t.Fatalf("exit %d: %s; hint %s", code, msg, hint)
+	}
+}
+
+// While the storage does not answer, status says since when and what is
+// retried (review F9); the store chain's retry policy tells the pass.
+func TestStatusWhileStorageRetried(t *testing.T) {
+	e := newReviewEnv(t)
+	vault := filepath.Join(e.dir, "vault")
+	e.writeConfig(`{"vault": "` + vault + `", "paths": ["` + e.music + `"]}`)
+	if code, out, errOut := e.run("init", "--no-encrypt", vault); code != 0 {
+		t.Fatalf("init: exit %d\n%s%s", code, out, errOut)
+	}
+	e.writeConfig(`{"vault": "` + vault + `", "paths": ["` + e.music + `"]}`)
+	since := time.Now().Add(-3 * time.Minute)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateRunning, Updated: time.Now(),
+		Vault: vault, Windows: "always", WindowOpen: true,
+		Pass: &agent.PassStatus{Started: since, Phase: "data", Retrying: &agent.Retrying{
+			Since: since, Request: "put blobs/ab/ab12", Attempt: 6, Error: "dial tcp 10.0.0.1:443: connect: connection refused"}}})
+	code, out, errOut := e.run("status")
+	if code != 0 || !strings.Contains(out, "waiting:       the storage has not answered since "+stamp(since)+": retrying put blobs/ab/ab12 (attempt 6): dial tcp") {
+		t.Fatalf("status while retrying: exit %d\n%s%s", code, out, errOut)
+	}
+
+	a := newApp(nil, io.Discard, io.Discard)
+	var heard []string
+	a.storage.Store(&storageWatch{
+		retrying: func(request string, attempt int, err error) {
+			heard = append(heard, fmt.Sprintf("%s %d", request, attempt))
+		},
+		recovered: func() { heard = append(heard, "recovered") },
+	})
+	p := a.retryPolicy()
+	p.OnRetry("put", "blobs/ab/ab12", 2, errors.New("reset"))
+	p.OnRecover("put", "blobs/ab/ab12", 2)
+	if want := []string{"put blobs/ab/ab12 2", "recovered"}; !slices.Equal(heard, want) {
+		t.Fatalf("the pass heard %q, want %q", heard, want)
 	}
 }

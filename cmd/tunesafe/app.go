@@ -10,6 +10,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,6 +51,16 @@ type app struct {
 	logOnce sync.Once
 	// now is the clock; tests may replace it.
 	now func() time.Time
+	// storage, when set (by the agent's pass), hears of the storage's
+	// requests being retried and of its answering again.
+	storage atomic.Pointer[storageWatch]
+}
+
+// storageWatch is told, by the store chain's retry policy, of requests
+// retried and of the storage answering again.
+type storageWatch struct {
+	retrying  func(request string, attempt int, err error)
+	recovered func()
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {

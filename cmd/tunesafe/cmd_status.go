@@ -438,6 +438,10 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 			line += "; stops at " + stamp(p.Deadline)
 		}
 		row("pass", "%s", line)
+		if rt := p.Retrying; rt != nil {
+			row("waiting", "the storage has not answered since %s: retrying %s (attempt %d): %s",
+				stamp(rt.Since), rt.Request, rt.Attempt, rt.Error)
+		}
 	}
 
 	switch rem := r.Remaining; {

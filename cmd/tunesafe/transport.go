@@ -175,6 +175,14 @@ func (a *app) retryPolicy() retry.Policy {
 				what += " " + key
 			}
 			a.logger().Warn(fmt.Sprintf("retrying %s (attempt %d)", what, attempt), "err", err)
+			if w := a.storage.Load(); w != nil {
+				w.retrying(what, attempt, err)
+			}
+		},
+		OnRecover: func(op, key string, retries int) {
+			if w := a.storage.Load(); w != nil {
+				w.recovered()
+			}
 		},
 	}
 }

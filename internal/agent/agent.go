@@ -103,6 +103,13 @@ type Request struct {
 	// Stop reports whether the window closed early; the pass must then stop
 	// cleanly, as at MaxTime (backup.Options.Stop).
 	Stop func() (reason string, stop bool)
+	// Retrying should be called when a request to the storage failed and
+	// is about to be retried (the store's retry policy), naming it
+	// ("put blobs/ab/…"), and Recovered when one succeeded after retries:
+	// the status then says that the pass waits for the storage, and since
+	// when. Both may be called from any goroutine.
+	Retrying  func(request string, attempt int, err error)
+	Recovered func()
 }
 
 // Config configures an Agent. Pass is required; the zero value of every

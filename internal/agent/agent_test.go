@@ -453,3 +453,33 @@ func TestNewNeedsPass(t *testing.T) {
 		t.Fatal("New without a Pass succeeded")
 	}
 }
+
+// While the storage fails, the status says so and since when; once a
+// request succeeds again, and after the pass, it does not.
+func TestStatusWhileRetrying(t *testing.T) {
+	h := newHarness(t, "always", date(2, 12, 0), date(2, 12, 30), Config{StatusEvery: 5 * time.Second})
+	failing := errors.New("dial tcp: connection refused")
+	h.pass.do = func(n int, ctx context.Context, req Request) (*backup.Result, error) {
+		start := h.clock.Now()
+		req.Retrying("put blobs/ab/ab12", 1, failing)
+		h.clock.Step(t, ctx, 30*time.Second)
+		req.Retrying("put blobs/cd/cd34", 2, failing)
+		r := h.agent.Status().Pass.Retrying
+		if r == nil || !r.Since.Equal(start) || r.Request != "put blobs/cd/cd34" || r.Attempt != 2 || r.Error != failing.Error() {
+			t.Errorf("retrying: %+v, want since %v", r, start)
+		}
+		req.Recovered()
+		if r := h.agent.Status().Pass.Retrying; r != nil {
+			t.Errorf("after the storage answered: %+v", r)
+		}
+		req.Retrying("get trees/ef/ef56", 1, failing)
+		return &backup.Result{SnapshotID: "s"}, nil
+	}
+	h.run(t)
+	if _, ok := h.status.find(func(s Status) bool { return s.Pass != nil && s.Pass.Retrying != nil }); !ok {
+		t.Fatal("no status said the pass was retrying")
+	}
+	if p := h.agent.Status().Pass; p != nil {
+		t.Fatalf("after the pass: %+v", p)
+	}
+}

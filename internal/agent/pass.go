@@ -47,7 +47,8 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	}
 	tick := a.clock.After(a.cfg.StatusEvery)
 	wg.Go(func() { a.watch(passCtx, func(reason string) { stopped.Store(&reason) }, prog, now, tick, closeAt) })
-	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Opened: a.opened, Stop: stop})
+	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Opened: a.opened, Stop: stop,
+		Retrying: a.retrying, Recovered: a.recovered})
 	cancel()
 	wg.Wait()
 
@@ -144,6 +145,43 @@ func (a *Agent) capped(rate float64) float64 {
 		}
 	}
 	return rate
+}
+
+// retrying records in the running pass's status that the storage failed
+// request, which is about to be retried; the time since it first failed
+// stays until it answers again (recovered).
+func (a *Agent) retrying(request string, attempt int, err error) {
+	now := a.clock.Now()
+	a.update(func(st *Status) {
+		if st.Pass == nil {
+			return
+		}
+		ps := *st.Pass
+		r := Retrying{Since: now, Request: request, Attempt: attempt, Error: err.Error()}
+		if ps.Retrying != nil {
+			r.Since = ps.Retrying.Since
+		}
+		ps.Retrying = &r
+		st.Pass = &ps
+	})
+}
+
+// recovered clears the pass's retrying state: the storage answers again.
+func (a *Agent) recovered() {
+	a.mu.Lock()
+	was := a.st.Pass != nil && a.st.Pass.Retrying != nil
+	a.mu.Unlock()
+	if !was {
+		return // most requests that recover leave nothing to write
+	}
+	a.update(func(st *Status) {
+		if st.Pass == nil || st.Pass.Retrying == nil {
+			return
+		}
+		ps := *st.Pass
+		ps.Retrying = nil
+		st.Pass = &ps
+	})
 }
 
 // refresh copies a running pass's counters into the status.

@@ -139,6 +139,18 @@ type PassStatus struct {
 	BytesToRead   int64     `json:"bytes_to_read"`
 	BytesRead     int64     `json:"bytes_read"`
 	BytesUploaded int64     `json:"bytes_uploaded"`
+	// Retrying is set while the storage does not answer and the pass
+	// retries its requests (Request.Retrying).
+	Retrying *Retrying `json:"retrying,omitempty"`
+}
+
+// Retrying says since when the pass has been retrying requests the
+// storage failed, and the last failure.
+type Retrying struct {
+	Since   time.Time `json:"since"`
+	Request string    `json:"request"`
+	Attempt int       `json:"attempt"`
+	Error   string    `json:"error"`
 }
 
 func (ps *PassStatus) fill(p *backup.Progress) {

@@ -48,6 +48,10 @@ type Policy struct {
 	// first) and the transient error that caused it. It must not block for
 	// long.
 	OnRetry func(op, key string, attempt int, err error)
+	// OnRecover, if set, is called when a call succeeds after retries,
+	// with the operation, the key and the number of retries it took: the
+	// storage answers again.
+	OnRecover func(op, key string, retries int)
 
 	// Sleep waits for d or until ctx ends, returning ctx's error in that
 	// case. Nil means a real timer; tests pass a fake that advances a fake
@@ -119,6 +123,7 @@ func (p Policy) Do(ctx context.Context, op, key string, fn func() error) error {
 	for {
 		err := fn()
 		if err == nil {
+			b.recovered(op, key)
 			return nil
 		}
 		if err := b.wait(ctx, op, key, err); err != nil {
@@ -168,6 +173,13 @@ func (b *backoff) wait(ctx context.Context, op, key string, err error) error {
 		return cancelled(ctx, op, key, serr, err)
 	}
 	return nil
+}
+
+// recovered reports a success after retries to OnRecover.
+func (b *backoff) recovered(op, key string) {
+	if b.retries > 0 && b.p.OnRecover != nil {
+		b.p.OnRecover(op, key, b.retries)
+	}
 }
 
 // sleep waits for d or until ctx ends.

@@ -100,6 +100,7 @@ func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.R
 	for {
 		rc, err := s.next.Get(ctx, key, offset, length)
 		if err == nil {
+			b.recovered("get", key)
 			return rc, nil
 		}
 		if uerr := s.unreadable(ctx, b, key, err); uerr != nil {
@@ -169,12 +170,17 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 				if yielded && info.Key <= last {
 					continue // yielded before the listing was restarted
 				}
+				if b.retries > 0 {
+					b.recovered("list", prefix)
+					b = s.p.begin()
+				}
 				if !yield(info, nil) {
 					return
 				}
 				last, yielded, progressed = info.Key, true, true
 			}
 			if failed == nil {
+				b.recovered("list", prefix)
 				return
 			}
 			if progressed {

@@ -3,8 +3,10 @@ package retry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -291,5 +293,46 @@ func TestDo(t *testing.T) {
 	calls = 0
 	if err := p.Do(t.Context(), "put-retention", "k", func() error { calls++; return perm }); err != perm || calls != 1 {
 		t.Fatalf("Do of a permanent failure = %v after %d calls", err, calls)
+	}
+}
+
+// OnRecover hears of each call that succeeds after retries, and of no
+// other: the storage answers again.
+func TestOnRecover(t *testing.T) {
+	f, c := newFake(), newClock()
+	var recovered []string
+	p := testPolicy(c, &retryLog{})
+	p.OnRecover = func(op, key string, retries int) {
+		recovered = append(recovered, fmt.Sprintf("%s %s %d", op, key, retries))
+	}
+	s := Wrap(f, p)
+	ctx := t.Context()
+	if err := s.Put(ctx, "a", []byte("1")); err != nil {
+		t.Fatal(err)
+	}
+	f.fail["put"] = 2
+	if err := s.Put(ctx, "b", []byte("2")); err != nil {
+		t.Fatal(err)
+	}
+	f.fail["get"] = 1
+	rc, err := s.Get(ctx, "a", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	f.listFailAt = []int{1}
+	var keys []string
+	for info, err := range s.List(ctx, "") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, info.Key)
+	}
+	if _, err := s.Stat(ctx, "a"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"put b 2", "get a 1", "list  1"}
+	if !slices.Equal(recovered, want) || !slices.Equal(keys, []string{"a", "b"}) {
+		t.Fatalf("recovered %q, listed %q; want %q", recovered, keys, want)
 	}
 }
