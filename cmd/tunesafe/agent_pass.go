@@ -188,14 +188,9 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 
 // lockedPass runs the agent's backup pass, under the lock.
 func (a *app) lockedPass(ctx context.Context, s *session, opts backup.Options, view *library.View, req agent.Request) (*backup.Result, error) {
-	if view != nil {
-		extra, err := storeView(ctx, s.vault, view)
-		if err != nil {
-			return nil, err
-		}
-		opts.Extra = extra
+	if err := a.prepareWrites(ctx, s, &opts, view); err != nil {
+		return nil, err
 	}
-	a.logSnapshots(s, &opts)
 	logged := opts.OnCommit
 	opts.OnCommit = func(ctx context.Context, id vault.ID, snap *vault.Snapshot) error {
 		if logged != nil {

@@ -179,14 +179,9 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 			return err
 		}
 		defer lock.Release(ctx)
-		if view != nil {
-			extra, err := storeView(ctx, s.vault, view)
-			if err != nil {
-				return err
-			}
-			opts.Extra = extra
+		if err := a.prepareWrites(ctx, s, &opts, view); err != nil {
+			return err
 		}
-		a.logSnapshots(s, &opts)
 		stop := a.showBackupProgress(prog, o.noProgress)
 		res, err = backup.Run(ctx, s.vault, s.cache, opts)
 		stop()

@@ -38,3 +38,18 @@ func (a *app) probeUnchanged(ctx context.Context, s *session, opts backup.Option
 	}
 	return res, nil
 }
+
+// prepareWrites completes the options of a pass that writes, under the
+// lock: it stores the library view, if any, and has the log record the
+// snapshots (logSnapshots).
+func (a *app) prepareWrites(ctx context.Context, s *session, opts *backup.Options, view *library.View) error {
+	if view != nil {
+		extra, err := storeView(ctx, s.vault, view)
+		if err != nil {
+			return err
+		}
+		opts.Extra = extra
+	}
+	a.logSnapshots(s, opts)
+	return nil
+}

@@ -167,7 +167,7 @@ var errLimit = errors.New("limit reached")
 
 // Run performs one backup pass of o.Paths into v, using cache c.
 func Run(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, error) {
-	return run1(ctx, v, c, o, false)
+	return runPass(ctx, v, c, o, false)
 }
 
 // errWouldStore stops a probe at the first object it would store.
@@ -190,7 +190,7 @@ var errWouldStore = errors.New("the pass has something to store")
 func Probe(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Result, bool, error) {
 	o.SkipIfUnchanged = true
 	o.CheckpointEvery = -1
-	res, err := run1(ctx, v, c, o, true)
+	res, err := runPass(ctx, v, c, o, true)
 	if errors.Is(err, errWouldStore) {
 		return nil, false, nil
 	}
@@ -200,9 +200,9 @@ func Probe(ctx context.Context, v *vault.Vault, c *state.Cache, o Options) (*Res
 	return res, res.Unchanged, nil
 }
 
-// run1 is Run, or with probe Probe's run, which stops with errWouldStore
+// runPass is Run, or with probe Probe's run, which stops with errWouldStore
 // where Run would first write to the vault.
-func run1(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, probe bool) (*Result, error) {
+func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, probe bool) (*Result, error) {
 	if len(o.Paths) == 0 && len(o.Files) == 0 {
 		return nil, errors.New("nothing to back up: give at least one path")
 	}
