@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -69,20 +68,15 @@ func (a *app) retainSession(ctx context.Context, s *session, o retainOptions) er
 		return usagef("Object Lock is a feature of S3 buckets; this copy of the vault is read and written without it", "%s is not S3 storage: there is no retention to extend", s.loc)
 	}
 	if s.replicaOf == "" {
-		// The lock's own delete, when it is released, is recorded as
-		// this command's.
-		ctx = a.deleteReason(ctx, "retain")
-		// A prune must not delete what the pass decides is needed: hold
-		// a shared lock, as a backup does, waiting while a prune runs.
 		// A replica takes no lock: only a copy changes it, and a copy
 		// extends the retention itself when a pass is due.
-		lock, err := locks.Wait(ctx, s.vault.Store(), locks.Retain, 15*time.Second, func(ce *locks.ConflictError) {
+		release, err := a.retainLock(ctx, s, func(ce *locks.ConflictError) {
 			fmt.Fprintf(a.stderr, "tunesafe: waiting: %v\n", ce)
 		})
 		if err != nil {
 			return err
 		}
-		defer lock.Release(ctx)
+		defer release()
 	}
 
 	prog := &retain.Progress{}

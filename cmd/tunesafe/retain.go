@@ -110,17 +110,25 @@ func (a *app) retainAfterBackup(ctx context.Context, s *session, noProgress, unl
 	var hold func(context.Context) (func(), error)
 	if unlocked {
 		hold = func(ctx context.Context) (func(), error) {
-			ctx = a.deleteReason(ctx, "retain")
-			lock, err := locks.Wait(ctx, s.vault.Store(), locks.Retain, 15*time.Second, func(ce *locks.ConflictError) {
+			return a.retainLock(ctx, s, func(ce *locks.ConflictError) {
 				a.logger().Info("waiting for the vault's lock", "conflict", ce.Error())
 			})
-			if err != nil {
-				return nil, err
-			}
-			return func() { lock.Release(ctx) }, nil
 		}
 	}
 	return a.retainIfDue(ctx, s.vault, s.raw, s.cache, noProgress, hold)
+}
+
+// retainLock takes the shared lock a retention pass holds, so that a
+// prune does not delete what the pass decides is needed, waiting (and
+// telling waiting) while a prune runs. The lock's own delete, when
+// release is called, is recorded as the retention pass's.
+func (a *app) retainLock(ctx context.Context, s *session, waiting func(*locks.ConflictError)) (release func(), err error) {
+	ctx = a.deleteReason(ctx, "retain")
+	lock, err := locks.Wait(ctx, s.vault.Store(), locks.Retain, 15*time.Second, waiting)
+	if err != nil {
+		return nil, err
+	}
+	return func() { lock.Release(ctx) }, nil
 }
 
 // retainReplica extends the Object Lock retention of what the replica's
