@@ -158,30 +158,6 @@ func TestAuditLostKeyFile(t *testing.T) {
 	}
 }
 
-// A lost tunesafe.json is lost, not "no vault here", on the computer that
-// knows the vault and on one that does not; and init is not suggested.
-func TestAuditLostConfig(t *testing.T) {
-	for _, encrypt := range []bool{false, true} {
-		v := newAuditVault(t, encrypt)
-		os.Remove(filepath.Join(v.vault, "tunesafe.json"))
-		for name, run := range map[string]func(...string) (int, string, string){"this computer": v.run, "a new computer": v.fresh} {
-			code, _, stderr := run("verify")
-			if code != exitIntegrity || !strings.Contains(stderr, "tunesafe.json is missing (lost by the provider?)") ||
-				!strings.Contains(stderr, "replica") || strings.Contains(stderr, "create a vault") {
-				t.Errorf("encrypt %v, verify on %s: exit %d\n%s", encrypt, name, code, stderr)
-			}
-		}
-	}
-	// A location this computer used that is now empty: not lost, but
-	// maybe not mounted.
-	v := newAuditVault(t, false)
-	os.RemoveAll(v.vault)
-	os.MkdirAll(v.vault, 0o755)
-	if code, _, stderr := v.run("verify"); code != exitNoVault || !strings.Contains(stderr, "is the disk mounted") {
-		t.Errorf("verify of an emptied location: exit %d\n%s", code, stderr)
-	}
-}
-
 // blobHolding returns the key of the plain vault's blob whose content is
 // data.
 func (v *auditVault) blobHolding(data []byte) string {

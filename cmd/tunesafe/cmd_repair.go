@@ -40,6 +40,8 @@ back every lost or corrupted piece of file content from the local files it was
 cut from: the files the snapshots name, where they still are. A piece is
 stored only when its bytes match its content ID, so a file edited since the
 backup still gives back what the edit left alone (a retagged track its audio).
+A tunesafe.json the provider lost is rebuilt, from the copy this computer keeps
+or from the key files, and stored again; so is a lost FORMAT.md.
 
 What cannot be repaired is listed with the reason: the file is gone or
 changed, or the object is a tree or snapshot, which only a new backup writes
@@ -74,7 +76,7 @@ type repairReport struct {
 }
 
 func (a *app) runRepair(ctx context.Context, o repairOptions) error {
-	s, err := a.openVault(ctx)
+	s, err := a.openVaultForRepair(ctx)
 	if err != nil {
 		return err
 	}
@@ -111,14 +113,25 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 			"run 'tunesafe audit' to see where the log was tampered with, and keep a copy of the vault before writing to it")
 	}
 	var damage []repair.Damage
+	configFound := false
 	for _, f := range rep.Findings {
 		if f.Class == auditlog.Lost || f.Class == auditlog.Corrupted || f.Class == auditlog.Note && o.forget {
 			damage = append(damage, repair.Damage{Key: f.Key, Class: string(f.Class)})
+			configFound = configFound || f.Key == vault.ConfigKey
 		}
 	}
 	var bo backup.Options
 	a.configureSplitting(&bo)
-	ro := repair.Options{Splitter: bo.Splitter, Rebuilders: bo.Rebuilders, DryRun: o.dryRun, FormatDoc: docs.Format}
+	ro := repair.Options{Splitter: bo.Splitter, Rebuilders: bo.Rebuilders, DryRun: o.dryRun,
+		Rewrite: map[string]repair.Rewrite{vault.FormatKey: {Data: docs.Format}}}
+	if lost := s.lostConfig; lost != nil {
+		// The vault opened with a rebuilt tunesafe.json: it is stored
+		// again, even when the log does not say it was ever there.
+		ro.Rewrite[vault.ConfigKey] = repair.Rewrite{Data: lost.raw, From: lost.from}
+		if !configFound {
+			damage = append(damage, repair.Damage{Key: vault.ConfigKey, Class: string(auditlog.Lost)})
+		}
+	}
 	if o.forget {
 		ro.Forget = func(ctx context.Context, key string) error {
 			return s.vault.Store().Delete(a.deleteReason(ctx, reasonAcknowledged), key)

@@ -78,6 +78,9 @@ type session struct {
 	readOnly error
 	// own is this process's hold on the log's local state (logowner.go).
 	own *logOwnership
+	// lostConfig is set when the provider lost tunesafe.json and the
+	// vault was opened with a rebuilt one (lostconfig.go).
+	lostConfig *lostConfig
 }
 
 // Close publishes the log's pending records and closes the cache. A log
@@ -104,8 +107,19 @@ func (s *session) Close() {
 
 // openVault opens the vault named by the flags, and the local cache.
 func (a *app) openVault(ctx context.Context) (*session, error) {
-	return a.openVaultWith(ctx, false)
+	return a.openVaultWith(ctx, openNormal)
 }
+
+// openMode is what a command opens the vault for.
+type openMode int
+
+const (
+	openNormal openMode = iota
+	// openAudit: see openVaultForAudit.
+	openAudit
+	// openRepair: see openVaultForRepair.
+	openRepair
+)
 
 // openVaultForAudit is openVault for verify and audit, which report a
 // damaged log instead of stopping at it: the session's log is then the
@@ -114,10 +128,18 @@ func (a *app) openVault(ctx context.Context) (*session, error) {
 // damage), and the audit reports the damage and classifies the objects
 // against that log.
 func (a *app) openVaultForAudit(ctx context.Context) (*session, error) {
-	return a.openVaultWith(ctx, true)
+	return a.openVaultWith(ctx, openAudit)
 }
 
-func (a *app) openVaultWith(ctx context.Context, forAudit bool) (*session, error) {
+// openVaultForRepair is openVault for repair, which stores again a
+// tunesafe.json the provider lost (lostconfig.go): the session then has
+// the rebuilt one in lostConfig, and writes.
+func (a *app) openVaultForRepair(ctx context.Context) (*session, error) {
+	return a.openVaultWith(ctx, openRepair)
+}
+
+func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error) {
+	forAudit := mode == openAudit
 	loc, err := a.vaultLocation()
 	if err != nil {
 		return nil, err
@@ -147,9 +169,14 @@ func (a *app) openVaultWith(ctx context.Context, forAudit bool) (*session, error
 		r.mark, r.replica, r.err = vaultcopy.ReadMarker(markCtx, chain)
 		marked <- r
 	}()
-	v, err := vault.OpenWith(ctx, chain, vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey})
+	opts := vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey}
+	v, err := vault.OpenWith(ctx, chain, opts)
 	if errors.Is(err, vault.ErrNoVault) && a.knownLocation(backend) {
 		err = knownButNoVault(ctx, chain)
+	}
+	var lost *lostConfig
+	if errors.Is(err, vault.ErrConfigLost) && (a.reading || mode != openNormal) {
+		v, lost, err = a.openLostConfig(ctx, backend, chain, opts)
 	}
 	if err != nil {
 		cancelMark() // its error would only repeat this one
@@ -157,6 +184,14 @@ func (a *app) openVaultWith(ctx context.Context, forAudit bool) (*session, error
 	}
 	mr := <-marked
 	a.rememberIDKey(v)
+	if lost == nil {
+		a.keepConfig(stateKey(v.Config().ID, backend), v.ConfigJSON())
+	} else if mode != openRepair {
+		// Read with a rebuilt tunesafe.json, and written only once
+		// repair has stored it again.
+		fmt.Fprintf(a.stderr, "tunesafe: warning: %s\n", lost)
+		readOnly = &lostConfigError{}
+	}
 	// A vault under S3 Object Lock locks everything written from here on.
 	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
 		return nil, err
@@ -207,6 +242,7 @@ func (a *app) openVaultWith(ctx context.Context, forAudit bool) (*session, error
 	}
 	s.readOnly = readOnly
 	s.raw = chain
+	s.lostConfig = lost
 	return s, nil
 }
 
@@ -239,7 +275,7 @@ func openVaultError(loc string, err error) error {
 	switch {
 	case errors.Is(err, vault.ErrConfigLost):
 		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
-			"copy "+vault.ConfigKey+" back from a replica ('tunesafe copy') or another copy of the vault, or rebuild it as FORMAT.md in the vault says; do not run 'tunesafe init' there")
+			"run 'tunesafe repair' to store it again, rebuilt from this computer's copy or the vault's key files (reading commands such as restore work meanwhile), or copy it back from a replica; do not run 'tunesafe init' there")
 	case errors.Is(err, vault.ErrNoKeyFile):
 		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
 			"copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted")

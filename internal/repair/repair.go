@@ -16,7 +16,8 @@
 // changed since (once the local cache forgets that the tree was stored),
 // and a lost snapshot is gone. Key files, the log and anything else are
 // reported, never guessed at. FORMAT.md, which every program version can
-// write, is written again when Options.FormatDoc is given.
+// write, and tunesafe.json, which the caller can make again, are written
+// again whole from Options.Rewrite.
 //
 // Repair writes through the vault's store, so on a logged store every PUT it
 // makes is in the tamper-evident log and the next audit finds the object
@@ -55,8 +56,10 @@ type Options struct {
 	// DryRun reads and cuts the files but stores nothing: the result says
 	// what would be repaired.
 	DryRun bool
-	// FormatDoc, if set, is written over a damaged FORMAT.md.
-	FormatDoc []byte
+	// Rewrite holds, by key, objects written again whole when they are
+	// lost or corrupted: FORMAT.md, and tunesafe.json rebuilt after the
+	// provider lost it.
+	Rewrite map[string]Rewrite
 	// Forget, if set, records as gone a lost object that nothing needs
 	// (the caller writes a logged DELETE, which the audit then shows as the
 	// user's): a coordination object (a lock, a prune marker; damage of
@@ -65,6 +68,13 @@ type Options struct {
 	// lost snapshot is a backup, and is never forgotten. Not called in a
 	// dry run.
 	Forget func(ctx context.Context, key string) error
+}
+
+// Rewrite is the content of an object repair writes again whole.
+type Rewrite struct {
+	Data []byte
+	// From says where Data comes from, for the report; it may be empty.
+	From string
 }
 
 // Result says what was repaired and what could not be, sorted by key.
@@ -85,8 +95,9 @@ type Result struct {
 type Repaired struct {
 	Key   string `json:"key"`
 	Class string `json:"class"`
-	// From is the local file the blob was cut from again; empty for
-	// FORMAT.md.
+	// From is the local file the blob was cut from again, or for an
+	// object rewritten whole (Options.Rewrite) where its content came
+	// from; it may be empty.
 	From string `json:"from,omitempty"`
 	// Size is the object's plaintext size.
 	Size int `json:"size"`
@@ -191,13 +202,13 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 			lostTrees = append(lostTrees, d)
 			continue
 		}
-		if d.Key == vault.FormatKey && len(o.FormatDoc) > 0 {
+		if rw, ok := o.Rewrite[d.Key]; ok && len(rw.Data) > 0 {
 			if !o.DryRun {
-				if err := v.Store().Put(ctx, vault.FormatKey, o.FormatDoc); err != nil {
-					return res.sorted(), fmt.Errorf("write %s: %w", vault.FormatKey, err)
+				if err := v.Store().Put(ctx, d.Key, rw.Data); err != nil {
+					return res.sorted(), fmt.Errorf("write %s: %w", d.Key, err)
 				}
 			}
-			res.Repaired = append(res.Repaired, Repaired{Key: d.Key, Class: d.Class, Size: len(o.FormatDoc)})
+			res.Repaired = append(res.Repaired, Repaired{Key: d.Key, Class: d.Class, From: rw.From, Size: len(rw.Data)})
 			continue
 		}
 		res.Unrepaired = append(res.Unrepaired, Unrepaired{Key: d.Key, Class: d.Class, Reason: reasonFor(d.Key)})

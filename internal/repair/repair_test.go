@@ -370,7 +370,7 @@ func TestRepairOtherObjects(t *testing.T) {
 		{Key: "blobs/zz/not-an-id", Class: "corrupted"},
 	}
 	opts := f.opts
-	opts.FormatDoc = []byte("# format\n")
+	opts.Rewrite = map[string]repair.Rewrite{vault.FormatKey: {Data: []byte("# format\n")}}
 	res, err := repair.Run(ctx, f.vault, damage, opts)
 	if err != nil {
 		t.Fatal(err)

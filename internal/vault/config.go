@@ -54,7 +54,51 @@ type Config struct {
 
 func (c *Config) encrypted() bool { return c.Encryption == EncryptionAge }
 
-func parseConfig(b []byte) (*Config, error) {
+// configDoc is the note every tunesafe.json carries for whoever finds it.
+const configDoc = "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe."
+
+// newConfig describes an unencrypted vault; encryptTo makes it encrypted.
+func newConfig(id string, created time.Time, p chunker.Params, logPublicKey string, lock *ObjectLock) *Config {
+	return &Config{
+		Format: FormatName, Version: MajorFormat, Minor: MinorFormat,
+		ID: id, Created: created.UTC().Truncate(time.Second),
+		Encryption: EncryptionNone, IDHash: "sha256", Chunker: p,
+		LogPublicKey: logPublicKey,
+		ObjectLock:   lock,
+		Doc:          configDoc,
+	}
+}
+
+// encryptTo makes c the config of a vault encrypted with k.
+func (c *Config) encryptTo(k *Keys) {
+	c.Encryption, c.IDHash, c.Recipient = EncryptionAge, "hmac-sha256", k.Identity.Recipient().String()
+}
+
+// RebuiltConfig is the tunesafe.json of a vault that lost it, made again
+// from what the vault still holds (FORMAT.md, "tunesafe.json"): its ID, its
+// keys when it is encrypted (nil otherwise), its log's verifier key and its
+// Object Lock policy; created is approximate, and the chunker parameters
+// are the defaults, which every vault this program made uses.
+func RebuiltConfig(id string, created time.Time, keys *Keys, logPublicKey string, lock *ObjectLock) *Config {
+	c := newConfig(id, created, chunker.DefaultParams, logPublicKey, lock)
+	if keys != nil {
+		c.encryptTo(keys)
+	}
+	return c
+}
+
+// JSON returns c as tunesafe.json is written.
+func (c *Config) JSON() []byte {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		panic(err) // a Config always marshals
+	}
+	return append(b, '\n')
+}
+
+// ParseConfig reads tunesafe.json and checks that this program can read
+// the vault it describes: a *FormatError otherwise.
+func ParseConfig(b []byte) (*Config, error) {
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
 		return nil, &FormatError{Msg: fmt.Sprintf("%s is damaged: %v", ConfigKey, err)}

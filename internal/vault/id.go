@@ -110,4 +110,7 @@ func ParseObjectKey(key string) (id ID, tree bool, ok bool) {
 }
 
 // SnapshotKey is the object key of a snapshot.
-func SnapshotKey(id ID) string { return "snapshots/" + id.String() }
+func SnapshotKey(id ID) string { return SnapshotsPrefix + id.String() }
+
+// SnapshotsPrefix is where snapshots live.
+const SnapshotsPrefix = "snapshots/"

@@ -29,6 +29,15 @@ type OpenOptions struct {
 	// RememberedIDKey, if set, returns the id-key this computer remembers
 	// for the vault with the given ID, or nil.
 	RememberedIDKey func(vaultID string) []byte
+	// Config, if set, is used instead of the vault's tunesafe.json, which
+	// the provider lost: a copy this computer kept, or one rebuilt from
+	// the key files (RebuiltConfig). Its raw form, if the copy kept one,
+	// is ConfigJSON.
+	Config     *Config
+	ConfigJSON []byte
+	// Keys, if set, are the vault's keys, already unlocked (UnlockKeys);
+	// they must match the config's recipient.
+	Keys *Keys
 }
 
 // lazyKeys opens the key files on first need. A wrong or missing

@@ -20,7 +20,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -34,9 +33,11 @@ import (
 
 // Vault is an open vault.
 type Vault struct {
-	store  store.Store
-	cfg    *Config
-	keys   *Keys
+	store store.Store
+	cfg   *Config
+	// rawConfig is tunesafe.json as read (or as rebuilt).
+	rawConfig []byte
+	keys      *Keys
 	hasher Hasher
 	codec  codec
 	// lazy opens the key files on first need when the vault was opened
@@ -105,14 +106,7 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 	if o.ID == "" {
 		o.ID = NewVaultID()
 	}
-	cfg := &Config{
-		Format: FormatName, Version: MajorFormat, Minor: MinorFormat,
-		ID: o.ID, Created: time.Now().UTC().Truncate(time.Second),
-		Encryption: EncryptionNone, IDHash: "sha256", Chunker: o.Chunker,
-		LogPublicKey: o.LogPublicKey,
-		ObjectLock:   o.ObjectLock,
-		Doc:          "This is a Tunesafe backup vault. FORMAT.md beside this file explains how to read it, with or without Tunesafe.",
-	}
+	cfg := newConfig(o.ID, time.Now(), o.Chunker, o.LogPublicKey, o.ObjectLock)
 	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil), reads: new(sync.Pool)}
 	if o.Encrypt {
 		if o.Passphrase == "" {
@@ -123,7 +117,7 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 			return nil, err
 		}
 		k.LogKey = o.LogKey
-		cfg.Encryption, cfg.IDHash, cfg.Recipient = EncryptionAge, "hmac-sha256", k.Identity.Recipient().String()
+		cfg.encryptTo(k)
 		sealed, err := sealKeys(k, o.Passphrase, o.ScryptLogN)
 		if err != nil {
 			return nil, err
@@ -138,12 +132,9 @@ func Init(ctx context.Context, s store.Store, o InitOptions) (*Vault, error) {
 			return nil, fmt.Errorf("write %s: %w", FormatKey, err)
 		}
 	}
-	b, err := json.MarshalIndent(cfg, "", "  ")
-	if err != nil {
-		return nil, err
-	}
 	// The config goes last: a vault exists once it is written.
-	if err := s.Put(ctx, ConfigKey, append(b, '\n')); err != nil {
+	v.rawConfig = cfg.JSON()
+	if err := s.Put(ctx, ConfigKey, v.rawConfig); err != nil {
 		return nil, fmt.Errorf("write %s: %w", ConfigKey, err)
 	}
 	return v, nil
@@ -171,19 +162,32 @@ func Open(ctx context.Context, s store.Store, passphrase func() (string, error))
 // opened with a remembered id-key asks for its passphrase on first need,
 // with ctx.
 func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error) {
-	b, err := store.ReadAll(ctx, s, ConfigKey)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, noConfig(ctx, s)
+	cfg, raw := o.Config, o.ConfigJSON
+	if cfg == nil {
+		b, err := store.ReadAll(ctx, s, ConfigKey)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, noConfig(ctx, s)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cfg, err = ParseConfig(b); err != nil {
+			return nil, err
+		}
+		raw = b
 	}
-	if err != nil {
-		return nil, err
+	if raw == nil {
+		raw = cfg.JSON()
 	}
-	cfg, err := parseConfig(b)
-	if err != nil {
-		return nil, err
-	}
-	v := &Vault{store: s, cfg: cfg, hasher: NewHasher(nil), reads: new(sync.Pool)}
+	v := &Vault{store: s, cfg: cfg, rawConfig: raw, hasher: NewHasher(nil), reads: new(sync.Pool)}
 	if !cfg.encrypted() {
+		return v, nil
+	}
+	if o.Keys != nil {
+		if err := v.checkRecipient(o.Keys); err != nil {
+			return nil, err
+		}
+		v.useKeys(o.Keys)
 		return v, nil
 	}
 	if o.RememberedIDKey != nil {
@@ -235,10 +239,24 @@ func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error))
 	if err != nil {
 		return nil, err
 	}
-	if k.Identity.Recipient().String() != v.cfg.Recipient {
-		return nil, &FormatError{Msg: "the key file does not match the vault's recipient in " + ConfigKey}
+	if err := v.checkRecipient(k); err != nil {
+		return nil, err
 	}
 	return k, nil
+}
+
+func (v *Vault) checkRecipient(k *Keys) error {
+	if k.Identity.Recipient().String() != v.cfg.Recipient {
+		return &FormatError{Msg: "the key file does not match the vault's recipient in " + ConfigKey}
+	}
+	return nil
+}
+
+// UnlockKeys opens the key file of the vault in s that pass opens, without
+// the vault's tunesafe.json: ErrWrongPassphrase when none does,
+// ErrNoKeyFile when there is none.
+func UnlockKeys(ctx context.Context, s store.Store, pass string) (*Keys, error) {
+	return (&Vault{store: s}).unlock(ctx, pass)
 }
 
 // unlock tries every key file with the passphrase.
@@ -343,6 +361,10 @@ func (v *Vault) openStored(key string, stored []byte, compressed bool) ([]byte, 
 
 // Config returns the vault's configuration.
 func (v *Vault) Config() *Config { return v.cfg }
+
+// ConfigJSON returns tunesafe.json as it was read, fields this version does
+// not know included; for a vault opened with a rebuilt config, that one.
+func (v *Vault) ConfigJSON() []byte { return v.rawConfig }
 
 // Keys returns the vault's secrets, or nil for a plain vault.
 // Keys returns the vault's secrets once its key files are open: nil for a

@@ -359,7 +359,7 @@ func FuzzParseKeys(f *testing.F) {
 func FuzzParseConfig(f *testing.F) {
 	f.Add([]byte(`{"format":"tunesafe-vault","version":1,"encryption":"none","id_hash":"sha256","chunker":{"min":262144,"avg":1048576,"max":4194304}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := parseConfig(b)
+		c, err := ParseConfig(b)
 		if err == nil && (c.Version != 1 || c.Chunker.Validate() != nil) {
 			t.Fatalf("accepted invalid config %+v", c)
 		}
