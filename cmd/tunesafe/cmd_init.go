@@ -174,6 +174,7 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 		l.Close(ctx)
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
+	a.keepConfig(key, v.ConfigJSON())
 	s, err := a.newSession(ctx, loc, key, v, l)
 	if err != nil {
 		return nil, err

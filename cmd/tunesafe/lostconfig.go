@@ -16,8 +16,8 @@ import (
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
-// A provider that loses tunesafe.json leaves a vault every object of which
-// is still there, but which no command could open. tunesafe.json holds
+// A provider that loses tunesafe.json (or damages it) leaves a vault every
+// object of which is still there, but which no command could open. tunesafe.json holds
 // nothing secret and little that is not kept elsewhere, so it is made
 // again (FORMAT.md, "tunesafe.json"):
 //
@@ -52,35 +52,45 @@ func (a *app) keepConfig(key string, raw []byte) {
 	writePrivate(p, strings.TrimSuffix(string(raw), "\n"))
 }
 
-// lostConfig is a tunesafe.json made again after the provider lost it.
+// configUnreadable tells whether err, from opening a vault, is its
+// tunesafe.json lost or damaged in storage: what a rebuilt one stands in
+// for.
+func configUnreadable(err error) bool {
+	var fe *vault.FormatError
+	return errors.Is(err, vault.ErrConfigLost) || errors.As(err, &fe) && fe.Damaged
+}
+
+// lostConfig is a tunesafe.json made again after the provider lost or
+// damaged it.
 type lostConfig struct {
 	raw []byte
-	// from says where it came from, for messages.
-	from string
+	// from says where it came from, and why what it replaces, for
+	// messages.
+	from, why string
 }
 
 func (l *lostConfig) String() string {
-	return fmt.Sprintf("%s is missing (lost by the provider?); reading the vault with the one rebuilt from %s; nothing will be written to the vault until 'tunesafe repair' stores it again", vault.ConfigKey, l.from)
+	return fmt.Sprintf("%s; reading the vault with the one rebuilt from %s; nothing will be written to the vault until 'tunesafe repair' stores it again", l.why, l.from)
 }
 
 // lostConfigError is why a vault opened with a rebuilt tunesafe.json is
 // not written to.
-type lostConfigError struct{}
+type lostConfigError struct{ why string }
 
-func (*lostConfigError) Error() string {
-	return vault.ConfigKey + " is missing from the vault (lost by the provider?)"
-}
+func (e *lostConfigError) Error() string { return e.why }
 
 func (*lostConfigError) hint() string {
 	return "run 'tunesafe repair' to store it again, rebuilt from this computer's copy or the vault's key files"
 }
 
-// openLostConfig opens the vault in chain, whose tunesafe.json is lost,
-// with one rebuilt. An error that is not about the passphrase wraps
-// vault.ErrConfigLost, which stays the reason the vault did not open.
-func (a *app) openLostConfig(ctx context.Context, backend, chain store.Store, opts vault.OpenOptions) (*vault.Vault, *lostConfig, error) {
+// openLostConfig opens the vault in chain, whose tunesafe.json is lost or
+// damaged (why, a configUnreadable error), with one rebuilt. An error that
+// is not about the passphrase wraps why, which stays the reason the vault
+// did not open.
+func (a *app) openLostConfig(ctx context.Context, backend, chain store.Store, opts vault.OpenOptions, why error) (*vault.Vault, *lostConfig, error) {
 	cfg, lost, keys, err := a.rebuildConfig(ctx, backend, chain, opts.Passphrase)
 	if err == nil {
+		lost.why = why.Error()
 		opts.Config, opts.ConfigJSON, opts.Keys = cfg, lost.raw, keys
 		var v *vault.Vault
 		if v, err = vault.OpenWith(ctx, chain, opts); err == nil {
@@ -90,7 +100,7 @@ func (a *app) openLostConfig(ctx context.Context, backend, chain store.Store, op
 	if errors.Is(err, vault.ErrWrongPassphrase) || errors.Is(err, vault.ErrNeedPassphrase) {
 		return nil, nil, err
 	}
-	return nil, nil, fmt.Errorf("%w, and could not be rebuilt: %v", vault.ErrConfigLost, err)
+	return nil, nil, fmt.Errorf("%w, and could not be rebuilt: %v", why, err)
 }
 
 // rebuildConfig makes the tunesafe.json of the vault in chain again: this

@@ -175,8 +175,8 @@ func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error
 		err = knownButNoVault(ctx, chain)
 	}
 	var lost *lostConfig
-	if errors.Is(err, vault.ErrConfigLost) && (a.reading || mode != openNormal) {
-		v, lost, err = a.openLostConfig(ctx, backend, chain, opts)
+	if configUnreadable(err) && (a.reading || mode != openNormal) {
+		v, lost, err = a.openLostConfig(ctx, backend, chain, opts, err)
 	}
 	if err != nil {
 		cancelMark() // its error would only repeat this one
@@ -190,7 +190,7 @@ func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error
 		// Read with a rebuilt tunesafe.json, and written only once
 		// repair has stored it again.
 		fmt.Fprintf(a.stderr, "tunesafe: warning: %s\n", lost)
-		readOnly = &lostConfigError{}
+		readOnly = &lostConfigError{lost.why}
 	}
 	// A vault under S3 Object Lock locks everything written from here on.
 	if chain, v, err = a.lockedChain(backend, chain, v); err != nil {
@@ -273,7 +273,7 @@ func knownButNoVault(ctx context.Context, s store.Store) error {
 // "no vault here", whose hint would be to create one over it.
 func openVaultError(loc string, err error) error {
 	switch {
-	case errors.Is(err, vault.ErrConfigLost):
+	case configUnreadable(err):
 		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
 			"run 'tunesafe repair' to store it again, rebuilt from this computer's copy or the vault's key files (reading commands such as restore work meanwhile), or copy it back from a replica; do not run 'tunesafe init' there")
 	case errors.Is(err, vault.ErrNoKeyFile):

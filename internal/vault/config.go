@@ -101,7 +101,7 @@ func (c *Config) JSON() []byte {
 func ParseConfig(b []byte) (*Config, error) {
 	var c Config
 	if err := json.Unmarshal(b, &c); err != nil {
-		return nil, &FormatError{Msg: fmt.Sprintf("%s is damaged: %v", ConfigKey, err)}
+		return nil, &FormatError{Msg: fmt.Sprintf("%s is damaged: %v", ConfigKey, err), Damaged: true}
 	}
 	if c.Format != FormatName {
 		return nil, &FormatError{Msg: fmt.Sprintf("%s does not describe a Tunesafe vault (format %q)", ConfigKey, c.Format)}

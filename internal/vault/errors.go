@@ -41,6 +41,9 @@ type FormatError struct {
 	// Newer is set when the vault's format version is newer than this
 	// program reads: an upgrade reads it.
 	Newer bool
+	// Damaged is set when tunesafe.json is not JSON at all: damaged in
+	// storage, not a format this program does not know.
+	Damaged bool
 }
 
 func (e *FormatError) Error() string { return e.Msg }
