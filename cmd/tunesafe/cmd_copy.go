@@ -156,9 +156,16 @@ type copyTarget struct {
 	To       string `json:"to"`
 	Profile  string `json:"profile,omitempty"`
 	Endpoint string `json:"endpoint,omitempty"`
+
+	// err is why the config file's To cannot be used (a relative
+	// folder); see fileConfig.resolveLocations.
+	err error
 }
 
 func (t copyTarget) check() error {
+	if t.err != nil {
+		return t.err
+	}
 	if t.To == "" {
 		return usagef(`write each replica as {"to": "s3://bucket/prefix"} or {"to": "/media/usb/tunesafe"}`, "a copy in the config file has no \"to\"")
 	}

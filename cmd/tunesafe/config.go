@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -42,6 +43,12 @@ type fileConfig struct {
 	// JSON offers for remarks in place of comments: ignored, and kept
 	// when the file is written again.
 	notes map[string]json.RawMessage
+	// vaultErr is why Vault, as written, cannot be used (a relative
+	// folder); see resolveLocations.
+	vaultErr error
+	// written maps a location resolveLocations resolved back to its
+	// spelling in the file ("~/vault"), which saveConfig keeps.
+	written map[string]string
 }
 
 func xdgDir(env, fallback string) string {
@@ -82,7 +89,49 @@ func (a *app) loadConfig() (*fileConfig, error) {
 	if err := decodeConfig(b, &c); err != nil {
 		return nil, usagef("fix the file (see the README's examples), or remove it", "config file %s: %v", a.configFile(), err)
 	}
+	c.resolveLocations(a.configFile())
 	return &c, nil
+}
+
+// resolveLocations resolves the config file's "vault" and each copy's
+// "to" as configPath does "paths", so that every command, and the agent
+// in whatever folder its service manager starts it in, names the same
+// folders, and compares them with the locations it opens. S3 locations
+// are left as they are. A location that cannot be resolved (a relative
+// folder) is kept as written, with its error, for the commands that use
+// it to return: a replica named wrongly then does not stop backups of the
+// vault (they warn), nor a wrong "vault" the commands given --vault.
+func (c *fileConfig) resolveLocations(file string) {
+	resolve := func(key, loc string) (string, error) {
+		if loc == "" || isS3(loc) || mistypedS3(loc) {
+			return loc, nil // a mistyped S3 location is reported when opened
+		}
+		p, err := configPath(file, key, loc)
+		if err != nil {
+			return loc, err
+		}
+		if p != loc {
+			if c.written == nil {
+				c.written = map[string]string{}
+			}
+			c.written[p] = loc
+		}
+		return p, nil
+	}
+	c.Vault, c.vaultErr = resolve("vault", c.Vault)
+	for i := range c.Copies {
+		t := &c.Copies[i]
+		t.To, t.err = resolve("copies", t.To)
+	}
+}
+
+// asWritten is loc as the config file spelled it, if resolveLocations
+// resolved it.
+func (c *fileConfig) asWritten(loc string) string {
+	if w, ok := c.written[loc]; ok {
+		return w
+	}
+	return loc
 }
 
 // decodeConfig parses a config file strictly: a key it does not know is
@@ -195,7 +244,14 @@ func (a *app) saveConfig(c *fileConfig) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(c, "", "  ")
+	// Locations go back as the user wrote them ("~/vault").
+	out := *c
+	out.Vault = c.asWritten(c.Vault)
+	out.Copies = slices.Clone(c.Copies)
+	for i := range out.Copies {
+		out.Copies[i].To = c.asWritten(out.Copies[i].To)
+	}
+	b, err := json.MarshalIndent(&out, "", "  ")
 	if err != nil {
 		return err
 	}
@@ -220,6 +276,8 @@ func (a *app) saveConfig(c *fileConfig) error {
 }
 
 // vaultLocation resolves --vault, $TUNESAFE_VAULT, then the config file.
+// A folder named by the first two is relative to the working directory,
+// as typed in a shell; the config file's is absolute (resolveLocations).
 func (a *app) vaultLocation() (string, error) {
 	loc := a.vaultFlag
 	if loc == "" {
@@ -237,6 +295,9 @@ func (a *app) vaultLocation() (string, error) {
 	c, err := a.loadConfig()
 	if err != nil {
 		return "", err
+	}
+	if c.vaultErr != nil {
+		return "", c.vaultErr
 	}
 	if c.Vault != "" {
 		if a.endpoint == "" {
@@ -275,7 +336,7 @@ func (c *fileConfig) libraryPath(file string) (string, error) {
 // configPath expands "~" in p, the value of key in the config file file,
 // and refuses a relative path.
 func configPath(file, key, p string) (string, error) {
-	hint := fmt.Sprintf(`write absolute paths in %s, such as "/home/me/Music" or "~/Music"`, file)
+	hint := fmt.Sprintf(`write absolute paths in %s, such as %s`, file, pathExample(key))
 	if p == "~" || strings.HasPrefix(p, "~/") || strings.HasPrefix(p, "~"+string(filepath.Separator)) {
 		home, err := os.UserHomeDir()
 		if err != nil {
@@ -287,4 +348,13 @@ func configPath(file, key, p string) (string, error) {
 		return "", usagef(hint, "config file %s: %q: %q is a relative path; it must be absolute", file, key, p)
 	}
 	return filepath.Clean(p), nil
+}
+
+// pathExample is what a path under key looks like, for hints.
+func pathExample(key string) string {
+	switch key {
+	case "vault", "copies":
+		return `"/media/usb/tunesafe" or "~/tunesafe" (or an S3 location, "s3://bucket/prefix")`
+	}
+	return `"/home/me/Music" or "~/Music"`
 }

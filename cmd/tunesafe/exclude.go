@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 
@@ -16,9 +17,13 @@ const excludeHelp = `leave out files and folders matching this pattern (repeatab
 // the local state.
 func (a *app) exclusions(cfg *fileConfig, extra []string) (*exclude.Set, error) {
 	home, _ := os.UserHomeDir()
-	patterns := append(append([]string(nil), cfg.Exclude...), extra...)
-	set, err := exclude.New(patterns, home)
-	if err != nil {
+	set := &exclude.Set{}
+	if err := set.Add(cfg.Exclude, home); err != nil {
+		file := a.configFile()
+		return nil, usagef(fmt.Sprintf(`fix "exclude" in %s, for example "exclude": [".DS_Store", "*.tmp", "~/Music/Podcasts"]`, file),
+			"config file %s: %q: %v", file, "exclude", err)
+	}
+	if err := set.Add(extra, home); err != nil {
 		return nil, usagef(`for example --exclude .DS_Store --exclude "*.tmp" --exclude ~/Music/Podcasts`, "%v", err)
 	}
 	own := func(path, why string) error {
@@ -33,7 +38,8 @@ func (a *app) exclusions(cfg *fileConfig, extra []string) (*exclude.Set, error) 
 		}
 	}
 	for _, c := range cfg.Copies {
-		if c.To != "" && !isS3(c.To) {
+		// A copy the config file names wrongly is never written to.
+		if c.err == nil && c.To != "" && !isS3(c.To) {
 			if err := own(c.To, "a copy of the vault"); err != nil {
 				return nil, err
 			}

@@ -51,12 +51,22 @@ type own struct {
 // case-sensitive.
 func New(patterns []string, home string) (*Set, error) {
 	s := &Set{}
-	for _, p := range patterns {
-		if err := s.add(p, home); err != nil {
-			return nil, err
-		}
+	if err := s.Add(patterns, home); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// Add parses more patterns into s, as New does, so that patterns from
+// different sources can each report their own errors. On an error, s is
+// left with the patterns before the bad one.
+func (s *Set) Add(patterns []string, home string) error {
+	for _, p := range patterns {
+		if err := s.add(p, home); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Set) add(p, home string) error {
