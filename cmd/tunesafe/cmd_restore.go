@@ -95,6 +95,9 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	if err != nil {
 		return replicaWithout(ctx, s, err)
 	}
+	if o.snapshot == "" || o.snapshot == "latest" {
+		a.warnLostNewer(ctx, s, snap)
+	}
 	var playlist []library.Track
 	var view *library.View
 	if !o.sel.empty() {

@@ -68,10 +68,27 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		return err
 	}
 	a.warnDamaged(damaged)
+	listed := map[vault.ID]bool{}
+	for _, sn := range all {
+		listed[sn.ID] = true
+	}
+	for _, d := range damaged {
+		listed[d.ID] = true
+	}
+	lost, err := lostSnapshots(ctx, s, listed)
+	if err != nil {
+		// The listing stands without it; audit reads the log too.
+		fmt.Fprintf(a.stderr, "tunesafe: warning: could not tell whether the provider lost snapshots: %v\n", err)
+	}
+	a.warnLost(lost)
 	if a.json {
-		// Damaged snapshots come first, so that the last element is
-		// still the newest snapshot.
-		out := make([]any, 0, len(damaged)+len(all))
+		// Lost and damaged snapshots come first, so that the last
+		// element is still the newest snapshot.
+		out := make([]any, 0, len(lost)+len(damaged)+len(all))
+		for _, l := range lost {
+			out = append(out, lostJSON{ID: l.ID.String(), Time: l.Snapshot.Time, Host: l.Snapshot.Host,
+				Lost: "missing from the vault; its log records no deletion"})
+		}
 		for _, d := range damaged {
 			out = append(out, damagedJSON{ID: d.ID.String(), Damaged: d.Err.Err.Error()})
 		}
@@ -80,7 +97,7 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		}
 		return a.printJSON(out)
 	}
-	if len(all) == 0 && len(damaged) == 0 {
+	if len(all) == 0 && len(damaged) == 0 && len(lost) == 0 {
 		var h *hinted
 		if err := replicaWithout(ctx, s, vault.ErrNoSnapshots); errors.Is(err, errFirstCopy) && errors.As(err, &h) {
 			a.printf("%v: %s\n", err, h.hint)

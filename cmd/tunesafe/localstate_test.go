@@ -137,7 +137,8 @@ func TestUpgradeClaimsState(t *testing.T) {
 	if err := os.Rename(filepath.Join(vaults, key, "auditlog"), filepath.Join(vaults, id, "auditlog")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Remove(filepath.Join(vaults, key)); err != nil {
+	// (Older versions kept no copy of tunesafe.json either.)
+	if err := os.RemoveAll(filepath.Join(vaults, key)); err != nil {
 		t.Fatal(err)
 	}
 	cacheFile := filepath.Join(dir, "state", "tunesafe", "cache.db")

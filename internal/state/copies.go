@@ -30,3 +30,39 @@ func (c *Cache) PutCopy(ctx context.Context, key string, plain []byte) error {
 	_, err := c.d.db.ExecContext(ctx, `INSERT OR REPLACE INTO copies(vault,key,plain) VALUES(?,?,?)`, c.vault, key, plain)
 	return err
 }
+
+// CopyKeys returns the keys of the copies kept under prefix.
+func (c *Cache) CopyKeys(ctx context.Context, prefix string) ([]string, error) {
+	rows, err := c.d.db.QueryContext(ctx, `SELECT key FROM copies WHERE vault=? AND key >= ? AND key < ?`, c.vault, prefix, prefix+"\xff")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
+// DropCopies forgets the copies of the objects under keys: objects deleted
+// from the vault, whose copies would otherwise be looked at again.
+func (c *Cache) DropCopies(ctx context.Context, keys []string) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	tx, err := c.d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM copies WHERE vault=? AND key=?`, c.vault, k); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
+}

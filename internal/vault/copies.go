@@ -35,3 +35,18 @@ func (v *Vault) getCopied(ctx context.Context, key string, id ID, compressed boo
 	}
 	return plain, err
 }
+
+// KeptSnapshot returns the copy this computer keeps of snapshot id,
+// without asking the store: the snapshot as it was read, even when the
+// vault no longer holds it.
+func (v *Vault) KeptSnapshot(ctx context.Context, id ID) (*Snapshot, bool) {
+	if v.copies == nil {
+		return nil, false
+	}
+	plain, ok, err := v.copies.Copy(ctx, SnapshotKey(id))
+	if err != nil || !ok {
+		return nil, false
+	}
+	s, err := decodeSnapshot(plain)
+	return s, err == nil
+}

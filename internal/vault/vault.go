@@ -38,8 +38,8 @@ type Vault struct {
 	// rawConfig is tunesafe.json as read (or as rebuilt).
 	rawConfig []byte
 	keys      *Keys
-	hasher Hasher
-	codec  codec
+	hasher    Hasher
+	codec     codec
 	// lazy opens the key files on first need when the vault was opened
 	// with a remembered id-key (remembered.go); keys is then nil.
 	lazy *lazyKeys
