@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 	"time"
@@ -91,18 +93,31 @@ type lostJSON struct {
 
 // warnLostNewer warns of the snapshots newer than chosen that the provider
 // lost: a restore of "latest" then says that it is not the last backup.
-// What keeps it from telling is left unsaid: the restore goes on.
+// Only the kept copies newer than chosen are looked for in the store (one
+// HEAD each, usually none), not the whole listing again. What keeps it
+// from telling is left unsaid: the restore goes on.
 func (a *app) warnLostNewer(ctx context.Context, s *session, chosen vault.SnapshotRef) {
+	keys, err := s.cache.CopyKeys(ctx, vault.SnapshotsPrefix)
+	if err != nil {
+		return
+	}
 	listed := map[vault.ID]bool{}
-	for info, err := range s.vault.Store().List(ctx, vault.SnapshotsPrefix) {
+	for _, k := range keys {
+		id, err := vault.ParseID(strings.TrimPrefix(k, vault.SnapshotsPrefix))
 		if err != nil {
-			return
+			continue
 		}
-		if id, err := vault.ParseID(strings.TrimPrefix(info.Key, vault.SnapshotsPrefix)); err == nil {
-			listed[id] = true
+		listed[id] = true
+		if sn, ok := s.vault.KeptSnapshot(ctx, id); ok && sn.Time.After(chosen.Time) {
+			_, err := s.vault.Store().Stat(ctx, k)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				listed[id] = false
+			case err != nil:
+				return
+			}
 		}
 	}
 	lost, _ := lostSnapshots(ctx, s, listed)
-	lost = slices.DeleteFunc(lost, func(l lostSnapshot) bool { return !l.Snapshot.Time.After(chosen.Time) })
 	a.warnLost(lost)
 }
