@@ -316,6 +316,9 @@ type copyRecord struct {
 	Complete bool      `json:"complete"`
 	Problems int       `json:"problems,omitempty"`
 	Error    string    `json:"error,omitempty"`
+	// Invalid: the config file's copy cannot be used as written (a
+	// relative folder, S3 options on a folder); no copy is tried.
+	Invalid string `json:"invalid,omitempty"`
 }
 
 // copyRecords returns the last copy to each replica of the config's
@@ -325,6 +328,11 @@ func (a *app) copyRecords(ctx context.Context, s *session, targets []copyTarget)
 	var out []copyRecord
 	for _, t := range targets {
 		r := copyRecord{To: t.To}
+		if err := t.check(); err != nil {
+			_, r.Invalid, _ = classify(err)
+			out = append(out, r)
+			continue
+		}
 		v, err := s.cache.Meta(ctx, copyMetaPrefix+t.To)
 		if err != nil {
 			return nil, err
@@ -344,7 +352,7 @@ func (a *app) copyRecords(ctx context.Context, s *session, targets []copyTarget)
 // created.
 func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool) ([]backup.Warning, error) {
 	cfg, err := a.loadConfig()
-	if err != nil || cfg.Vault != s.loc || s.replicaOf != "" {
+	if err != nil || !cfg.isVault(s.loc) || s.replicaOf != "" {
 		return nil, nil
 	}
 	var ws []backup.Warning

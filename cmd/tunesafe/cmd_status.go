@@ -290,7 +290,7 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 	} else {
 		r.newerIntegrity(i)
 	}
-	if cfg.Vault == s.loc && s.replicaOf == "" {
+	if cfg.isVault(s.loc) && s.replicaOf == "" {
 		var err error
 		if r.Copies, err = a.copyRecords(ctx, s, cfg.Copies); err != nil {
 			return err
@@ -479,6 +479,8 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 	}
 	for _, c := range r.Copies {
 		switch {
+		case c.Invalid != "":
+			row("copy", "%s: not valid in the config file, never copied to: %s", c.To, c.Invalid)
 		case c.Time.IsZero():
 			row("copy", "%s: not copied to yet ('tunesafe copy', or the next backup)", c.To)
 		case c.Error != "":

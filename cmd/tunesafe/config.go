@@ -125,6 +125,20 @@ func (c *fileConfig) resolveLocations(file string) {
 	}
 }
 
+// isVault reports whether loc, a location as opened (--vault, relative to
+// the working directory, or the config file's), is the config file's
+// vault: a folder named by another spelling ("./v", "v/") is the same
+// folder, and an S3 location is compared without a trailing slash.
+func (c *fileConfig) isVault(loc string) bool {
+	if c.Vault == "" || c.vaultErr != nil {
+		return false
+	}
+	if isS3(loc) || isS3(c.Vault) {
+		return strings.TrimSuffix(c.Vault, "/") == strings.TrimSuffix(loc, "/")
+	}
+	return filepath.Clean(absLocation(c.Vault)) == filepath.Clean(absLocation(loc))
+}
+
 // asWritten is loc as the config file spelled it, if resolveLocations
 // resolved it.
 func (c *fileConfig) asWritten(loc string) string {
@@ -286,7 +300,7 @@ func (a *app) vaultLocation() (string, error) {
 	if loc != "" {
 		// The config file's vault named again: its endpoint still applies.
 		if a.endpoint == "" && isS3(loc) {
-			if c, err := a.loadConfig(); err == nil && strings.TrimSuffix(c.Vault, "/") == strings.TrimSuffix(loc, "/") {
+			if c, err := a.loadConfig(); err == nil && c.isVault(loc) {
 				a.endpoint = c.Endpoint
 			}
 		}
