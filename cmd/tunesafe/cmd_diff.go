@@ -73,6 +73,11 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	defer s.Close()
 	from, to, damaged, err := diffPair(ctx, s.vault, args)
 	a.warnDamaged(damaged)
+	if last := len(args) - 1; (err == nil || errors.Is(err, errNoEarlier)) && (last < 0 || isLatest(args[last])) {
+		// Also when it has no predecessor: a lost newer snapshot may be
+		// why.
+		a.warnLostNewer(ctx, s, to)
+	}
 	if err != nil {
 		return replicaWithout(ctx, s, err)
 	}

@@ -61,10 +61,9 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		return err
 	}
 	defer s.Close()
-	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
-	a.warnDamaged(damaged)
+	snap, err := a.findSnapshot(ctx, s, which)
 	if err != nil {
-		return replicaWithout(ctx, s, err)
+		return err
 	}
 	treeID, err := findDir(ctx, s.vault, snap.Tree, dir)
 	if err != nil {
@@ -149,10 +148,9 @@ func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, pla
 		return err
 	}
 	defer s.Close()
-	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
-	a.warnDamaged(damaged)
+	snap, err := a.findSnapshot(ctx, s, which)
 	if err != nil {
-		return replicaWithout(ctx, s, err)
+		return err
 	}
 	view, err := loadView(ctx, s.vault, snap.Snapshot)
 	if err != nil {

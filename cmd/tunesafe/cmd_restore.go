@@ -90,13 +90,9 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		return err
 	}
 	defer s.Close()
-	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, o.snapshot)
-	a.warnDamaged(damaged)
+	snap, err := a.findSnapshot(ctx, s, o.snapshot)
 	if err != nil {
-		return replicaWithout(ctx, s, err)
-	}
-	if o.snapshot == "" || o.snapshot == "latest" {
-		a.warnLostNewer(ctx, s, snap)
+		return err
 	}
 	var playlist []library.Track
 	var view *library.View

@@ -17,8 +17,8 @@ import (
 // snapshots would leave it out without a word: the backup seems never to
 // have happened. This computer keeps a copy of every snapshot it has read
 // (vault.Copies); one the vault no longer lists was either forgotten
-// (by any computer: the log records the DELETE) or lost. Only then is the
-// log read, and the copies of forgotten snapshots are dropped, so that the
+// (by any computer: the log records the DELETE, or this computer's journal
+// holds it unpublished) or lost. Only then is the log read, and the copies of forgotten snapshots are dropped, so that the
 // next run does not read it again.
 
 // lostSnapshot is a snapshot this computer read once that the vault no
@@ -54,13 +54,22 @@ func lostSnapshots(ctx context.Context, s *session, listed map[vault.ID]bool) ([
 	if err != nil {
 		return nil, err
 	}
+	// A forget on this computer whose DELETE is not published yet (it was
+	// killed before its flush, and this log cannot publish: the vault is
+	// mounted read-only, or the network dropped) deleted it too.
+	deleted := map[string]bool{}
+	for _, r := range s.log.Unpublished() {
+		if d, ok := r.(auditlog.Delete); ok {
+			deleted[d.Key] = true
+		}
+	}
 	var lost []lostSnapshot
 	var gone []string
 	for _, k := range missing {
 		id, _ := vault.ParseID(strings.TrimPrefix(k, vault.SnapshotsPrefix))
 		e, known := expect[k]
 		sn, ok := s.vault.KeptSnapshot(ctx, id)
-		if !known || e.AbsentOK || !ok {
+		if !known || e.AbsentOK || !ok || deleted[k] {
 			gone = append(gone, k)
 			continue
 		}
@@ -90,6 +99,25 @@ type lostJSON struct {
 	Host string    `json:"host"`
 	Lost string    `json:"lost"`
 }
+
+// findSnapshot resolves which (an ID prefix, or "latest" or "" for the
+// newest readable snapshot) as ls and restore do: it warns of the damaged
+// snapshots left out on the way and, for the newest, of newer ones the
+// provider lost, since "latest" is then not the last backup.
+func (a *app) findSnapshot(ctx context.Context, s *session, which string) (vault.SnapshotRef, error) {
+	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
+	a.warnDamaged(damaged)
+	if err != nil {
+		return snap, replicaWithout(ctx, s, err)
+	}
+	if isLatest(which) {
+		a.warnLostNewer(ctx, s, snap)
+	}
+	return snap, nil
+}
+
+// isLatest reports whether a snapshot argument names the newest snapshot.
+func isLatest(which string) bool { return which == "" || which == "latest" }
 
 // warnLostNewer warns of the snapshots newer than chosen that the provider
 // lost: a restore of "latest" then says that it is not the last backup.

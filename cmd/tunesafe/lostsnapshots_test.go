@@ -49,6 +49,17 @@ func TestLostSnapshot(t *testing.T) {
 	if code, stdout, stderr := v.run("restore", "--to", to); code != 0 || !strings.Contains(stderr, want) {
 		t.Errorf("restore: exit %d\n%s%s", code, stdout, stderr)
 	}
+	// So do ls and diff of "latest"; naming a snapshot asks no such thing.
+	for _, args := range [][]string{{"ls"}, {"ls", "latest"}, {"diff"}, {"diff", snaps[1].ID[:8], "latest"}} {
+		if code, stdout, stderr := v.run(args...); !strings.Contains(stderr, want) {
+			t.Errorf("%s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
+	for _, args := range [][]string{{"ls", snaps[1].ID[:8]}, {"diff", snaps[1].ID[:8], snaps[1].ID[:8]}} {
+		if code, stdout, stderr := v.run(args...); code != 0 || strings.Contains(stderr, "missing") {
+			t.Errorf("%s: exit %d\n%s%s", strings.Join(args, " "), code, stdout, stderr)
+		}
+	}
 	// The forgotten one's copy is dropped, the lost one's kept.
 	code, _, stderr = v.run("snapshots")
 	if code != 0 || !strings.Contains(stderr, want) || strings.Count(stderr, "warning") != 1 {

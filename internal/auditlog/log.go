@@ -296,6 +296,21 @@ func (l *Log) Waiting(skip func(Record) bool) int {
 	return n
 }
 
+// Unpublished returns the records waiting in this computer's journal for
+// the next flush, oldest first, including those an earlier run left there
+// that this log could not publish (it cannot sign, or the vault refused
+// them). What they record happened, or may have: a reader that replays only
+// the published log (Expect) consults them before it calls an object lost.
+func (l *Log) Unpublished() []Record {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]Record, len(l.ready))
+	for i, p := range l.ready {
+		out[i] = p.rec
+	}
+	return out
+}
+
 // CurrentCheckpoint returns the parsed current checkpoint.
 func (l *Log) CurrentCheckpoint() Checkpoint { return l.cp.Load().Checkpoint }
 

@@ -285,6 +285,43 @@ func TestReadOnly(t *testing.T) {
 	}
 }
 
+// TestUnpublished: records a run left in the journal stay there while the
+// log cannot publish them, and a reader sees them through Unpublished; a
+// log that can sign publishes them at Open, and none remain.
+func TestUnpublished(t *testing.T) {
+	f := newFixture(t)
+	l := f.open()
+	s := Wrap(f.store, l)
+	put(t, s, "snapshots/aa", "one")
+	flush(t, l)
+	del(t, s, "snapshots/aa")
+	if got := l.Unpublished(); len(got) != 1 || got[0].Kind() != KindDelete {
+		t.Fatalf("Unpublished before the flush = %+v, want the delete", got)
+	}
+	l.release() // the process dies before its flush
+
+	signer := f.signer
+	f.signer = nil
+	ro := f.open()
+	got := ro.Unpublished()
+	if len(got) != 1 {
+		t.Fatalf("read-only log: Unpublished = %+v, want the delete", got)
+	}
+	if d, ok := got[0].(Delete); !ok || d.Key != "snapshots/aa" {
+		t.Fatalf("read-only log: Unpublished = %+v, want the delete of snapshots/aa", got)
+	}
+	if ro.Size() != 1 {
+		t.Fatalf("read-only log published: size %d", ro.Size())
+	}
+	ro.release()
+
+	f.signer = signer
+	rw := f.open()
+	if got := rw.Unpublished(); len(got) != 0 || rw.Size() != 2 {
+		t.Fatalf("writable log: Unpublished = %+v, size %d; want none, 2", got, rw.Size())
+	}
+}
+
 func TestVerifyCheckpoint(t *testing.T) {
 	f := newFixture(t)
 	l := f.open()
