@@ -119,6 +119,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		return err
 	}
 	defer s.Close()
+	var release func() error // the lock's, once taken
 	if s.replicaOf == "" && s.readOnly == nil {
 		// A replica, and a vault on a disk this computer cannot write,
 		// are only read: no lock is taken and nothing recorded (a copy
@@ -139,10 +140,18 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 			}
 			return err
 		}
-		defer lock.Release(ctx)
-		if err := s.log.Flush(ctx); err != nil {
-			return err
+		released := false
+		release = func() error {
+			if released {
+				return nil
+			}
+			released = true
+			return lock.Release(ctx)
 		}
+		defer release()
+		// The audit's record is published with the lock's release: one
+		// entries object and one checkpoint less.
+		opts.Unpublished = true
 	}
 	start := time.Now()
 	var stop func()
@@ -151,6 +160,15 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	stop()
 	if err != nil {
 		return err
+	}
+	if release != nil {
+		if err := release(); err != nil {
+			return err
+		}
+		if err := s.log.Flush(ctx); err != nil {
+			return err
+		}
+		rep.Recorded = true
 	}
 	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return err
