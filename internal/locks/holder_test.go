@@ -42,7 +42,9 @@ func TestDeadHolderOnThisComputer(t *testing.T) {
 		running  bool
 	}{
 		{"dead here", dead, on("vm", "boot1 pid:[1]"), false, false},
-		{"dead here, lock without a space", Info{Kind: Copy, Host: "vm", PID: 4242}, on("vm", "boot1 pid:[1]"), false, false},
+		{"a lock without a space: another system of the same name, or an older version", Info{Kind: Copy, Host: "vm", PID: 4242}, on("vm", "boot1 pid:[1]"), true, false},
+		{"a system that names no space, and a lock that does", dead, on("vm", ""), true, false},
+		{"dead here, where no system names a space", Info{Kind: Copy, Host: "vm", PID: 4242}, on("vm", ""), false, false},
 		{"running here", Info{Kind: Copy, Host: "vm", Space: "boot1 pid:[1]", PID: 4343}, on("vm", "boot1 pid:[1]"), true, true},
 		{"another computer", dead, on("nas", "boot1 pid:[1]"), true, false},
 		{"a computer of the same name", dead, on("vm", "boot2 pid:[1]"), true, false},

@@ -55,8 +55,9 @@ type Info struct {
 	Host string `json:"host"`
 	PID  int    `json:"pid"`
 	// Space names the process space PID belongs to, where the system
-	// tells (Linux: the boot and the PID namespace): two computers with
-	// the same host name, or two containers sharing one, differ in it.
+	// tells (Linux: the boot and the PID namespace; macOS: the boot
+	// session): two computers with the same host name, or two containers
+	// sharing one, differ in it.
 	Space string `json:"space,omitempty"`
 	// Command is the tunesafe command that holds the lock ("agent",
 	// "backup", "verify", ...), when known.
@@ -106,9 +107,14 @@ func thisProcess() process {
 }
 
 // here reports whether o's holder ran on this computer, in the process
-// space of p, so that its PID means the same process here.
+// space of p, so that its PID means the same process here. The spaces must
+// be the same: a lock that names none was written on a system that does
+// not tell (or by an older version), and one of those with this computer's
+// host name may be another computer's, whose running backup a prune must
+// not take for dead. Only where neither names a space does the host name
+// alone decide.
 func (p process) here(o Info) bool {
-	return p.host != "" && o.Host == p.host && (o.Space == "" || p.space == "" || o.Space == p.space)
+	return p.host != "" && o.Host == p.host && o.Space == p.space
 }
 
 // dead reports whether o's holder ran here and is certainly not running.
