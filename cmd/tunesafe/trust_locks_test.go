@@ -58,7 +58,7 @@ func TestVerifyIgnoresLockOfDeadProcessHere(t *testing.T) {
 	}
 	host, _ := os.Hostname()
 	now := time.Now().UTC()
-	key := plantLock(t, vault, locks.Info{Kind: locks.Copy, Host: host, PID: dead.Process.Pid, Command: "copy", Started: now, Refreshed: now})
+	key := plantLock(t, vault, locks.Info{Kind: locks.Copy, Host: host, Space: locks.Space(), PID: dead.Process.Pid, Command: "copy", Started: now, Refreshed: now})
 	code, _, stderr := tunesafe(t, env, "verify", "--vault", vault)
 	if code != exitOK {
 		t.Fatalf("verify with a dead copy's lock: %d %s", code, stderr)

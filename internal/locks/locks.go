@@ -101,6 +101,10 @@ type process struct {
 	tell bool
 }
 
+// Space returns the process space this computer's locks record (Info.Space),
+// "" where the system does not name one.
+func Space() string { return processSpace() }
+
 func thisProcess() process {
 	host, _ := os.Hostname()
 	return process{host: host, space: processSpace(), command: command(os.Args), pid: os.Getpid(), gone: processGone, tell: canTellGone}
