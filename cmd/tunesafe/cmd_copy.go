@@ -110,12 +110,22 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		return err
 	}
 	defer s.Close()
-	var problems int
+	var problems, skipped int
 	var reports []copyReport
 	var retainErr error
+	// The config file's replicas are brought up to date where they are: a
+	// folder that does not exist is a disk not mounted, skipped with a
+	// warning; --to makes the folder it names.
+	existing := o.to == ""
 	for _, t := range targets {
 		start := time.Now()
-		res, err := a.copyTo(ctx, s, t, o.workers, o.noProgress, false)
+		res, err := a.copyTo(ctx, s, t, o.workers, o.noProgress, existing)
+		if me := (*replicaMissingError)(nil); errors.As(err, &me) {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %v\n", err)
+			reports = append(reports, copyReport{To: t.To, Skipped: err.Error()})
+			skipped++
+			continue
+		}
 		if err != nil {
 			return err
 		}
@@ -146,7 +156,14 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		return withHint(&integrityError{msg: fmt.Sprintf("%s not copied: lost or damaged in the vault; the replica's log was left behind", plural(problems, "object", "objects"))},
 			"run 'tunesafe audit' and 'tunesafe repair' on the vault, then copy again")
 	}
-	return retainErr
+	if retainErr != nil {
+		return retainErr
+	}
+	if skipped > 0 {
+		fmt.Fprintf(a.stderr, "tunesafe: copy completed with %s\n", plural(skipped, "warning", "warnings"))
+		return &warningsError{n: skipped}
+	}
+	return nil
 }
 
 // copyTarget is a replica's location, with what reaching it takes. The
@@ -378,12 +395,21 @@ func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool
 	return ws, nil
 }
 
+// replicaMissingError: the folder of a replica listed in the config file
+// does not exist. It is not created: an unmounted disk's mount point is a
+// folder of the system disk, which would get the replica instead.
+type replicaMissingError struct{ to string }
+
+func (e *replicaMissingError) Error() string {
+	return fmt.Sprintf("%s does not exist (a disk not mounted?); the config file's replicas are not created: create it, or run 'tunesafe copy --to %s' once", e.to, e.to)
+}
+
 // openReplicaBackend opens the store at the replica's location. A missing
 // folder is created unless existing.
 func (a *app) openReplicaBackend(ctx context.Context, t copyTarget, existing bool) (store.Store, error) {
 	if !isS3(t.To) {
 		if _, err := os.Stat(t.To); existing && errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%s does not exist (a disk not mounted?); a copy after a backup does not create it: create it, or run 'tunesafe copy --to %s' once", t.To, t.To)
+			return nil, &replicaMissingError{t.To}
 		}
 		return a.openBackend(ctx, t.To, !existing)
 	}
@@ -420,6 +446,9 @@ type copyReport struct {
 	copyResult
 	// RetainError is why the replica's retention pass failed.
 	RetainError string `json:"retain_error,omitempty"`
+	// Skipped is why a replica of the config file was not copied to (its
+	// folder does not exist).
+	Skipped string `json:"skipped,omitempty"`
 }
 
 func (a *app) printCopy(r copyReport) {
