@@ -222,7 +222,7 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 				if err := a.mayCreateVault(loc); err != nil {
 					return nil, err
 				}
-				encrypt := a.passphraseFile != "" || os.Getenv("TUNESAFE_PASSPHRASE") != ""
+				encrypt := a.passphraseGiven()
 				sess, err := a.createVault(ctx, loc, encrypt, 0)
 				if err != nil {
 					return nil, err

@@ -26,8 +26,9 @@ func (a *app) initCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init LOCATION",
 		Short: "Create a vault in an S3 bucket (s3://bucket/prefix) or a folder",
-		Long: `Create a vault. S3 vaults are encrypted by default and folder vaults are not;
-choose with --encrypt or --no-encrypt. The passphrase comes from
+		Long: `Create a vault. S3 vaults are encrypted by default, and so are folder vaults
+when a passphrase is given ($TUNESAFE_PASSPHRASE or --passphrase-file); choose
+with --encrypt or --no-encrypt. The passphrase comes from
 $TUNESAFE_PASSPHRASE, --passphrase-file, or a prompt. The location becomes the
 default vault in the config file unless --no-default is given.
 
@@ -43,8 +44,8 @@ command applies it.`,
 			return a.runInit(cmd.Context(), args[0], o)
 		},
 	}
-	c.Flags().BoolVar(&o.encrypt, "encrypt", false, "encrypt the vault (default for S3)")
-	c.Flags().BoolVar(&o.noEncrypt, "no-encrypt", false, "do not encrypt (default for folders)")
+	c.Flags().BoolVar(&o.encrypt, "encrypt", false, "encrypt the vault (default for S3, and for folders when a passphrase is given)")
+	c.Flags().BoolVar(&o.noEncrypt, "no-encrypt", false, "do not encrypt (default for folders without a passphrase given)")
 	c.Flags().IntVar(&o.kdfWork, "kdf-work", 0, "passphrase key-derivation work factor, log2 of scrypt N (default 16, about a quarter second)")
 	c.Flags().BoolVar(&o.noDefault, "no-default", false, "do not make this the default vault in the config file")
 	c.Flags().StringVar(&o.objectLock, "object-lock", "", "lock every object with S3 Object Lock for this long after its upload (e.g. 30d)")
@@ -59,7 +60,9 @@ func (a *app) runInit(ctx context.Context, loc string, o initOptions) error {
 	if o.kdfWork != 0 && (o.kdfWork < 10 || o.kdfWork > 22) {
 		return usagef("", "--kdf-work must be between 10 and 22")
 	}
-	encrypt := isS3(loc)
+	// A folder vault is encrypted when a passphrase is given, as the
+	// backup that creates one does: a user who set one expects it used.
+	encrypt := isS3(loc) || a.passphraseGiven()
 	if o.encrypt {
 		encrypt = true
 	}

@@ -48,6 +48,13 @@ func (a *app) passphrase(confirm bool) func() (string, error) {
 	}
 }
 
+// passphraseGiven reports whether a passphrase is given without a prompt
+// ($TUNESAFE_PASSPHRASE or --passphrase-file): a folder vault created then
+// is encrypted.
+func (a *app) passphraseGiven() bool {
+	return a.passphraseFile != "" || os.Getenv("TUNESAFE_PASSPHRASE") != ""
+}
+
 // passphraseFrom reads a passphrase from file, else from the environment
 // variable env, else from the terminal with prompt, and says which it was.
 func (a *app) passphraseFrom(file, env, prompt string, confirm bool) (p, source string, err error) {
