@@ -90,6 +90,13 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		return err
 	}
 	defer s.Close()
+	// The passphrase is checked before anything is written: a vault this
+	// computer opened before reads its snapshots and trees without it (from
+	// the id-key and the cache), and would otherwise create the folders and
+	// empty files of the restore before the first blob fails to open.
+	if err := s.vault.Unlock(); err != nil {
+		return err
+	}
 	snap, err := a.findSnapshot(ctx, s, o.snapshot)
 	if err != nil {
 		return err
