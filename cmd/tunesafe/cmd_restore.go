@@ -174,6 +174,8 @@ func restoreHint(err error, to string) error {
 		return withHint(err, fmt.Sprintf("%s is on a read-only file system; choose another --to", to))
 	case errors.Is(err, fs.ErrPermission):
 		return withHint(err, fmt.Sprintf("you may not write there: check the permissions of %s, or choose another --to", to))
+	case errors.Is(err, syscall.ENOTDIR):
+		return withHint(err, fmt.Sprintf("%s is a file, not a folder: give --to a folder (it is created if missing)", to))
 	}
 	return err
 }

@@ -88,6 +88,7 @@ func classify(err error) (code int, msg, hint string) {
 	var oe *exclude.OwnError
 	var be *busyError
 	var lc *locks.ConflictError
+	var amb *vault.AmbiguousError
 	switch {
 	case errors.As(err, &be):
 		return exitFailure, msg, or(hint, be.hint())
@@ -117,6 +118,8 @@ func classify(err error) (code int, msg, hint string) {
 		return exitNoVault, msg, or(hint, "the vault's tunesafe.json is damaged or not Tunesafe's: compare it with a replica's ('tunesafe copy') or with FORMAT.md in the vault; nothing was changed")
 	case errors.Is(err, vault.ErrNoSnapshots):
 		return exitFailure, msg, or(hint, "back up first: tunesafe backup PATH")
+	case errors.As(err, &amb):
+		return exitFailure, msg, or(hint, ambiguousHint(amb))
 	case errors.Is(err, vault.ErrNoSnapshot):
 		return exitFailure, msg, or(hint, "list the snapshots with 'tunesafe snapshots': give an ID, a unique prefix of one, or latest")
 	case errors.Is(err, vault.ErrExists):
@@ -231,4 +234,23 @@ func or(a, b string) string {
 		return a
 	}
 	return b
+}
+
+// ambiguousHint names the snapshots an ambiguous prefix could mean (the
+// newest few), so that the user can pick without listing them all.
+func ambiguousHint(e *vault.AmbiguousError) string {
+	const most = 4
+	m := e.Matches
+	if len(m) > most {
+		m = m[len(m)-most:]
+	}
+	var names []string
+	for i := len(m) - 1; i >= 0; i-- {
+		names = append(names, fmt.Sprintf("%s (%s, %s)", short(m[i].ID.String()), m[i].Time.Local().Format(snapshotTime), m[i].Host))
+	}
+	more := ""
+	if n := len(e.Matches) - len(m); n > 0 {
+		more = fmt.Sprintf(" and %d older", n)
+	}
+	return fmt.Sprintf("give more of the ID: it could be %s%s ('tunesafe snapshots' lists them)", strings.Join(names, ", "), more)
 }

@@ -10,9 +10,11 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // tunesafe runs the command in-process and returns exit code and output.
@@ -181,5 +183,27 @@ func TestClassifyPermission(t *testing.T) {
 	s3denied := store.Permanent(store.KindAccessDenied, errors.New("AccessDenied: Access Denied"))
 	if code, _, hint := classify(s3denied); code != exitCredentials || !strings.Contains(hint, "AWS_ACCESS_KEY_ID") {
 		t.Errorf("S3 access denied: exit %d, hint %q", code, hint)
+	}
+}
+
+// An ambiguous snapshot prefix is answered with the snapshots it could
+// mean, newest first, the rest counted.
+func TestAmbiguousPrefixHint(t *testing.T) {
+	var matches []vault.SnapshotRef
+	start := time.Date(2026, 11, 1, 10, 0, 0, 0, time.UTC)
+	for i := range 6 {
+		var id vault.ID
+		id[0], id[1] = 0xab, byte(i)
+		matches = append(matches, vault.SnapshotRef{ID: id, Snapshot: &vault.Snapshot{Time: start.Add(time.Duration(i) * time.Hour), Host: "studio"}})
+	}
+	code, msg, hint := classify(&vault.AmbiguousError{Prefix: "ab", Matches: matches})
+	if code != exitFailure || !strings.Contains(msg, `snapshot prefix "ab" is ambiguous: 6 snapshots start with it`) {
+		t.Fatalf("classify: %d %q", code, msg)
+	}
+	newest, oldestShown := short(matches[5].ID.String()), short(matches[2].ID.String())
+	if !strings.Contains(hint, "it could be "+newest+" (") || !strings.Contains(hint, oldestShown) ||
+		strings.Contains(hint, short(matches[1].ID.String())) || !strings.Contains(hint, "and 2 older") ||
+		strings.Index(hint, newest) > strings.Index(hint, oldestShown) {
+		t.Fatalf("hint: %s", hint)
 	}
 }

@@ -159,3 +159,19 @@ func TestRestoreDamagedBlob(t *testing.T) {
 		t.Fatalf("want the undamaged file restored, and only it: %v", des)
 	}
 }
+
+// A --to that names a file is refused with a hint, and the file is left as
+// it was.
+func TestRestoreIntoFile(t *testing.T) {
+	env, dir := restoreEnv(t)
+	file := filepath.Join(dir, "afile")
+	os.WriteFile(file, []byte("mine"), 0o644)
+	code, _, stderr := tunesafe(t, env, "restore", "--to", file)
+	lines := errorLines(stderr)
+	if code == 0 || len(lines) != 2 || !strings.Contains(lines[0], "not a directory") || !strings.Contains(lines[1], "is a file, not a folder") {
+		t.Fatalf("restore into a file: exit %d\n%s", code, stderr)
+	}
+	if b, _ := os.ReadFile(file); string(b) != "mine" {
+		t.Fatalf("the file holds %q", b)
+	}
+}

@@ -34,6 +34,17 @@ var ErrNoSnapshots = errors.New("the vault has no snapshots yet")
 // ErrNoSnapshot: no snapshot has the ID asked for (wrapped with it).
 var ErrNoSnapshot = errors.New("no snapshot")
 
+// AmbiguousError: more than one snapshot's ID starts with the prefix asked
+// for. Matches are the snapshots it could mean, oldest first.
+type AmbiguousError struct {
+	Prefix  string
+	Matches []SnapshotRef
+}
+
+func (e *AmbiguousError) Error() string {
+	return fmt.Sprintf("snapshot prefix %q is ambiguous: %d snapshots start with it", e.Prefix, len(e.Matches))
+}
+
 // FormatError reports a vault this program cannot read: an unknown major
 // version, or a damaged tunesafe.json.
 type FormatError struct {

@@ -245,5 +245,5 @@ func snapshotByPrefix(all []SnapshotRef, damaged []DamagedSnapshot, which string
 	case len(found) == 0 && len(bad) == 1:
 		return SnapshotRef{}, bad[0]
 	}
-	return SnapshotRef{}, fmt.Errorf("snapshot prefix %q is ambiguous", which)
+	return SnapshotRef{}, &AmbiguousError{Prefix: which, Matches: found}
 }
