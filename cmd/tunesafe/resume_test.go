@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/url"
@@ -106,9 +107,25 @@ func TestKilledBackupsResume(t *testing.T) {
 		c.Wait()
 		t.Logf("kill %d: %d bytes sent so far", kill+1, relay.Stats().Up-start)
 	}
-	out, err := cmd("backup", "--json", music).CombinedOutput()
+	final := cmd("backup", "--json", music)
+	var finalErr bytes.Buffer
+	final.Stderr = &finalErr
+	out, err := final.Output()
 	if err != nil {
+		t.Fatalf("final backup: %v\n%s%s", err, out, finalErr.Bytes())
+	}
+	// No backup before it completed: every track is new, though the
+	// killed passes stored some already.
+	var summary struct {
+		New       int `json:"files_new"`
+		Changed   int `json:"files_changed"`
+		Unchanged int `json:"files_unchanged"`
+	}
+	if err := json.Unmarshal(out, &summary); err != nil {
 		t.Fatalf("final backup: %v\n%s", err, out)
+	}
+	if summary.New != tracks || summary.Changed != 0 || summary.Unchanged != 0 {
+		t.Fatalf("final backup counts %+v; want all %d tracks new", summary, tracks)
 	}
 	sent := relay.Stats().Up - start
 	// Each kill may waste the blobs in flight: what the line carried in

@@ -144,8 +144,13 @@ type Result struct {
 	Partial    bool   `json:"partial"`
 	// Unchanged: nothing changed since the snapshot SnapshotID, and no new
 	// snapshot was written (Options.SkipIfUnchanged).
-	Unchanged      bool          `json:"unchanged,omitempty"`
-	StopReason     string        `json:"stop_reason,omitempty"`
+	Unchanged  bool   `json:"unchanged,omitempty"`
+	StopReason string `json:"stop_reason,omitempty"`
+	// FilesNew, FilesChanged and FilesUnchanged count the files against
+	// this computer's last complete backup into the vault, as its cache
+	// records it: a file stored by a pass that was interrupted or stopped
+	// at a limit still counts as new or changed, though it is not read
+	// again.
 	FilesNew       int64         `json:"files_new"`
 	FilesChanged   int64         `json:"files_changed"`
 	FilesUnchanged int64         `json:"files_unchanged"`
@@ -261,6 +266,14 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	if upErr := up.close(); workErr == nil {
 		workErr = upErr
 	}
+	// A complete pass, once its records are committed (up.close), makes
+	// them the reference the next pass counts new and changed files
+	// against. A probe stores nothing, so settles nothing.
+	if workErr == nil && !r.res.Partial && !probe {
+		if err := c.SettlePending(ctx); err != nil {
+			workErr = fmt.Errorf("write cache: %w", err)
+		}
+	}
 	r.res.Duration = time.Since(start)
 	r.res.TreesUploaded = r.treesUploaded.Load()
 	if workErr != nil {
@@ -314,6 +327,10 @@ type run struct {
 	// known holds the IDs of the objects the vault is known to hold when
 	// the pass starts; the uploader adds to it under its lock.
 	known map[vault.ID]struct{}
+	// pendingNew and pendingChanged count the files of FilesNew and
+	// FilesChanged whose cached nodes are reused: stored by a pass not
+	// yet complete.
+	pendingNew, pendingChanged int64
 }
 
 // exclude leaves path out, as Options.Exclude says (why).

@@ -154,8 +154,10 @@ func TestMaxUploadStopsWithRestorableCheckpoint(t *testing.T) {
 		}
 	}
 	uploaded := res.BytesUploaded
+	// The resumed pass reads only the files the checkpoint lacks, and
+	// counts all as new: no complete backup held any.
 	full := f.backup(Options{Paths: []string{src}})
-	if full.Partial || full.FilesUnchanged != rr.Restored {
+	if full.Partial || full.FilesNew != 12 || full.FilesUnchanged != 0 || full.BytesRead != (12-rr.Restored)*200<<10 {
 		t.Fatalf("resumed pass: %+v", full)
 	}
 	if total := uploaded + full.BytesUploaded; total > 12*200<<10*103/100+64<<10 {

@@ -216,6 +216,11 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	if !partial && r.o.SkipIfUnchanged && r.checkpoint == nil {
 		if prev, ok := r.unchangedSince(ctx, s); ok {
 			r.res.Unchanged = true
+			// The files an interrupted pass stored, and this one reused,
+			// are then as the complete snapshot prev holds them.
+			r.res.FilesNew -= r.pendingNew
+			r.res.FilesChanged -= r.pendingChanged
+			r.res.FilesUnchanged += r.pendingNew + r.pendingChanged
 			return prev, nil
 		}
 	}
@@ -393,9 +398,13 @@ func (r *run) nodeOf(e *entry, partial bool, g *group, stats *vault.Stats) (n *v
 		return nil, false, err
 	}
 	if complete && e.fp != nil {
+		// Pending until the pass completes (runPass settles it), even from
+		// the final commit: a kill before then leaves it pending, which
+		// costs the next pass only the slow path through this directory.
 		r.up.recordDir(e.path, state.DirEntry{
 			FP: e.fp, Tree: append([]byte(nil), id[:]...), Files: files, Bytes: bytes,
 			AllFiles: stats.Files - before.Files, AllBytes: stats.Bytes - before.Bytes, AllDirs: stats.Dirs - before.Dirs,
+			Pending: true,
 		})
 	}
 	stats.Dirs++

@@ -239,7 +239,7 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 			}
 			e.node.Store(node)
 			r.p.FilesDone.Add(1)
-			r.up.recordFile(e.dir, e.name, state.FileEntry{Stat: before, Node: nodeJSON})
+			r.up.recordFile(e.dir, e.name, state.FileEntry{Stat: before, Node: nodeJSON, Pending: e.pending})
 		}()
 		return nil
 	}

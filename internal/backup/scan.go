@@ -29,6 +29,9 @@ type entry struct {
 	children []*entry
 	node     atomic.Pointer[vault.Node]
 	changed  bool
+	// pending is how a changed file counts, and is recorded in the cache
+	// once stored: new or changed since the last complete pass.
+	pending state.Pending
 	// Directories: fp fingerprints the stats of everything below; clean
 	// says nothing below was skipped; cached is the stored tree of an
 	// unchanged directory, whose children are then not scanned into memory.
@@ -60,7 +63,7 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		}
 		name := rootName(abs)
 		if other, dup := names[name]; dup {
-			return nil, fmt.Errorf("%s and %s have the same name %q: back them up to separate vaults or pass their parent", other, abs, name)
+			return nil, sameNameError(other, abs, name)
 		}
 		names[name] = abs
 		parent := filepath.Dir(abs)
@@ -256,15 +259,25 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 				n.Mode = vault.UnixMode(fi.Mode())
 				n.MTime = fi.ModTime()
 				e.node.Store(&n)
-				r.res.FilesUnchanged++
+				r.countCached(c.Pending)
 				r.p.FilesDone.Add(1)
 				return e, nil
 			}
 		}
-		if _, ok := cached[name]; ok {
-			r.res.FilesChanged++
-		} else {
+		// A file that a pass not yet complete stored, and that changed
+		// again since, is still what that pass counted it: new, or
+		// changed, since the last complete pass.
+		e.pending = state.PendingNew
+		if c, ok := cached[name]; ok {
+			e.pending = state.PendingChanged
+			if c.Pending == state.PendingNew {
+				e.pending = state.PendingNew
+			}
+		}
+		if e.pending == state.PendingNew {
 			r.res.FilesNew++
+		} else {
+			r.res.FilesChanged++
 		}
 		e.changed = true
 		r.p.FilesToRead.Add(1)
@@ -286,6 +299,22 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 	default:
 		r.warn(path, fmt.Errorf("special file (%s) not backed up", fi.Mode().Type()))
 		return nil, nil
+	}
+}
+
+// countCached counts a file whose cached node is reused: unchanged, unless
+// a pass not yet complete stored it, which counted it new or changed since
+// the last complete pass, as it still is.
+func (r *run) countCached(p state.Pending) {
+	switch p {
+	case state.PendingNew:
+		r.res.FilesNew++
+		r.pendingNew++
+	case state.PendingChanged:
+		r.res.FilesChanged++
+		r.pendingChanged++
+	default:
+		r.res.FilesUnchanged++
 	}
 }
 
@@ -329,7 +358,10 @@ func walkFiles(es []*entry, fn func(*entry)) {
 // scanDir scans a directory. Subdirectories are scanned first, because their
 // fingerprints are part of this one's: when the fingerprint matches the
 // cache, the directory's stored tree is reused as is, without looking at its
-// files' cached nodes (the fast path of a no-change backup).
+// files' cached nodes (the fast path of a no-change backup). A directory
+// that a pass not yet complete recorded takes the slow path: its files may
+// be new or changed since the last complete pass, which the files' cached
+// entries tell (state.FileEntry.Pending).
 func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 	r.res.Dirs++
 	des, err := os.ReadDir(e.path)
@@ -389,7 +421,7 @@ func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 		}
 	}
 	e.fp = h.Sum(nil)
-	if d, ok := r.dirCache[e.path]; ok && e.clean && bytes.Equal(d.FP, e.fp) && r.treeStored(ctx, d.Tree) {
+	if d, ok := r.dirCache[e.path]; ok && !d.Pending && e.clean && bytes.Equal(d.FP, e.fp) && r.treeStored(ctx, d.Tree) {
 		e.cached = &d
 		r.res.FilesUnchanged += d.Files
 		r.res.BytesTotal += d.Bytes

@@ -25,6 +25,12 @@
 //
 // A file is "unchanged" when its size, modification time and change time
 // (and, where available, device and inode) all match; never by inode alone.
+// Matching tells that a file need not be read again, not that a complete
+// snapshot holds it: a pass that is interrupted or stopped at a limit has
+// recorded the files it stored, marked pending (FileEntry.Pending) until a
+// pass completes (Cache.SettlePending). A backup's summary counts a file
+// as unchanged only when it is unchanged since this computer's last
+// complete backup.
 package state
 
 import (
@@ -44,11 +50,13 @@ CREATE TABLE IF NOT EXISTS files (
 	vault TEXT NOT NULL, dir BLOB NOT NULL, name BLOB NOT NULL,
 	size INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,
 	dev INTEGER NOT NULL, ino INTEGER NOT NULL, node BLOB NOT NULL,
+	pending INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (vault, dir, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirs (
 	vault TEXT NOT NULL, path BLOB NOT NULL, fp BLOB NOT NULL, tree BLOB NOT NULL,
 	files INTEGER NOT NULL, bytes INTEGER NOT NULL,
 	all_files INTEGER NOT NULL, all_bytes INTEGER NOT NULL, all_dirs INTEGER NOT NULL,
+	pending INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (vault, path)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS objects (
 	vault TEXT NOT NULL, id BLOB NOT NULL,
@@ -68,6 +76,22 @@ CREATE TABLE IF NOT EXISTS copies (
 // column: Reset and Claim go through them all. A test checks the list
 // against the database, so that a new table cannot be left out.
 var vaultTables = []string{"files", "dirs", "objects", "meta", "retention", "copies"}
+
+// addedColumns are the columns added to tables after their first version,
+// with their definitions: Open adds those a database lacks.
+var addedColumns = []struct{ table, column, def string }{
+	{"files", "pending", "INTEGER NOT NULL DEFAULT 0"},
+	{"dirs", "pending", "INTEGER NOT NULL DEFAULT 0"},
+}
+
+// pendingIndexes hold the few rows a pass not yet complete wrote, so that
+// settling them (Cache.SettlePending, after every complete pass, most of
+// which wrote none) does not scan every file of the library. Created once
+// the columns exist (migrate).
+const pendingIndexes = `
+CREATE INDEX IF NOT EXISTS files_pending ON files(vault) WHERE pending<>0;
+CREATE INDEX IF NOT EXISTS dirs_pending ON dirs(vault) WHERE pending<>0;
+`
 
 // DB is the open cache database.
 type DB struct {
@@ -90,7 +114,79 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("state %s: %w", path, err)
 	}
+	if err := migrate(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
+	if _, err := db.Exec(pendingIndexes); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("state %s: %w", path, err)
+	}
 	return &DB{db: db}, nil
+}
+
+// migrate adds the columns of addedColumns that a database created by an
+// older version lacks. Up-to-date databases, the common case, are only
+// read: the write lock is taken when a column is missing, and the check is
+// repeated under it, since another process may be opening the same
+// database.
+func migrate(db *sql.DB) error {
+	ctx := context.Background()
+	if missing, err := missingColumns(ctx, db); err != nil || !missing {
+		return err
+	}
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, `BEGIN IMMEDIATE`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done := false
+	defer func() {
+		if !done {
+			conn.ExecContext(context.Background(), `ROLLBACK`)
+		}
+	}()
+	for _, a := range addedColumns {
+		has, err := hasColumn(ctx, conn, a.table, a.column)
+		if err != nil {
+			return err
+		}
+		if has {
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, `ALTER TABLE `+a.table+` ADD COLUMN `+a.column+` `+a.def); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	done = true
+	return nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// missingColumns reports whether any column of addedColumns is missing.
+func missingColumns(ctx context.Context, q queryRower) (bool, error) {
+	for _, a := range addedColumns {
+		has, err := hasColumn(ctx, q, a.table, a.column)
+		if err != nil || !has {
+			return !has, err
+		}
+	}
+	return false, nil
+}
+
+func hasColumn(ctx context.Context, q queryRower, table, column string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT count(*) FROM pragma_table_info(?) WHERE name=?`, table, column).Scan(&n)
+	return n > 0, err
 }
 
 // Close closes the database.
@@ -173,9 +269,7 @@ func (d *DB) Claim(ctx context.Context, from, to string) (bool, error) {
 }
 
 // hasRows reports whether any table has a row of vault key.
-func hasRows(ctx context.Context, q interface {
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}, key string) (bool, error) {
+func hasRows(ctx context.Context, q queryRower, key string) (bool, error) {
 	for _, t := range vaultTables {
 		var one int
 		err := q.QueryRowContext(ctx, `SELECT 1 FROM `+t+` WHERE vault=? LIMIT 1`, key).Scan(&one)
@@ -194,11 +288,30 @@ func hasRows(ctx context.Context, q interface {
 type FileEntry struct {
 	Stat
 	Node []byte
+	// Pending says how the pass that stored the file counted it, until a
+	// backup pass completes.
+	Pending Pending
 }
+
+// Pending tells whether a cached file is as a complete backup pass left
+// it, or was stored by a pass that has not completed (interrupted, or
+// stopped at a limit), and then how that pass counted it: a file such a
+// pass stored is not read again, but it is still new, or changed, since
+// the last complete backup, which did not hold it.
+type Pending int
+
+const (
+	// Settled: recorded, or settled since, by a complete pass.
+	Settled Pending = iota
+	// PendingNew: stored as a new file by a pass not yet complete.
+	PendingNew
+	// PendingChanged: stored as a changed file by a pass not yet complete.
+	PendingChanged
+)
 
 // Dir returns the cached entries of one directory, by name.
 func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, error) {
-	rows, err := c.d.db.QueryContext(ctx, `SELECT name,size,mtime,ctime,dev,ino,node FROM files WHERE vault=? AND dir=?`, c.vault, []byte(dir))
+	rows, err := c.d.db.QueryContext(ctx, `SELECT name,size,mtime,ctime,dev,ino,node,pending FROM files WHERE vault=? AND dir=?`, c.vault, []byte(dir))
 	if err != nil {
 		return nil, err
 	}
@@ -208,7 +321,7 @@ func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, erro
 		var name []byte
 		var e FileEntry
 		var dev, ino int64
-		if err := rows.Scan(&name, &e.Size, &e.MTime, &e.CTime, &dev, &ino, &e.Node); err != nil {
+		if err := rows.Scan(&name, &e.Size, &e.MTime, &e.CTime, &dev, &ino, &e.Node, &e.Pending); err != nil {
 			return nil, err
 		}
 		e.Dev, e.Ino = uint64(dev), uint64(ino)
@@ -219,16 +332,19 @@ func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, erro
 
 // DirEntry is a cached directory: the fingerprint of its entries' stats
 // (see package backup) and the tree that stored them, with counts of its
-// own files (Files, Bytes) and of everything below it (All*).
+// own files (Files, Bytes) and of everything below it (All*). Pending
+// says that a pass not yet complete recorded it: its files may be new or
+// changed since the last complete backup (FileEntry.Pending).
 type DirEntry struct {
 	FP, Tree                    []byte
 	Files, Bytes                int64
 	AllFiles, AllBytes, AllDirs int64
+	Pending                     bool
 }
 
 // Dirs returns every cached directory of the vault, by path.
 func (c *Cache) Dirs(ctx context.Context) (map[string]DirEntry, error) {
-	rows, err := c.d.db.QueryContext(ctx, `SELECT path,fp,tree,files,bytes,all_files,all_bytes,all_dirs FROM dirs WHERE vault=?`, c.vault)
+	rows, err := c.d.db.QueryContext(ctx, `SELECT path,fp,tree,files,bytes,all_files,all_bytes,all_dirs,pending FROM dirs WHERE vault=?`, c.vault)
 	if err != nil {
 		return nil, err
 	}
@@ -237,7 +353,7 @@ func (c *Cache) Dirs(ctx context.Context) (map[string]DirEntry, error) {
 	for rows.Next() {
 		var p []byte
 		var d DirEntry
-		if err := rows.Scan(&p, &d.FP, &d.Tree, &d.Files, &d.Bytes, &d.AllFiles, &d.AllBytes, &d.AllDirs); err != nil {
+		if err := rows.Scan(&p, &d.FP, &d.Tree, &d.Files, &d.Bytes, &d.AllFiles, &d.AllBytes, &d.AllDirs, &d.Pending); err != nil {
 			return nil, err
 		}
 		out[string(p)] = d
@@ -294,12 +410,12 @@ func (b *Batch) Commit(ctx context.Context) error {
 	}
 	defer tx.Rollback()
 	if len(b.files) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO files(vault,dir,name,size,mtime,ctime,dev,ino,node) VALUES(?,?,?,?,?,?,?,?,?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO files(vault,dir,name,size,mtime,ctime,dev,ino,node,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
 		for _, f := range b.files {
-			if _, err := st.ExecContext(ctx, c.vault, []byte(f.dir), []byte(f.name), f.e.Size, f.e.MTime, f.e.CTime, int64(f.e.Dev), int64(f.e.Ino), f.e.Node); err != nil {
+			if _, err := st.ExecContext(ctx, c.vault, []byte(f.dir), []byte(f.name), f.e.Size, f.e.MTime, f.e.CTime, int64(f.e.Dev), int64(f.e.Ino), f.e.Node, f.e.Pending); err != nil {
 				return err
 			}
 		}
@@ -318,13 +434,13 @@ func (b *Batch) Commit(ctx context.Context) error {
 		st.Close()
 	}
 	if len(b.dirs) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dirs(vault,path,fp,tree,files,bytes,all_files,all_bytes,all_dirs) VALUES(?,?,?,?,?,?,?,?,?)`)
+		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dirs(vault,path,fp,tree,files,bytes,all_files,all_bytes,all_dirs,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
 		if err != nil {
 			return err
 		}
 		for _, r := range b.dirs {
 			d := r.d
-			if _, err := st.ExecContext(ctx, c.vault, []byte(r.path), d.FP, d.Tree, d.Files, d.Bytes, d.AllFiles, d.AllBytes, d.AllDirs); err != nil {
+			if _, err := st.ExecContext(ctx, c.vault, []byte(r.path), d.FP, d.Tree, d.Files, d.Bytes, d.AllFiles, d.AllBytes, d.AllDirs, d.Pending); err != nil {
 				return err
 			}
 		}
@@ -335,6 +451,26 @@ func (b *Batch) Commit(ctx context.Context) error {
 	}
 	b.files, b.ids, b.dirs = b.files[:0], b.ids[:0], b.dirs[:0]
 	return nil
+}
+
+// SettlePending marks every file and directory of the vault as recorded
+// by a complete pass (FileEntry.Pending, DirEntry.Pending): a backup pass
+// calls it once its complete snapshot is stored, or found current, and its
+// records are committed.
+func (c *Cache) SettlePending(ctx context.Context) error {
+	c.d.mu.Lock()
+	defer c.d.mu.Unlock()
+	tx, err := c.d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, t := range []string{"files", "dirs"} {
+		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET pending=0 WHERE vault=? AND pending<>0`, c.vault); err != nil {
+			return fmt.Errorf("settle cache: %w", err)
+		}
+	}
+	return tx.Commit()
 }
 
 // HasObject reports whether the vault is known to hold the object.
