@@ -102,6 +102,12 @@ where they stopped; every object is encrypted on your computer.`,
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
 		a.started = true
 		a.reading = readingCommands[cmd.CommandPath()]
+		if a.json {
+			// Every line on stderr a JSON object, the commands'
+			// warnings and notices too.
+			a.stderr = newJSONLines(a.stderr)
+			cmd.Root().SetErr(a.stderr)
+		}
 		if err := a.checkGlobalFlags(cmd); err != nil {
 			return err
 		}
@@ -239,6 +245,14 @@ func (a *app) printJSON(v any) error {
 
 func (a *app) printf(format string, args ...any) {
 	fmt.Fprintf(a.stdout, format, args...)
+}
+
+// flushStderr writes out what a command left of a line on stderr, before
+// the final error.
+func (a *app) flushStderr() {
+	if j, ok := a.stderr.(*jsonLines); ok {
+		j.Flush()
+	}
 }
 
 // stderrIsTerminal reports whether progress can be drawn.

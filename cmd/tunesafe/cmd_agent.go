@@ -255,11 +255,15 @@ func previousAgent(statusPath string, now time.Time) (*agent.Status, error) {
 }
 
 // agentLogger logs the agent's events to stderr (the journal under
-// systemd): one line each, at Info, or Debug with --verbose.
+// systemd): one line each, at Info, or Debug with --verbose; with --json,
+// JSON lines like every command's log.
 func (a *app) agentLogger() *slog.Logger {
 	level := slog.LevelInfo
 	if a.verbose {
 		level = slog.LevelDebug
+	}
+	if a.json {
+		return slog.New(jsonLogHandler(a.stderr, level))
 	}
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: level}))
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -45,14 +46,37 @@ music library recorded with 'backup --library'; --playlists lists playlists.`,
 	return c
 }
 
+// lsEntry is one line of ls, and one object of ls --json (README).
 type lsEntry struct {
-	Path   string    `json:"path"`
-	Type   string    `json:"type"`
-	Size   int64     `json:"size,omitempty"`
+	// Path is exact; JSON cannot carry a path that is not valid UTF-8,
+	// so PathRaw then holds its bytes (base64 in JSON) for a program to
+	// give back to restore, and "path" shows it with U+FFFD.
+	Path    string `json:"path"`
+	PathRaw []byte `json:"path_raw,omitempty"`
+	Type    string `json:"type"`
+	// Size is set for every file, 0 included, and for nothing else.
+	Size   *int64    `json:"size,omitempty"`
 	Mode   string    `json:"mode"`
 	MTime  time.Time `json:"mtime"`
 	SHA256 string    `json:"sha256,omitempty"`
-	Target string    `json:"target,omitempty"`
+	// Target of a symlink, and TargetRaw as for PathRaw.
+	Target    string `json:"target,omitempty"`
+	TargetRaw []byte `json:"target_raw,omitempty"`
+}
+
+func newLsEntry(p string, n *vault.Node) lsEntry {
+	e := lsEntry{Path: p, Type: n.Type, Mode: n.FileMode().String(), MTime: n.MTime, SHA256: n.SHA256, Target: n.LinkTarget()}
+	if !utf8.ValidString(e.Path) {
+		e.PathRaw = []byte(e.Path)
+	}
+	if !utf8.ValidString(e.Target) {
+		e.TargetRaw = []byte(e.Target)
+	}
+	if n.Type == vault.TypeFile {
+		size := n.Size
+		e.Size = &size
+	}
+	return e
 }
 
 func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) error {
@@ -78,7 +102,7 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		}
 		for _, n := range t.Nodes {
 			p := path.Join(prefix, n.FileName())
-			out = append(out, lsEntry{Path: p, Type: n.Type, Size: n.Size, Mode: n.FileMode().String(), MTime: n.MTime, SHA256: n.SHA256, Target: n.LinkTarget()})
+			out = append(out, newLsEntry(p, &n))
 			if recursive && n.Type == vault.TypeDir {
 				if err := walk(*n.Subtree, p); err != nil {
 					return err
@@ -104,7 +128,11 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		if e.Type == vault.TypeSymlink {
 			name += " -> " + e.Target
 		}
-		fmt.Fprintf(a.stdout, "%s %12d %s %s\n", e.Mode, e.Size, e.MTime.Local().Format("2006-01-02 15:04"), name)
+		var size int64
+		if e.Size != nil {
+			size = *e.Size
+		}
+		fmt.Fprintf(a.stdout, "%s %12d %s %s\n", e.Mode, size, e.MTime.Local().Format("2006-01-02 15:04"), name)
 	}
 	return nil
 }

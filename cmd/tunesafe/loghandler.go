@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -149,4 +150,80 @@ func quoteIfNeeded(s string) string {
 func jsonLogHandler(w io.Writer, level slog.Leveler) slog.Handler {
 	h := slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level})
 	return h.WithAttrs([]slog.Attr{slog.String("type", "log")})
+}
+
+// jsonLines is the app's stderr with --json: every line on it is one JSON
+// object (README), whoever writes it. Lines that already are (log records,
+// progress events) pass as they are; a command's "tunesafe: warning: …"
+// line becomes {"type":"warning","message":"…"} and any other line, such
+// as "tunesafe: backup completed with 2 warnings", {"type":"message",
+// "message":"…"}. Writes are whole lines in order, from any goroutine.
+type jsonLines struct {
+	mu      sync.Mutex
+	w       io.Writer
+	partial []byte // the start of a line not yet ended
+}
+
+func newJSONLines(w io.Writer) *jsonLines { return &jsonLines{w: w} }
+
+func (j *jsonLines) Write(p []byte) (int, error) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	j.partial = append(j.partial, p...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(j.partial, '\n')
+		if i < 0 {
+			break
+		}
+		out = appendJSONLine(out, j.partial[:i])
+		j.partial = j.partial[i+1:]
+	}
+	if len(j.partial) == 0 {
+		j.partial = nil
+	}
+	if len(out) > 0 {
+		if _, err := j.w.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// Flush writes out a line left without its newline.
+func (j *jsonLines) Flush() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := appendJSONLine(nil, j.partial)
+	j.partial = nil
+	if len(out) == 0 {
+		return nil
+	}
+	_, err := j.w.Write(out)
+	return err
+}
+
+// appendJSONLine appends line, as one JSON object and a newline, to out.
+func appendJSONLine(out, line []byte) []byte {
+	line = bytes.TrimPrefix(line, []byte("\r\033[K")) // a progress line's erasure
+	line = bytes.TrimRight(line, "\r")
+	if len(bytes.TrimSpace(line)) == 0 {
+		return out
+	}
+	if line[0] == '{' && json.Valid(line) {
+		return append(append(out, line...), '\n')
+	}
+	typ, msg := "message", strings.TrimPrefix(string(line), "tunesafe: ")
+	if rest, ok := strings.CutPrefix(msg, "warning: "); ok {
+		typ, msg = "warning", rest
+	}
+	// Unescaped <, > and &, as people wrote them: "a -> b".
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}{typ, msg})
+	return append(out, b.Bytes()...) // Encode ends it with a newline
 }

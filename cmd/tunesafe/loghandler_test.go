@@ -74,3 +74,59 @@ func TestRetryMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONLines: with --json, every line on stderr is one JSON object,
+// whatever wrote it and however it was cut into writes.
+func TestJSONLines(t *testing.T) {
+	var buf bytes.Buffer
+	j := newJSONLines(&buf)
+	write := func(s string) {
+		if n, err := j.Write([]byte(s)); n != len(s) || err != nil {
+			t.Fatalf("Write(%q) = %d, %v", s, n, err)
+		}
+	}
+	write(`{"type":"progress","files_done":1}` + "\n")
+	write("tunesafe: warning: a\ntunesafe: warn")
+	write("ing: Music/caf\xe9.mp3: special file\n\n")
+	write("tunesafe: backup completed with 2 warnings\n")
+	write("{not json <a> &\n")
+	write("tunesafe: left without a newline")
+	if err := j.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"type":"progress","files_done":1}`,
+		`{"type":"warning","message":"a"}`,
+		`{"type":"warning","message":"Music/caf\ufffd.mp3: special file"}`,
+		`{"type":"message","message":"backup completed with 2 warnings"}`,
+		`{"type":"message","message":"{not json <a> &"}`,
+		`{"type":"message","message":"left without a newline"}`,
+	}
+	got := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, l := range got {
+		if !json.Valid([]byte(l)) {
+			t.Errorf("not JSON: %s", l)
+		}
+	}
+}
+
+func TestJSONRequested(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{
+		{[]string{"snapshot", "--json"}, true},
+		{[]string{"--vault", "v", "snapshot", "-r", "--json=true"}, true},
+		{[]string{"snapshot", "--bogus", "x", "--json"}, true},
+		{[]string{"snapshot", "--json=false"}, false},
+		{[]string{"snapshot", "--", "--json"}, false},
+		{[]string{"snapshot"}, false},
+	} {
+		if got := jsonRequested(c.args); got != c.want {
+			t.Errorf("jsonRequested(%q) = %v, want %v", c.args, got, c.want)
+		}
+	}
+}

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 func main() {
@@ -33,12 +35,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := app.rootCommand()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
+	app.flushStderr()
 	if err == nil {
 		return exitOK
 	}
 	if !app.started {
-		// Cobra refused the command line before the command started.
+		// Cobra refused the command line before the command started,
+		// perhaps before it parsed --json ("tunesafe snapshot --json").
 		err = commandLineError(cmd, err)
+		app.json = app.json || jsonRequested(args)
 	}
 	code, msg, hint := classify(err)
 	if code == exitWarnings {
@@ -62,4 +67,15 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "tunesafe: hint: %s\n", hint)
 	}
 	return code
+}
+
+// jsonRequested reports whether the command line asks for --json, read
+// on its own: for an error in a command line cobra could not parse.
+func jsonRequested(args []string) bool {
+	fs := pflag.NewFlagSet("tunesafe", pflag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.ParseErrorsAllowlist.UnknownFlags = true
+	j := fs.Bool("json", false, "")
+	fs.Parse(args)
+	return *j
 }
