@@ -60,7 +60,9 @@ type Options struct {
 	// negative: never).
 	CheckpointEvery time.Duration
 	// MaxTime and MaxUpload stop the pass cleanly with a checkpoint once
-	// reached (0: no limit).
+	// reached (0: no limit). MaxUpload counts the blobs queued for upload,
+	// so the pass sends at most one blob (about 1 MiB) more than it, and
+	// the checkpoint's trees and snapshot.
 	MaxTime   time.Duration
 	MaxUpload int64
 	// Stop, if not nil, is asked between chunks whether to stop cleanly
@@ -285,25 +287,28 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	r.res.BlobsUploaded = r.p.BlobsUploaded.Load()
 	if r.res.Partial {
 		r.res.FilesRemaining, r.res.BytesRemaining, _ = r.p.Remaining()
-	} else {
-		// Every upload has ended: what is not stored is exactly the
-		// files skipped.
-		r.res.FilesRemaining, r.res.BytesRemaining = r.remaining()
 	}
+	// A complete pass leaves nothing to go: the files it could not read
+	// are its warnings, not work another pass would finish.
 	return r.res, nil
 }
 
 // run is the state of one pass.
 type run struct {
-	v     *vault.Vault
-	c     *state.Cache
-	o     Options
-	p     *Progress
-	res   *Result
-	start time.Time
-	roots []*entry
-	up    *uploader
-	warnM sync.Mutex
+	v   *vault.Vault
+	c   *state.Cache
+	o   Options
+	p   *Progress
+	res *Result
+	// queued counts the bytes of the blobs handed to the uploader, sent
+	// or not: MaxUpload is held against it, so that the pass stops
+	// queueing at the limit rather than once the uploads in flight (up to
+	// the window, 16 MiB) have gone past it.
+	queued atomic.Int64
+	start  time.Time
+	roots  []*entry
+	up     *uploader
+	warnM  sync.Mutex
 	// commitM serialises checkpoints and the final commit.
 	commitM sync.Mutex
 	// checkpoint is the partial snapshot this pass wrote last, if any.
@@ -349,6 +354,21 @@ func (r *run) warn(path string, err error) {
 	r.o.Logger.Info("skipped", "path", path, "err", err)
 }
 
+// skipFile reports a file the scan counted new or changed that could not
+// be read: it is not stored, so it is neither (nor, once the pass is
+// complete, remaining: the warning names it, and the next pass tries it
+// again).
+func (r *run) skipFile(e *entry, err error) {
+	r.warn(e.path, err)
+	r.warnM.Lock()
+	defer r.warnM.Unlock()
+	if e.pending == state.PendingNew {
+		r.res.FilesNew--
+	} else {
+		r.res.FilesChanged--
+	}
+}
+
 // limitReached reports whether MaxTime or MaxUpload stops the pass.
 func (r *run) limitReached() bool {
 	if r.o.Stop != nil {
@@ -361,7 +381,7 @@ func (r *run) limitReached() bool {
 		r.res.StopReason = fmt.Sprintf("--max-time %s reached", r.o.MaxTime)
 		return true
 	}
-	if r.o.MaxUpload > 0 && r.p.BytesUploaded.Load() >= r.o.MaxUpload {
+	if r.o.MaxUpload > 0 && r.queued.Load() >= r.o.MaxUpload {
 		r.res.StopReason = fmt.Sprintf("--max-upload %d bytes reached", r.o.MaxUpload)
 		return true
 	}

@@ -374,3 +374,22 @@ func TestOldCheckpointsOnRecord(t *testing.T) {
 		t.Fatalf("snapshots %v, want the unrecorded checkpoint and the complete one %v", ids, want)
 	}
 }
+
+// MaxUpload is held against what is queued, not what has arrived: with
+// many uploads at once the pass still sends at most one blob more than the
+// limit, and the checkpoint's trees and snapshot.
+func TestMaxUploadIsNotOvershotByUploadsInFlight(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 12 {
+		writeFile(t, filepath.Join(src, string(rune('a'+i))+".flac"), randomBytes(uint64(200+i), 200<<10))
+	}
+	const limit = 600 << 10
+	res := f.backup(Options{Paths: []string{src}, MaxUpload: limit})
+	if !res.Partial {
+		t.Fatalf("want a partial pass: %+v", res)
+	}
+	if most := int64(limit + smallChunks.Max + 32<<10); res.BytesUploaded > most {
+		t.Fatalf("uploaded %d bytes with --max-upload %d (at most %d expected)", res.BytesUploaded, limit, most)
+	}
+}

@@ -422,7 +422,8 @@ func (r *run) putTree(t *vault.Tree, g *group) (vault.ID, error) {
 // anyDone reports whether any file has been stored in this pass.
 func (r *run) anyDone() bool { return r.p.FilesDone.Load() > 0 }
 
-// remaining counts the files and bytes not stored by this pass.
+// remaining counts the files and bytes not stored by this pass, for
+// Progress.Remaining while it runs.
 func (r *run) remaining() (files, bytes int64) {
 	var walk func([]*entry)
 	walk = func(es []*entry) {

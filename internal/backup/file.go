@@ -84,7 +84,7 @@ func (r *run) pool(ctx context.Context, files []*entry, fn func(context.Context,
 				err := fn(ctx, e)
 				var le *localError
 				if errors.As(err, &le) {
-					r.warn(e.path, le.err)
+					r.skipFile(e, le.err)
 					continue
 				}
 				if err != nil {

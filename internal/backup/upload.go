@@ -115,10 +115,12 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 		u.finish(id, done, false)
 		return context.Cause(u.ctx)
 	}
+	u.r.queued.Add(int64(len(data)))
 	select {
 	case u.jobs <- job{id: id, data: u.bufs.copyOf(data), tree: tree, g: g, done: done}:
 		return nil
 	case <-u.ctx.Done():
+		u.r.queued.Add(-int64(len(data)))
 		u.bytes.cancel(weight)
 		g.wg.Done()
 		u.finish(id, done, false)
