@@ -102,8 +102,9 @@ type lostJSON struct {
 
 // findSnapshot resolves which (an ID prefix, or "latest" or "" for the
 // newest readable snapshot) as ls and restore do: it warns of the damaged
-// snapshots left out on the way and, for the newest, of newer ones the
-// provider lost, since "latest" is then not the last backup.
+// snapshots left out on the way, for the newest of newer ones the provider
+// lost, since "latest" is then not the last backup, and of a checkpoint,
+// which may lack files.
 func (a *app) findSnapshot(ctx context.Context, s *session, which string) (vault.SnapshotRef, error) {
 	snap, damaged, err := s.vault.FindReadableSnapshot(ctx, which)
 	a.warnDamaged(damaged)
@@ -112,6 +113,9 @@ func (a *app) findSnapshot(ctx context.Context, s *session, which string) (vault
 	}
 	if isLatest(which) {
 		a.warnLostNewer(ctx, s, snap)
+	}
+	if snap.Partial {
+		fmt.Fprintf(a.stderr, "tunesafe: warning: snapshot %s is a checkpoint of a backup that did not complete: the files it had not stored yet are not in it (run the backup again to complete it)\n", short(snap.ID.String()))
 	}
 	return snap, nil
 }
