@@ -253,6 +253,9 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	if s.replicaOf != "" {
 		return copyResult{}, usagef("copy from the original, "+s.replicaOf, "%s is a replica: a copy is made from the original", s.loc)
 	}
+	if err := checkNotNested(ctx, t.To, nil); err != nil {
+		return copyResult{}, err // before the folder is made
+	}
 	backend, err := a.openReplicaBackend(ctx, t, existing)
 	if err != nil {
 		return copyResult{}, err

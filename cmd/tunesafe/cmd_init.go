@@ -127,6 +127,9 @@ func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork
 // createLockedVault is createVault with an S3 Object Lock policy (nil for
 // none), which applies from the vault's first object on.
 func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, kdfWork int, lock *vault.ObjectLock) (*session, error) {
+	if err := checkNotNested(ctx, loc, nil); err != nil {
+		return nil, err // before the folder is made
+	}
 	backend, err := a.openBackend(ctx, loc, true)
 	if err != nil {
 		return nil, err

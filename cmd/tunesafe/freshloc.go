@@ -12,6 +12,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
+	"github.com/tunesafe/tunesafe/internal/store/s3store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -27,6 +28,9 @@ import (
 // Folders are read directly rather than through the folder store, which
 // lists only names that can be keys: "01 Finlandia.mp3" is not one.
 func checkFresh(ctx context.Context, loc string, backend store.Store) error {
+	if err := checkNotNested(ctx, loc, backend); err != nil {
+		return err
+	}
 	if !isS3(loc) {
 		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); err == nil {
 			return nil
@@ -67,6 +71,45 @@ func checkFresh(ctx context.Context, loc string, backend store.Store) error {
 			"%s is not empty (it holds %q) and holds no vault", loc, info.Key)
 	}
 	return nil
+}
+
+// checkNotNested refuses a location inside a vault: the vault would take
+// the new one's objects for foreign ones (verify reports them, and prune
+// of either would not know the other's), and a copy of the outer vault
+// would leave them behind.
+// A folder is checked without its store (backend may be nil): before the
+// store is opened, which creates the folder.
+func checkNotNested(ctx context.Context, loc string, backend store.Store) error {
+	if s3, ok := store.Find[*s3store.Store](backend); ok && isS3(loc) {
+		for _, up := range s3.Enclosing() {
+			if _, err := up.Stat(ctx, vault.ConfigKey); err == nil {
+				return nestedError(loc, up.String())
+			} else if !errors.Is(err, fs.ErrNotExist) {
+				return err
+			}
+		}
+		return nil
+	}
+	if isS3(loc) {
+		return nil
+	}
+	abs, err := filepath.Abs(loc)
+	if err != nil {
+		return err
+	}
+	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, vault.ConfigKey)); err == nil {
+			return nestedError(loc, dir)
+		}
+		if filepath.Dir(dir) == dir {
+			return nil
+		}
+	}
+}
+
+func nestedError(loc, outer string) error {
+	return usagef("give a location outside it; one vault holds any number of computers' backups",
+		"%s is inside the vault at %s", loc, outer)
 }
 
 // unfinishedInit reports whether a top-level name is one init writes

@@ -212,3 +212,28 @@ func (p *credProvider) Retrieve() (credentials.Value, error) {
 }
 
 func (p *credProvider) IsExpired() bool { return p.creds.IsExpired() }
+
+// Enclosing returns the stores of the prefixes that contain this one, the
+// nearest first, down to the bucket itself: s3://b/x/y/ is within
+// s3://b/x/ and s3://b/. They share the client and its credentials. A
+// store at the bucket's root has none.
+func (s *Store) Enclosing() []*Store {
+	var out []*Store
+	p := strings.TrimSuffix(s.prefix, "/")
+	for p != "" {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			p = ""
+		} else {
+			p = p[:i]
+		}
+		c := *s
+		c.prefix = ""
+		if p != "" {
+			c.prefix = p + "/"
+		}
+		c.name = "s3://" + s.bucket + "/" + c.prefix
+		out = append(out, &c)
+	}
+	return out
+}
