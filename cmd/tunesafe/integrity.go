@@ -154,8 +154,12 @@ func (a *app) announceDamage(ctx context.Context, s *session, ids []vault.ID) er
 		return nil
 	}
 	host, _ := os.Hostname()
-	if _, err := s.vault.MarkDamage(ctx, a.now(), host, sorted); err != nil {
+	key, err := s.vault.MarkDamage(ctx, a.now(), host, sorted)
+	if err != nil {
 		return fmt.Errorf("tell other computers of the damage (a marker under prunes/): %w", err)
+	}
+	if err := backup.OwnMarker(ctx, s.cache, s.vault, key); err != nil {
+		return fmt.Errorf("record the damage marker in the cache: %w", err)
 	}
 	return s.cache.SetMeta(ctx, damageAnnouncedMeta, sum)
 }

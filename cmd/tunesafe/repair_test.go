@@ -169,6 +169,15 @@ func TestRepairCommand(t *testing.T) {
 			if n := failures(true); n != 0 {
 				t.Fatalf("after the second repair the audit finds %d failures", n)
 			}
+			// The next backup uploads none of what repair put back: the
+			// damage markers this computer wrote are no news to its cache.
+			code, stdout, stderr = run("backup", "--json", music)
+			var br struct {
+				Blobs int64 `json:"blobs_uploaded"`
+			}
+			if err := json.Unmarshal([]byte(stdout), &br); code != 0 || err != nil || br.Blobs != 0 {
+				t.Fatalf("backup after repair: exit %d, %v, %+v\n%s\n%s", code, err, br, stdout, stderr)
+			}
 
 			if code, _, stderr := run("restore", "--to", filepath.Join(dir, "out")); code != 0 {
 				t.Fatalf("restore: %s", stderr)

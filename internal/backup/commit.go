@@ -80,6 +80,34 @@ func ForgetDamaged(ctx context.Context, c *state.Cache, ids []vault.ID) error {
 	})
 }
 
+// OwnMarker tells c that the marker key (Vault.MarkDamage), which this
+// computer just wrote about objects its cache already forgot
+// (ForgetDamaged), is no news to it. Other computers' caches learn of a
+// marker by listing the vault again at their next backup; this one had
+// nothing to learn from it, provided it had seen every marker before it:
+// others are the markers under prunes/ newer than the one c saw last, and
+// it is told only when they are key alone. Without this, the next backup
+// here would list the whole vault again and forget the objects anew,
+// even those a repair has since stored again, and upload them again.
+func OwnMarker(ctx context.Context, c *state.Cache, v *vault.Vault, key string) error {
+	done, err := c.Meta(ctx, "objects-listed")
+	if err != nil || done != "1" {
+		return err
+	}
+	seen, err := c.Meta(ctx, "prune-seen")
+	if err != nil {
+		return err
+	}
+	newer, err := v.PrunesAfter(ctx, seen)
+	if err != nil {
+		return err
+	}
+	if len(newer) != 1 || newer[0] != key {
+		return nil // another's marker to learn from: the next backup lists
+	}
+	return c.SetMeta(ctx, "prune-seen", key)
+}
+
 func (r *run) listKnown(ctx context.Context) error {
 	done, err := r.c.Meta(ctx, "objects-listed")
 	if err != nil {

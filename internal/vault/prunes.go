@@ -48,6 +48,21 @@ func (v *Vault) LastPrune(ctx context.Context) (string, error) {
 	return last, nil
 }
 
+// PrunesAfter returns the keys of the prune and damage markers after key
+// (all of them for ""), oldest first.
+func (v *Vault) PrunesAfter(ctx context.Context, key string) ([]string, error) {
+	var out []string
+	for info, err := range v.store.List(ctx, PrunesPrefix) {
+		if err != nil {
+			return nil, err
+		}
+		if info.Key > key {
+			out = append(out, info.Key)
+		}
+	}
+	return out, nil
+}
+
 // MarkPrune writes a prune marker. It is written before the first delete,
 // so that no cache trusts an object a prune may be removing.
 func (v *Vault) MarkPrune(ctx context.Context, r PruneRecord) (string, error) {
