@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"path"
 	"strings"
 	"time"
@@ -65,7 +66,7 @@ type lsEntry struct {
 }
 
 func newLsEntry(p string, n *vault.Node) lsEntry {
-	e := lsEntry{Path: p, Type: n.Type, Mode: n.FileMode().String(), MTime: n.MTime, SHA256: n.SHA256, Target: n.LinkTarget()}
+	e := lsEntry{Path: p, Type: n.Type, Mode: lsMode(n.FileMode()), MTime: n.MTime, SHA256: n.SHA256, Target: n.LinkTarget()}
 	if !utf8.ValidString(e.Path) {
 		e.PathRaw = []byte(e.Path)
 	}
@@ -214,4 +215,14 @@ func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, pla
 		fmt.Fprintf(a.stdout, "%s - %s - %02d %s\t%s\n", t.Artist, t.Album, t.Track, t.Title, where)
 	}
 	return nil
+}
+
+// lsMode writes a mode as ls -l does: Go writes a symlink's type letter
+// as "L", where ls writes "l".
+func lsMode(m fs.FileMode) string {
+	s := m.String()
+	if m&fs.ModeSymlink != 0 {
+		s = "l" + strings.TrimPrefix(s, "L")
+	}
+	return s
 }

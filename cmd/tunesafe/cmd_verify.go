@@ -94,7 +94,13 @@ func parsePercent(s string) (float64, error) {
 		f /= 100
 	}
 	if f <= 0 || f > 1 {
-		return 0, usagef("", "--sample must be more than 0%% and at most 100%%")
+		hint := ""
+		if !strings.HasSuffix(s, "%") && f > 1 && f <= 100 {
+			// "--sample 5" meant 5%, most likely: without %, a share
+			// is a fraction.
+			hint = fmt.Sprintf("a share without %% is a fraction of 1: write --sample %s%%", s)
+		}
+		return 0, usagef(hint, "--sample must be more than 0%% and at most 100%%")
 	}
 	return f, nil
 }

@@ -98,7 +98,7 @@ func applyGroup(p Policy, snaps []Snapshot, idx []int, out []Decision, now time.
 			keep(i, fmt.Sprintf("last %d", p.Last))
 		}
 		if p.Within > 0 && now.Sub(snaps[i].Time) <= p.Within {
-			keep(i, "within "+p.Within.String())
+			keep(i, "within "+FormatDays(p.Within))
 		}
 	}
 	buckets := []struct {
@@ -137,10 +137,26 @@ func applyGroup(p Policy, snaps []Snapshot, idx []int, out []Decision, now time.
 			}
 			next := snaps[complete[n-1]].Time
 			if now.Sub(next) <= p.DeletedFor {
-				keep(i, "holds tracks deleted or changed within "+p.DeletedFor.String())
+				keep(i, "holds tracks deleted or changed within "+FormatDays(p.DeletedFor))
 			}
 		}
 	}
+}
+
+// FormatDays writes a duration as ParseDays reads it, in years, days or
+// hours when it is a whole number of them ("1y", "90d", "36h"), so that a
+// reason reads as the user typed it rather than "2160h0m0s".
+func FormatDays(d time.Duration) string {
+	const day = 24 * time.Hour
+	switch {
+	case d > 0 && d%(365*day) == 0:
+		return fmt.Sprintf("%dy", d/(365*day))
+	case d > 0 && d%day == 0:
+		return fmt.Sprintf("%dd", d/day)
+	case d > 0 && d%time.Hour == 0:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return d.String()
 }
 
 // ParseDays reads durations with a day unit as well as Go's: "90d", "2w",

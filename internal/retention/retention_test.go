@@ -91,3 +91,20 @@ func TestParseDays(t *testing.T) {
 		}
 	}
 }
+
+// FormatDays writes what ParseDays reads back, in the unit a user writes.
+func TestFormatDays(t *testing.T) {
+	for in, want := range map[string]string{"90d": "90d", "1y": "1y", "730d": "2y", "2w": "14d", "36h": "36h", "90m": "1h30m0s"} {
+		d, err := ParseDays(in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := FormatDays(d)
+		if got != want {
+			t.Errorf("FormatDays(ParseDays(%q)) = %q, want %q", in, got, want)
+		}
+		if back, err := ParseDays(got); err != nil || back != d {
+			t.Errorf("ParseDays(%q) = %v, %v; want %v", got, back, err, d)
+		}
+	}
+}
