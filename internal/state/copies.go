@@ -52,17 +52,5 @@ func (c *Cache) CopyKeys(ctx context.Context, prefix string) ([]string, error) {
 // DropCopies forgets the copies of the objects under keys: objects deleted
 // from the vault, whose copies would otherwise be looked at again.
 func (c *Cache) DropCopies(ctx context.Context, keys []string) error {
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, k := range keys {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM copies WHERE vault=? AND key=?`, c.vault, k); err != nil {
-			return err
-		}
-	}
-	return tx.Commit()
+	return execEach(ctx, c, `DELETE FROM copies WHERE vault=? AND key=?`, keys, func(k string) []any { return []any{c.vault, k} })
 }

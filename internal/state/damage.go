@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 )
 
@@ -29,13 +30,10 @@ func (c *Cache) ForgetDamaged(ctx context.Context, ids [][]byte, names func(node
 	for _, id := range ids {
 		damaged[string(id)] = true
 	}
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
+	return c.update(ctx, func(tx *sql.Tx) error { return c.forgetDamaged(ctx, tx, ids, damaged, names) })
+}
+
+func (c *Cache) forgetDamaged(ctx context.Context, tx *sql.Tx, ids [][]byte, damaged map[string]bool, names func(node []byte) bool) error {
 	// A write first, so that the transaction holds the write lock before it
 	// reads what it then deletes.
 	st, err := tx.PrepareContext(ctx, `DELETE FROM objects WHERE vault=? AND id=?`)
@@ -133,5 +131,5 @@ func (c *Cache) ForgetDamaged(ctx context.Context, ids [][]byte, names func(node
 			}
 		}
 	}
-	return tx.Commit()
+	return nil
 }

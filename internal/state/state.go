@@ -402,6 +402,56 @@ func (b *Batch) Commit(ctx context.Context) error {
 		return nil
 	}
 	c := b.c
+	err := c.update(ctx, func(tx *sql.Tx) error {
+		if len(b.files) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO files(vault,dir,name,size,mtime,ctime,dev,ino,node,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
+			if err != nil {
+				return err
+			}
+			for _, f := range b.files {
+				if _, err := st.ExecContext(ctx, c.vault, []byte(f.dir), []byte(f.name), f.e.Size, f.e.MTime, f.e.CTime, int64(f.e.Dev), int64(f.e.Ino), f.e.Node, f.e.Pending); err != nil {
+					return err
+				}
+			}
+			st.Close()
+		}
+		if len(b.ids) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO objects(vault,id) VALUES(?,?)`)
+			if err != nil {
+				return err
+			}
+			for _, id := range b.ids {
+				if _, err := st.ExecContext(ctx, c.vault, id); err != nil {
+					return err
+				}
+			}
+			st.Close()
+		}
+		if len(b.dirs) > 0 {
+			st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dirs(vault,path,fp,tree,files,bytes,all_files,all_bytes,all_dirs,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
+			if err != nil {
+				return err
+			}
+			for _, r := range b.dirs {
+				d := r.d
+				if _, err := st.ExecContext(ctx, c.vault, []byte(r.path), d.FP, d.Tree, d.Files, d.Bytes, d.AllFiles, d.AllBytes, d.AllDirs, d.Pending); err != nil {
+					return err
+				}
+			}
+			st.Close()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	b.files, b.ids, b.dirs = b.files[:0], b.ids[:0], b.dirs[:0]
+	return nil
+}
+
+// update runs fn in one write transaction, under the lock that orders this
+// process's writers, and commits it when fn succeeds.
+func (c *Cache) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	c.d.mu.Lock()
 	defer c.d.mu.Unlock()
 	tx, err := c.d.db.BeginTx(ctx, nil)
@@ -409,48 +459,10 @@ func (b *Batch) Commit(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	if len(b.files) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO files(vault,dir,name,size,mtime,ctime,dev,ino,node,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		for _, f := range b.files {
-			if _, err := st.ExecContext(ctx, c.vault, []byte(f.dir), []byte(f.name), f.e.Size, f.e.MTime, f.e.CTime, int64(f.e.Dev), int64(f.e.Ino), f.e.Node, f.e.Pending); err != nil {
-				return err
-			}
-		}
-		st.Close()
-	}
-	if len(b.ids) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR IGNORE INTO objects(vault,id) VALUES(?,?)`)
-		if err != nil {
-			return err
-		}
-		for _, id := range b.ids {
-			if _, err := st.ExecContext(ctx, c.vault, id); err != nil {
-				return err
-			}
-		}
-		st.Close()
-	}
-	if len(b.dirs) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT OR REPLACE INTO dirs(vault,path,fp,tree,files,bytes,all_files,all_bytes,all_dirs,pending) VALUES(?,?,?,?,?,?,?,?,?,?)`)
-		if err != nil {
-			return err
-		}
-		for _, r := range b.dirs {
-			d := r.d
-			if _, err := st.ExecContext(ctx, c.vault, []byte(r.path), d.FP, d.Tree, d.Files, d.Bytes, d.AllFiles, d.AllBytes, d.AllDirs, d.Pending); err != nil {
-				return err
-			}
-		}
-		st.Close()
-	}
-	if err := tx.Commit(); err != nil {
+	if err := fn(tx); err != nil {
 		return err
 	}
-	b.files, b.ids, b.dirs = b.files[:0], b.ids[:0], b.dirs[:0]
-	return nil
+	return tx.Commit()
 }
 
 // SettlePending marks every file and directory of the vault as recorded
@@ -458,19 +470,14 @@ func (b *Batch) Commit(ctx context.Context) error {
 // calls it once its complete snapshot is stored, or found current, and its
 // records are committed.
 func (c *Cache) SettlePending(ctx context.Context) error {
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, t := range []string{"files", "dirs"} {
-		if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET pending=0 WHERE vault=? AND pending<>0`, c.vault); err != nil {
-			return fmt.Errorf("settle cache: %w", err)
+	return c.update(ctx, func(tx *sql.Tx) error {
+		for _, t := range []string{"files", "dirs"} {
+			if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET pending=0 WHERE vault=? AND pending<>0`, c.vault); err != nil {
+				return fmt.Errorf("settle cache: %w", err)
+			}
 		}
-	}
-	return tx.Commit()
+		return nil
+	})
 }
 
 // HasObject reports whether the vault is known to hold the object.
@@ -512,24 +519,19 @@ func execEach[T any](ctx context.Context, c *Cache, query string, items []T, arg
 	if len(items) == 0 {
 		return nil
 	}
-	c.d.mu.Lock()
-	defer c.d.mu.Unlock()
-	tx, err := c.d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	st, err := tx.PrepareContext(ctx, query)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, it := range items {
-		if _, err := st.ExecContext(ctx, args(it)...); err != nil {
+	return c.update(ctx, func(tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, query)
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		defer st.Close()
+		for _, it := range items {
+			if _, err := st.ExecContext(ctx, args(it)...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // ResetObjects forgets which objects the vault holds.
