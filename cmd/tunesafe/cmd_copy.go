@@ -385,6 +385,9 @@ func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool
 		switch {
 		case isInterrupt(err):
 			return ws, err
+		case errors.As(err, new(*replicaMissingError)):
+			// Its message says what to do; the next backup looks again.
+			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + err.Error()})
 		case err != nil:
 			_, msg, _ := classify(err)
 			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + msg + " (the next backup tries again; or run 'tunesafe copy')"})

@@ -81,11 +81,11 @@ func checkFresh(ctx context.Context, loc string, backend store.Store) error {
 // store is opened, which creates the folder.
 func checkNotNested(ctx context.Context, loc string, backend store.Store) error {
 	if s3, ok := store.Find[*s3store.Store](backend); ok && isS3(loc) {
+		// Credentials may be for the vault's prefix alone: a prefix
+		// above that cannot be read tells nothing, and stops nothing.
 		for _, up := range s3.Enclosing() {
 			if _, err := up.Stat(ctx, vault.ConfigKey); err == nil {
 				return nestedError(loc, up.String())
-			} else if !errors.Is(err, fs.ErrNotExist) {
-				return err
 			}
 		}
 		return nil
