@@ -55,7 +55,7 @@ or the retention could not be extended.`,
 		},
 	}
 	f := c.Flags()
-	f.StringSliceVar(&o.tags, "tag", nil, "add a tag to the snapshot (repeatable)")
+	f.StringSliceVar(&o.tags, "tag", nil, "add tags to the snapshot, separated by commas (repeatable)")
 	f.StringVar(&o.host, "host", "", "host name recorded in the snapshot (default: this computer's)")
 	f.DurationVar(&o.maxTime, "max-time", 0, "stop cleanly after this long (e.g. 2h), saving a checkpoint")
 	f.StringVar(&o.maxUpload, "max-upload", "", "stop cleanly after uploading this much (e.g. 500MB), saving a checkpoint")

@@ -148,8 +148,8 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 				fmt.Fprintf(a.stderr, "tunesafe: not restored: %s: %s\n", f.Path, f.Err)
 			}
 		}
-		a.printf("restored %s (%d already correct), %s, from snapshot %s into %s in %s\n",
-			plural(res.Restored, "file", "files"), res.Unchanged, bytesize.Format(res.Bytes), short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
+		a.printf("restored %s, %s (%d already correct), from snapshot %s into %s in %s\n",
+			plural(res.Restored, "file", "files"), bytesize.Format(res.BytesRestored), res.Unchanged, short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
 		if res.AttrsNotSet > 0 {
 			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %s could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", plural(res.AttrsNotSet, "file or folder", "files and folders"), o.to)
 		}

@@ -110,15 +110,28 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		a.printf("no snapshot can be read\n")
 		return nil
 	}
+	// The TAGS column shows only when some snapshot has tags.
+	tagged := false
+	for _, sn := range all {
+		tagged = tagged || len(sn.Tags) > 0
+	}
 	t := newTable(a.stdout)
-	t.row("ID", "TIME", "HOST", "PATHS", "FILES", "SIZE")
+	head := []string{"ID", "TIME", "HOST", "PATHS", "FILES", "SIZE"}
+	if tagged {
+		head = append(head, "TAGS")
+	}
+	t.row(head...)
 	for _, sn := range all {
 		id := short(sn.ID.String())
 		if sn.Partial {
 			id += " (checkpoint)"
 		}
-		t.row(id, sn.Time.Local().Format(snapshotTime), sn.Host,
-			strings.Join(sn.Paths, ", "), strconv.FormatInt(sn.Stats.Files, 10), bytesize.Format(sn.Stats.Bytes))
+		row := []string{id, sn.Time.Local().Format(snapshotTime), sn.Host,
+			strings.Join(sn.Paths, ", "), strconv.FormatInt(sn.Stats.Files, 10), bytesize.Format(sn.Stats.Bytes)}
+		if tagged {
+			row = append(row, strings.Join(sn.Tags, ", "))
+		}
+		t.row(row...)
 	}
 	return t.flush()
 }

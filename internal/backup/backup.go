@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -272,7 +274,7 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	// them the reference the next pass counts new and changed files
 	// against. A probe stores nothing, so settles nothing.
 	if workErr == nil && !r.res.Partial && !probe {
-		if err := c.SettlePending(ctx); err != nil {
+		if err := c.SettlePending(ctx, r.sourcePaths()); err != nil {
 			workErr = fmt.Errorf("write cache: %w", err)
 		}
 	}
@@ -336,6 +338,18 @@ type run struct {
 	// FilesChanged whose cached nodes are reused: stored by a pass not
 	// yet complete.
 	pendingNew, pendingChanged int64
+}
+
+// sourcePaths returns the pass's source paths and single files, made
+// absolute: the part of the cache a complete pass settles.
+func (r *run) sourcePaths() []string {
+	var out []string
+	for _, p := range append(slices.Clip(r.o.Paths), r.o.Files...) {
+		if abs, err := filepath.Abs(p); err == nil {
+			out = append(out, abs)
+		}
+	}
+	return out
 }
 
 // exclude leaves path out, as Options.Exclude says (why).

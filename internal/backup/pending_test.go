@@ -148,3 +148,26 @@ func TestUnchangedPassSettlesPending(t *testing.T) {
 		t.Fatalf("folder still pending: %+v", dirs[album])
 	}
 }
+
+// A complete pass over other folders, backed up to the same vault from
+// this computer, settles only its own: a stopped first pass of Music,
+// resumed after a backup of Other, still counts Music's files as new.
+func TestCompletePassSettlesOnlyItsPaths(t *testing.T) {
+	f := newFixture(t, false)
+	music := filepath.Join(f.dir, "Music")
+	other := filepath.Join(f.dir, "Music Other") // shares Music's name as a prefix
+	for i := range 6 {
+		writeFile(t, filepath.Join(music, "Album", fmt.Sprint(i, ".flac")), randomBytes(uint64(30+i), 100<<10))
+	}
+	writeFile(t, filepath.Join(other, "x.flac"), randomBytes(40, 10<<10))
+	stopped := f.backup(Options{Paths: []string{music}, MaxUpload: 250 << 10, Readers: 1, Uploaders: 1})
+	if !stopped.Partial || stopped.FilesNew != 6 || stopped.FilesRemaining == 0 {
+		t.Fatalf("want a partial pass of 6 new files: %+v", stopped)
+	}
+	if res := f.backupClean(Options{Paths: []string{other}}); countsOf(res) != (counts{1, 0, 0}) {
+		t.Fatalf("pass of the other folder: %+v", res)
+	}
+	if res := f.backupClean(Options{Paths: []string{music}}); res.Partial || countsOf(res) != (counts{6, 0, 0}) {
+		t.Fatalf("resumed pass of Music: %+v", res)
+	}
+}

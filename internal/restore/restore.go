@@ -80,14 +80,17 @@ type Progress struct {
 
 // Result summarises a restore.
 type Result struct {
-	Files     int64         `json:"files"`
-	Restored  int64         `json:"files_restored"`
-	Unchanged int64         `json:"files_already_correct"`
-	Dirs      int64         `json:"dirs"`
-	Symlinks  int64         `json:"symlinks"`
-	Bytes     int64         `json:"bytes"`
-	Duration  time.Duration `json:"duration_ns"`
-	Failures  []Failure     `json:"failures,omitempty"`
+	Files     int64 `json:"files"`
+	Restored  int64 `json:"files_restored"`
+	Unchanged int64 `json:"files_already_correct"`
+	Dirs      int64 `json:"dirs"`
+	Symlinks  int64 `json:"symlinks"`
+	Bytes     int64 `json:"bytes"`
+	// BytesRestored counts the bytes of the files written: Bytes less
+	// the files already correct.
+	BytesRestored int64         `json:"bytes_restored"`
+	Duration      time.Duration `json:"duration_ns"`
+	Failures      []Failure     `json:"failures,omitempty"`
 	// AttrsNotSet counts entries restored whole whose permissions or
 	// modification time could not be set (FAT and exFAT keep no
 	// permissions; another user's folder refuses both).
@@ -274,6 +277,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 				res.Bytes += j.node.Size
 				if restored {
 					res.Restored++
+					res.BytesRestored += j.node.Size
 				} else {
 					res.Unchanged++
 				}

@@ -240,6 +240,9 @@ func TestReadOnlyFolders(t *testing.T) {
 	if res.Restored != 1 || res.Unchanged != 1 {
 		t.Errorf("third restore: %+v, want 1 restored, 1 already correct", res)
 	}
+	if n := int64(len("audio b")); res.BytesRestored != n || res.Bytes != 2*n {
+		t.Errorf("third restore: %d of %d bytes restored, want %d of %d (b.mp3 alone written)", res.BytesRestored, res.Bytes, n, 2*n)
+	}
 	check("third restore")
 	if got := entries(t, album); !slices.Equal(got, []string{"a.mp3", "b.mp3", "c.mp3"}) {
 		t.Errorf("Album holds %v", got)

@@ -69,53 +69,78 @@ func TestOpenMigratesPending(t *testing.T) {
 	}
 }
 
-// SettlePending marks the files and folders of one vault key, and only
-// those, as recorded by a complete pass.
+// SettlePending marks the files and folders at and below the paths it is
+// given, of one vault key and only those, as recorded by a complete pass.
 func TestSettlePending(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
+	sep := string(filepath.Separator)
+	root := filepath.Join(sep+"home", "u")
+	music := filepath.Join(root, "Music")
+	album := filepath.Join(music, "Album")
+	// Folders whose names start as Music's do, and a file beside it.
+	sibling, other := music+" Extra", filepath.Join(root, "Other")
+	dirs := []string{music, album, sibling, other}
 	put := func(c *Cache) {
 		t.Helper()
 		b := c.Batch()
-		b.PutFile("music", "new.mp3", FileEntry{Node: []byte(`{}`), Pending: PendingNew})
-		b.PutFile("music", "changed.mp3", FileEntry{Node: []byte(`{}`), Pending: PendingChanged})
-		b.PutFile("music", "settled.mp3", FileEntry{Node: []byte(`{}`)})
-		b.PutDir("music", DirEntry{FP: []byte("fp"), Tree: []byte("tree"), Pending: true})
-		b.PutDir("other", DirEntry{FP: []byte("fp"), Tree: []byte("tree")})
+		for _, d := range dirs {
+			b.PutFile(d, "new.mp3", FileEntry{Node: []byte(`{}`), Pending: PendingNew})
+			b.PutFile(d, "changed.mp3", FileEntry{Node: []byte(`{}`), Pending: PendingChanged})
+			b.PutFile(d, "settled.mp3", FileEntry{Node: []byte(`{}`)})
+			b.PutDir(d, DirEntry{FP: []byte("fp"), Tree: []byte("tree"), Pending: true})
+		}
+		b.PutFile(root, "single.mp3", FileEntry{Node: []byte(`{}`), Pending: PendingNew})
+		b.PutFile(root, "single.mp3.bak", FileEntry{Node: []byte(`{}`), Pending: PendingNew})
 		if err := b.Commit(ctx); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c, other := db.Vault("v"), db.Vault("v@elsewhere")
+	c, elsewhere := db.Vault("v"), db.Vault("v@elsewhere")
 	put(c)
-	put(other)
-	check := func(c *Cache, settled bool) {
+	put(elsewhere)
+	check := func(c *Cache, settled map[string]bool) {
 		t.Helper()
-		files, err := c.Dir(ctx, "music")
+		cached, err := c.Dirs(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := map[string]Pending{"new.mp3": PendingNew, "changed.mp3": PendingChanged, "settled.mp3": Settled}
-		for name, p := range want {
-			if settled {
-				p = Settled
+		for _, d := range dirs {
+			files, err := c.Dir(ctx, d)
+			if err != nil {
+				t.Fatal(err)
 			}
-			if files[name].Pending != p {
-				t.Errorf("%s %s: pending %d, want %d", c.vault, name, files[name].Pending, p)
+			want := map[string]Pending{"new.mp3": PendingNew, "changed.mp3": PendingChanged, "settled.mp3": Settled}
+			for name, p := range want {
+				if settled[d] {
+					p = Settled
+				}
+				if files[name].Pending != p {
+					t.Errorf("%s %s: pending %d, want %d", c.vault, filepath.Join(d, name), files[name].Pending, p)
+				}
+			}
+			if cached[d].Pending == settled[d] {
+				t.Errorf("%s: folder %s pending %v, want %v", c.vault, d, cached[d].Pending, !settled[d])
 			}
 		}
-		dirs, err := c.Dirs(ctx)
+		files, err := c.Dir(ctx, root)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if dirs["music"].Pending != !settled || dirs["other"].Pending {
-			t.Errorf("%s: dirs %+v", c.vault, dirs)
+		for name, want := range map[string]Pending{"single.mp3": PendingNew, "single.mp3.bak": PendingNew} {
+			if settled[filepath.Join(root, name)] {
+				want = Settled
+			}
+			if files[name].Pending != want {
+				t.Errorf("%s %s: pending %d, want %d", c.vault, name, files[name].Pending, want)
+			}
 		}
 	}
-	check(c, false)
-	if err := c.SettlePending(ctx); err != nil {
+	none := map[string]bool{}
+	check(c, none)
+	if err := c.SettlePending(ctx, []string{music, filepath.Join(root, "single.mp3")}); err != nil {
 		t.Fatal(err)
 	}
-	check(c, true)
-	check(other, false)
+	check(c, map[string]bool{music: true, album: true, filepath.Join(root, "single.mp3"): true})
+	check(elsewhere, none)
 }

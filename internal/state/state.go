@@ -40,6 +40,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
@@ -465,19 +466,43 @@ func (c *Cache) update(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return tx.Commit()
 }
 
-// SettlePending marks every file and directory of the vault as recorded
-// by a complete pass (FileEntry.Pending, DirEntry.Pending): a backup pass
-// calls it once its complete snapshot is stored, or found current, and its
-// records are committed.
-func (c *Cache) SettlePending(ctx context.Context) error {
+// SettlePending marks the files and directories of the vault at and below
+// each of paths (absolute) as recorded by a complete pass
+// (FileEntry.Pending, DirEntry.Pending): a backup pass calls it with its
+// source paths once its complete snapshot is stored, or found current, and
+// its records are committed. Rows of other paths backed up to the same
+// vault stay as they are: their pass has not completed.
+func (c *Cache) SettlePending(ctx context.Context, paths []string) error {
 	return c.update(ctx, func(tx *sql.Tx) error {
-		for _, t := range []string{"files", "dirs"} {
-			if _, err := tx.ExecContext(ctx, `UPDATE `+t+` SET pending=0 WHERE vault=? AND pending<>0`, c.vault); err != nil {
+		for _, p := range paths {
+			self, below, end := subtree(p)
+			if _, err := tx.ExecContext(ctx, `UPDATE files SET pending=0 WHERE vault=? AND pending<>0
+				AND ((dir=? AND name=?) OR dir=? OR (dir>=? AND dir<?))`,
+				c.vault, []byte(filepath.Dir(p)), []byte(filepath.Base(p)), self, below, end); err != nil {
+				return fmt.Errorf("settle cache: %w", err)
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE dirs SET pending=0 WHERE vault=? AND pending<>0
+				AND (path=? OR (path>=? AND path<?))`, c.vault, self, below, end); err != nil {
 				return fmt.Errorf("settle cache: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// subtree returns the bounds of the paths below dir as byte strings:
+// dir itself, and the range [below, end) that holds every path starting
+// with dir and a separator (end is below with its last byte, the
+// separator, raised by one).
+func subtree(dir string) (self, below, end []byte) {
+	self = []byte(dir)
+	below = []byte(dir)
+	if !strings.HasSuffix(dir, string(filepath.Separator)) {
+		below = append(below, filepath.Separator)
+	}
+	end = append([]byte(nil), below...)
+	end[len(end)-1]++
+	return self, below, end
 }
 
 // HasObject reports whether the vault is known to hold the object.
