@@ -303,6 +303,9 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 			a.printf("; %d excluded", res.Excluded)
 		}
 		a.printf("\n")
+		if res.FilesStoredAgain > 0 {
+			a.printf("stored again: %s the vault had lost or damaged part of\n", plural(res.FilesStoredAgain, "unchanged file", "unchanged files"))
+		}
 		a.printf("read %s, uploaded %s in %s and %s, in %s\n",
 			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), plural(res.BlobsUploaded, "blob", "blobs"), plural(res.TreesUploaded, "tree", "trees"), res.Duration.Round(time.Millisecond))
 		if res.Partial {

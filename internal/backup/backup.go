@@ -155,20 +155,24 @@ type Result struct {
 	// records it: a file stored by a pass that was interrupted or stopped
 	// at a limit still counts as new or changed, though it is not read
 	// again.
-	FilesNew       int64         `json:"files_new"`
-	FilesChanged   int64         `json:"files_changed"`
-	FilesUnchanged int64         `json:"files_unchanged"`
-	Dirs           int64         `json:"dirs"`
-	Excluded       int64         `json:"excluded"` // files and folders left out by Options.Exclude
-	BytesTotal     int64         `json:"bytes_total"`
-	BytesRead      int64         `json:"bytes_read"`
-	BytesUploaded  int64         `json:"bytes_uploaded"`
-	BlobsUploaded  int64         `json:"blobs_uploaded"`
-	TreesUploaded  int64         `json:"trees_uploaded"`
-	FilesRemaining int64         `json:"files_remaining"`
-	BytesRemaining int64         `json:"bytes_remaining"`
-	Duration       time.Duration `json:"duration_ns"`
-	Warnings       []Warning     `json:"warnings"` // never nil, so an empty list in JSON
+	FilesNew       int64 `json:"files_new"`
+	FilesChanged   int64 `json:"files_changed"`
+	FilesUnchanged int64 `json:"files_unchanged"`
+	// FilesStoredAgain counts the files, among those above, that were as
+	// this computer's cache recorded them but were read and stored again,
+	// because the vault had lost or damaged part of what stored them.
+	FilesStoredAgain int64         `json:"files_stored_again"`
+	Dirs             int64         `json:"dirs"`
+	Excluded         int64         `json:"excluded"` // files and folders left out by Options.Exclude
+	BytesTotal       int64         `json:"bytes_total"`
+	BytesRead        int64         `json:"bytes_read"`
+	BytesUploaded    int64         `json:"bytes_uploaded"`
+	BlobsUploaded    int64         `json:"blobs_uploaded"`
+	TreesUploaded    int64         `json:"trees_uploaded"`
+	FilesRemaining   int64         `json:"files_remaining"`
+	BytesRemaining   int64         `json:"bytes_remaining"`
+	Duration         time.Duration `json:"duration_ns"`
+	Warnings         []Warning     `json:"warnings"` // never nil, so an empty list in JSON
 }
 
 // ErrLimit is returned inside the engine when MaxTime or MaxUpload is hit.

@@ -252,9 +252,11 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 		r.p.FilesTotal.Add(1)
 		r.p.BytesTotal.Add(fi.Size())
 		r.res.BytesTotal += fi.Size()
-		if c, ok := cached[name]; ok && sameStat(c.Stat, e.st) {
+		c, ok := cached[name]
+		same := ok && sameStat(c.Stat, e.st)
+		if same {
 			var n vault.Node
-			if err := json.Unmarshal(c.Node, &n); err == nil && n.Type == vault.TypeFile && n.Size == fi.Size() && r.blobsStored(ctx, n.Blobs) {
+			if err := json.Unmarshal(c.Node, &n); err == nil && n.Type == vault.TypeFile && n.Size == fi.Size() && !c.Lost && r.blobsStored(ctx, n.Blobs) {
 				n.SetName(name)
 				n.Mode = vault.UnixMode(fi.Mode())
 				n.MTime = fi.ModTime()
@@ -264,20 +266,23 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 				return e, nil
 			}
 		}
-		// A file that a pass not yet complete stored, and that changed
-		// again since, is still what that pass counted it: new, or
-		// changed, since the last complete pass.
-		e.pending = state.PendingNew
-		if c, ok := cached[name]; ok {
+		switch {
+		case same:
+			// As it was, but the vault lacks part of what it stored (lost,
+			// damaged or pruned): read and stored again, it still counts
+			// as the backups counted it.
+			e.pending = c.Pending
+			r.countCached(c.Pending)
+			r.res.FilesStoredAgain++
+		case ok && c.Pending != state.PendingNew:
 			e.pending = state.PendingChanged
-			if c.Pending == state.PendingNew {
-				e.pending = state.PendingNew
-			}
-		}
-		if e.pending == state.PendingNew {
-			r.res.FilesNew++
-		} else {
 			r.res.FilesChanged++
+		default:
+			// A file that a pass not yet complete stored as new, and that
+			// changed again since, is still new since the last complete
+			// pass.
+			e.pending = state.PendingNew
+			r.res.FilesNew++
 		}
 		e.changed = true
 		r.p.FilesToRead.Add(1)

@@ -14,13 +14,14 @@ import (
 //   - the ids leave the set of stored objects, so that an upload of the same
 //     content is not skipped;
 //   - the entries of files whose cached node names one of them (names
-//     reports it) are dropped, so that those files are read again;
+//     reports it) are marked lost (FileEntry.Lost), so that those files
+//     are read again, and still count as the backups counted them;
 //   - the directories whose cached tree is one of them, or that hold such a
 //     file, are dropped with every directory above them (a directory's tree
 //     names its subdirectories' trees), so that their trees are built, and
 //     stored, again.
 //
-// names may be nil: no file entry is dropped. Everything is done in one
+// names may be nil: no file entry is marked. Everything is done in one
 // transaction.
 func (c *Cache) ForgetDamaged(ctx context.Context, ids [][]byte, names func(node []byte) bool) error {
 	if len(ids) == 0 {
@@ -97,7 +98,7 @@ func (c *Cache) forgetDamaged(ctx context.Context, tx *sql.Tx, ids [][]byte, dam
 		}
 	}
 	if len(files) > 0 {
-		st, err := tx.PrepareContext(ctx, `DELETE FROM files WHERE vault=? AND dir=? AND name=?`)
+		st, err := tx.PrepareContext(ctx, `UPDATE files SET lost=1 WHERE vault=? AND dir=? AND name=?`)
 		if err != nil {
 			return err
 		}

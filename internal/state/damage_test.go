@@ -8,8 +8,9 @@ import (
 )
 
 // TestForgetDamaged: the damaged objects leave the stored set, the files
-// naming them are dropped, and so are the folders holding them or whose tree
-// is damaged, with every folder above; the rest, and other vaults, stay.
+// naming them are marked lost, the folders holding them or whose tree is
+// damaged are dropped, with every folder above; the rest, and other
+// vaults, stay.
 func TestForgetDamaged(t *testing.T) {
 	ctx := t.Context()
 	db := openTest(t)
@@ -53,8 +54,17 @@ func TestForgetDamaged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := files["1.flac"]; ok || len(files) != 1 {
-		t.Errorf("files of the album: %v, want 2.flac only", files)
+	if len(files) != 2 || !files["1.flac"].Lost || files["2.flac"].Lost {
+		t.Errorf("files of the album: %+v, want 1.flac marked lost, 2.flac not", files)
+	}
+	// Stored again, the file's record is no longer lost.
+	b := c.Batch()
+	b.PutFile(dir("A/Album"), "1.flac", FileEntry{Node: []byte("names new-blob")})
+	if err := b.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if files, _ := c.Dir(ctx, dir("A/Album")); files["1.flac"].Lost {
+		t.Errorf("1.flac stored again: still lost")
 	}
 	dirs, err := c.Dirs(ctx)
 	if err != nil {

@@ -51,7 +51,7 @@ CREATE TABLE IF NOT EXISTS files (
 	vault TEXT NOT NULL, dir BLOB NOT NULL, name BLOB NOT NULL,
 	size INTEGER NOT NULL, mtime INTEGER NOT NULL, ctime INTEGER NOT NULL,
 	dev INTEGER NOT NULL, ino INTEGER NOT NULL, node BLOB NOT NULL,
-	pending INTEGER NOT NULL DEFAULT 0,
+	pending INTEGER NOT NULL DEFAULT 0, lost INTEGER NOT NULL DEFAULT 0,
 	PRIMARY KEY (vault, dir, name)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS dirs (
 	vault TEXT NOT NULL, path BLOB NOT NULL, fp BLOB NOT NULL, tree BLOB NOT NULL,
@@ -83,6 +83,7 @@ var vaultTables = []string{"files", "dirs", "objects", "meta", "retention", "cop
 var addedColumns = []struct{ table, column, def string }{
 	{"files", "pending", "INTEGER NOT NULL DEFAULT 0"},
 	{"dirs", "pending", "INTEGER NOT NULL DEFAULT 0"},
+	{"files", "lost", "INTEGER NOT NULL DEFAULT 0"},
 }
 
 // pendingIndexes hold the few rows a pass not yet complete wrote, so that
@@ -292,6 +293,10 @@ type FileEntry struct {
 	// Pending says how the pass that stored the file counted it, until a
 	// backup pass completes.
 	Pending Pending
+	// Lost says that the vault lost or damaged an object the node names
+	// (ForgetDamaged): the file is read and stored again, though it is as
+	// it was. Storing the file's record again clears it.
+	Lost bool
 }
 
 // Pending tells whether a cached file is as a complete backup pass left
@@ -312,7 +317,7 @@ const (
 
 // Dir returns the cached entries of one directory, by name.
 func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, error) {
-	rows, err := c.d.db.QueryContext(ctx, `SELECT name,size,mtime,ctime,dev,ino,node,pending FROM files WHERE vault=? AND dir=?`, c.vault, []byte(dir))
+	rows, err := c.d.db.QueryContext(ctx, `SELECT name,size,mtime,ctime,dev,ino,node,pending,lost FROM files WHERE vault=? AND dir=?`, c.vault, []byte(dir))
 	if err != nil {
 		return nil, err
 	}
@@ -322,7 +327,7 @@ func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, erro
 		var name []byte
 		var e FileEntry
 		var dev, ino int64
-		if err := rows.Scan(&name, &e.Size, &e.MTime, &e.CTime, &dev, &ino, &e.Node, &e.Pending); err != nil {
+		if err := rows.Scan(&name, &e.Size, &e.MTime, &e.CTime, &dev, &ino, &e.Node, &e.Pending, &e.Lost); err != nil {
 			return nil, err
 		}
 		e.Dev, e.Ino = uint64(dev), uint64(ino)
