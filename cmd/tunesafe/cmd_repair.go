@@ -23,6 +23,9 @@ type repairOptions struct {
 	dryRun bool
 	// forget records as gone the lost objects nothing needs.
 	forget bool
+	// from are copies to put damaged objects back from (repairCopies).
+	from                      []string
+	fromProfile, fromEndpoint string
 }
 
 // reasonAcknowledged is the log's DELETE reason for a lost object that
@@ -34,19 +37,27 @@ func (a *app) repairCommand() *cobra.Command {
 	var o repairOptions
 	c := &cobra.Command{
 		Use:   "repair",
-		Short: "Upload again what the storage lost or corrupted, from the files on this computer",
+		Short: "Upload again what the storage lost or corrupted, from a replica or the files on this computer",
 		Long: `Audit the vault (quick, or --deep to download and hash everything), then put
-back every lost or corrupted piece of file content from the local files it was
-cut from: the files the snapshots name, where they still are. A piece is
-stored only when its bytes match its content ID, so a file edited since the
-backup still gives back what the edit left alone (a retagged track its audio).
+back every lost or corrupted object:
+
+- from a replica made by 'tunesafe copy' (--from, or the config file's
+  "copies"): any object, a snapshot, tree or key file as well as file content,
+  byte for byte as first stored, when the replica's bytes hash to what the
+  vault's log recorded. A replica's object is never taken on trust.
+- from the local files the content was cut from: the files the snapshots name,
+  where they still are. A piece is stored only when its bytes match its content
+  ID, so a file edited since the backup still gives back what the edit left
+  alone (a retagged track its audio).
+
 A tunesafe.json the provider lost is rebuilt, from the copy this computer keeps
 or from the key files, and stored again; so is a lost FORMAT.md.
 
 What cannot be repaired is listed with the reason: the file is gone or
-changed, or the object is a tree or snapshot, which only a new backup writes
-again ('tunesafe backup' restores the trees of folders that have not changed).
-Every upload is recorded in the vault's tamper-evident log.
+changed, no replica holds it, or the object is a tree or snapshot, which
+without a replica only a new backup writes again ('tunesafe backup' restores
+the trees of folders that have not changed). Every upload is recorded in the
+vault's tamper-evident log.
 
 --forget-unneeded also records as gone (a DELETE in the log, reason
 "acknowledged-lost") every lost object nothing needs: a lock or prune marker,
@@ -63,6 +74,9 @@ Exit code 4 when something stays lost or corrupted.`,
 	c.Flags().BoolVar(&o.deep, "deep", false, "download and hash every object (finds corruption that keeps the size)")
 	c.Flags().BoolVar(&o.dryRun, "dry-run", false, "only say what would be repaired")
 	c.Flags().BoolVar(&o.forget, "forget-unneeded", false, "record as gone the lost objects no snapshot needs (locks, unreferenced blobs and trees)")
+	c.Flags().StringArrayVar(&o.from, "from", nil, "a replica made by 'tunesafe copy' to copy damaged objects back from (repeatable; default: the config file's \"copies\")")
+	c.Flags().StringVar(&o.fromEndpoint, "from-endpoint", "", "S3 endpoint URL of the --from replicas (default: the profile's endpoint_url, or the vault's)")
+	c.Flags().StringVar(&o.fromProfile, "from-profile", "", "AWS profile with the --from replicas' credentials, region and endpoint (default: the vault's environment)")
 	return c
 }
 
@@ -116,7 +130,11 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	configFound := false
 	for _, f := range rep.Findings {
 		if f.Class == auditlog.Lost || f.Class == auditlog.Corrupted || f.Class == auditlog.Note && o.forget {
-			damage = append(damage, repair.Damage{Key: f.Key, Class: string(f.Class)})
+			d := repair.Damage{Key: f.Key, Class: string(f.Class)}
+			if f.Want != nil {
+				d.SHA256 = f.Want.SHA256
+			}
+			damage = append(damage, d)
 			configFound = configFound || f.Key == vault.ConfigKey
 		}
 	}
@@ -130,6 +148,11 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		ro.Rewrite[vault.ConfigKey] = repair.Rewrite{Data: lost.raw, From: lost.from}
 		if !configFound {
 			damage = append(damage, repair.Damage{Key: vault.ConfigKey, Class: string(auditlog.Lost)})
+		}
+	}
+	if len(damage) > 0 {
+		if ro.Copies, err = a.repairCopies(ctx, s, o); err != nil {
+			return err
 		}
 	}
 	if o.forget {
@@ -165,6 +188,9 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	}
 	if n := len(res.Unrepaired); n > 0 {
 		hint := "each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'"
+		if len(ro.Copies) == 0 {
+			hint += "; a replica made by 'tunesafe copy' gives back any object: 'tunesafe repair --from LOCATION'"
+		}
 		if !o.forget {
 			hint += "; 'tunesafe repair --forget-unneeded' records as gone those no snapshot needs"
 		}
@@ -249,6 +275,9 @@ func (a *app) printRepair(rep auditlog.Report, res *repair.Result) {
 	}
 	for _, u := range res.Unrepaired {
 		a.printf("cannot repair %s (%s): %s\n", u.Key, u.Class, u.Reason)
+		for _, c := range u.Copies {
+			a.printf("    copy %s: %s\n", c.Path, c.Problem)
+		}
 		for _, f := range u.Files {
 			a.printf("    %s: %s\n", f.Path, f.Problem)
 		}

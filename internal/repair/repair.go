@@ -1,5 +1,12 @@
 // Package repair puts back what a storage provider lost or corrupted, from
-// the local files it was cut from.
+// a copy of the vault (a replica made by package vaultcopy) or from the
+// local files it was cut from.
+//
+// A copy gives back any object, byte for byte as first stored, and is
+// never trusted: the vault's log records the SHA-256 of every object's
+// stored bytes, and a copy's object is written back only when its bytes
+// hash to that record (Options.Copies). What no copy gives back is looked
+// for in the local files.
 //
 // Content IDs make this safe. A blob is named by the hash of its plaintext,
 // so bytes that hash to a damaged blob's ID are that blob, wherever they
@@ -26,6 +33,8 @@ package repair
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -36,6 +45,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/split"
+	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -45,6 +55,10 @@ type Damage struct {
 	// Class is how the object is damaged ("lost", "corrupted"); repair
 	// treats all classes alike and carries this into the result.
 	Class string `json:"class"`
+	// SHA256 is the hex SHA-256 of the bytes the log records as stored
+	// under Key, or "" when it records none: with it, a copy's object
+	// (Options.Copies) is known to be the one lost.
+	SHA256 string `json:"-"`
 }
 
 // Options configure a repair. Splitter and Rebuilders must be the ones the
@@ -68,6 +82,20 @@ type Options struct {
 	// lost snapshot is a backup, and is never forgotten. Not called in a
 	// dry run.
 	Forget func(ctx context.Context, key string) error
+	// Copies are other locations holding the vault's objects as stored:
+	// replicas made by 'tunesafe copy'. A damaged object whose stored
+	// bytes the log records (Damage.SHA256) is put back from the first
+	// copy holding exactly those bytes, whatever it is: a tree, a snapshot
+	// or a key file as well as a blob. Local files are cut only for the
+	// blobs no copy gives back.
+	Copies []Copy
+}
+
+// Copy is a location holding the vault's objects as stored, read only.
+type Copy struct {
+	// Name says where it is, for the report.
+	Name  string
+	Store store.Store
 }
 
 // Rewrite is the content of an object repair writes again whole.
@@ -95,11 +123,13 @@ type Result struct {
 type Repaired struct {
 	Key   string `json:"key"`
 	Class string `json:"class"`
-	// From is the local file the blob was cut from again, or for an
-	// object rewritten whole (Options.Rewrite) where its content came
-	// from; it may be empty.
+	// From is the local file the blob was cut from again, the copy it
+	// was copied back from (Options.Copies), or for an object rewritten
+	// whole (Options.Rewrite) where its content came from; it may be
+	// empty.
 	From string `json:"from,omitempty"`
-	// Size is the object's plaintext size.
+	// Size is the object's plaintext size; for an object copied back, its
+	// size as stored.
 	Size int `json:"size"`
 }
 
@@ -118,6 +148,9 @@ type Unrepaired struct {
 	// Files are the local files that held the blob when it was backed
 	// up, each with why it could not give it back.
 	Files []Attempt `json:"files,omitempty"`
+	// Copies are the copies looked at (Options.Copies), each with why it
+	// could not give the object back.
+	Copies []Attempt `json:"copies,omitempty"`
 }
 
 // Attempt is one local file that was looked at for a blob.
@@ -144,6 +177,13 @@ const (
 const (
 	ForgetCoordination = "a coordination object (a lock or prune marker), which holds no data"
 	ForgetUnreferenced = "no snapshot references it"
+)
+
+// Problems of a copy.
+const (
+	ProblemNotInCopy   = "the copy does not hold it"
+	ProblemCopyDiffers = "the copy holds other bytes than the log records"
+	ProblemNoRecord    = "the log records no SHA-256 for it, so no copy can be trusted for it"
 )
 
 // Problems of a local file.
@@ -187,7 +227,19 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 		return nil
 	}
 	var lostTrees []Damage
+	tried := map[string][]Attempt{}
 	for _, d := range damaged {
+		if len(o.Copies) > 0 {
+			from, size, attempts, err := fromCopies(ctx, v, d, o)
+			if err != nil {
+				return res.sorted(), err
+			}
+			if from != "" {
+				res.Repaired = append(res.Repaired, Repaired{Key: d.Key, Class: d.Class, From: from, Size: size})
+				continue
+			}
+			tried[d.Key] = attempts
+		}
 		if id, ok := blobID(d.Key); ok {
 			blobs[id] = &blobState{d: d}
 			continue
@@ -260,7 +312,47 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 		}
 		res.Unrepaired = append(res.Unrepaired, u)
 	}
+	for i := range res.Unrepaired {
+		res.Unrepaired[i].Copies = tried[res.Unrepaired[i].Key]
+	}
 	return res.sorted(), nil
+}
+
+// fromCopies puts back d from the first copy that holds the bytes the log
+// records, and returns the copy's name and the object's size; or "" and
+// why each copy could not give it back. Only an error writing to the vault
+// is returned as an error: a copy that cannot be read is one attempt.
+func fromCopies(ctx context.Context, v *vault.Vault, d Damage, o Options) (from string, size int, attempts []Attempt, err error) {
+	if d.SHA256 == "" {
+		for _, c := range o.Copies {
+			attempts = append(attempts, Attempt{Path: c.Name, Problem: ProblemNoRecord})
+		}
+		return "", 0, attempts, nil
+	}
+	for _, c := range o.Copies {
+		data, err := store.ReadAll(ctx, c.Store, d.Key)
+		switch {
+		case ctx.Err() != nil:
+			return "", 0, attempts, ctx.Err()
+		case errors.Is(err, fs.ErrNotExist):
+			attempts = append(attempts, Attempt{Path: c.Name, Problem: ProblemNotInCopy})
+			continue
+		case err != nil:
+			attempts = append(attempts, Attempt{Path: c.Name, Problem: err.Error()})
+			continue
+		}
+		if sum := sha256.Sum256(data); hex.EncodeToString(sum[:]) != d.SHA256 {
+			attempts = append(attempts, Attempt{Path: c.Name, Problem: ProblemCopyDiffers})
+			continue
+		}
+		if !o.DryRun {
+			if err := v.Store().Put(ctx, d.Key, data); err != nil {
+				return "", 0, attempts, fmt.Errorf("write %s: %w", d.Key, err)
+			}
+		}
+		return c.Name, len(data), nil, nil
+	}
+	return "", 0, attempts, nil
 }
 
 func (r *Result) sorted() *Result {
