@@ -284,7 +284,7 @@ func (a *app) copyOnce(ctx context.Context, s *session, t copyTarget, workers in
 	if err := s.log.Flush(ctx); err != nil {
 		return copyResult{}, fmt.Errorf("publish the vault's log: %w", err)
 	}
-	opts := vaultcopy.Options{Source: s.raw, SourceName: s.loc, Dest: dest, Log: s.log, Workers: workers}
+	opts := vaultcopy.Options{Source: s.raw, SourceName: absLocation(s.loc), Dest: dest, Log: s.log, Workers: workers}
 	// A replica that holds everything already needs no copy, and no lock
 	// either, whose records the next copy would have to copy.
 	copied, current, err := vaultcopy.Current(ctx, opts)
