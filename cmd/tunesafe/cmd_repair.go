@@ -119,7 +119,7 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	// belief that the damaged objects are stored: it then stores again
 	// every tree it builds, and every blob of a file it reads, that is
 	// still damaged. What repair puts back is recorded as stored below.
-	if err := backup.ForgetDamaged(ctx, s.cache, damagedIDs(&rep, nil)); err != nil {
+	if err := backup.ForgetDamaged(ctx, s.cache, s.vault, damagedIDs(&rep, nil)); err != nil {
 		return fmt.Errorf("forget damaged objects in the cache: %w", err)
 	}
 	if !rep.Complete {

@@ -108,7 +108,7 @@ func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Rep
 // the other computers (announceDamage).
 func (a *app) forgetDamage(ctx context.Context, s *session, rep *auditlog.Report) error {
 	ids := damagedIDs(rep, nil)
-	if err := backup.ForgetDamaged(ctx, s.cache, ids); err != nil {
+	if err := backup.ForgetDamaged(ctx, s.cache, s.vault, ids); err != nil {
 		return fmt.Errorf("forget damaged objects in the cache: %w", err)
 	}
 	return a.announceDamage(ctx, s, ids)

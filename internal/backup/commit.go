@@ -4,11 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/user"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -48,12 +52,16 @@ func (r *run) loadKnown(ctx context.Context) error {
 // found lost or corrupted, together with the cached files and folders that
 // name them (state.Cache.ForgetDamaged). The next pass then reads those
 // files and folders again and stores what they still hold: the same content
-// gives the same IDs, so a lost tree of an unchanged folder, or a lost blob
-// or list of an unchanged file, is stored again under its key. A blob that
-// only a list names is not looked for in the lists: the file's entry names
-// the list, which is stored; 'tunesafe repair', which reads the lists, puts
-// such a blob back from the file.
-func ForgetDamaged(ctx context.Context, c *state.Cache, ids []vault.ID) error {
+// gives the same IDs, so a lost tree of an unchanged folder, or a lost blob,
+// list or piece of audio of an unchanged file, is stored again under its
+// key.
+//
+// A piece of a track's audio is named by a list blob, not by the file's
+// entry. When some damaged ID is named by no cached entry or folder, the
+// lists the cached entries name are read from lists (the vault), once each,
+// to find the files whose audio holds it; a list that cannot be read counts
+// as holding it, so that its files are read again rather than trusted.
+func ForgetDamaged(ctx context.Context, c *state.Cache, lists ListReader, ids []vault.ID) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -62,6 +70,10 @@ func ForgetDamaged(ctx context.Context, c *state.Cache, ids []vault.ID) error {
 	for _, id := range ids {
 		damaged[id] = true
 		raw = append(raw, append([]byte(nil), id[:]...))
+	}
+	holding, err := listsHolding(ctx, c, lists, damaged)
+	if err != nil {
+		return err
 	}
 	return c.ForgetDamaged(ctx, raw, func(node []byte) bool {
 		var n struct {
@@ -72,12 +84,81 @@ func ForgetDamaged(ctx context.Context, c *state.Cache, ids []vault.ID) error {
 			return false
 		}
 		for _, id := range n.Blobs {
-			if damaged[id] {
+			if damaged[id] || holding[id] {
 				return true
 			}
 		}
 		return false
 	})
+}
+
+// ListReader reads a list blob: the IDs it names.
+type ListReader interface {
+	ReadList(ctx context.Context, id vault.ID) ([]vault.ID, error)
+}
+
+// listsHolding returns the lists, among those the cached file entries
+// name, that name one of the damaged IDs no entry or folder names itself.
+// It reads no list when every damaged ID is accounted for.
+func listsHolding(ctx context.Context, c *state.Cache, lists ListReader, damaged map[vault.ID]bool) (map[vault.ID]bool, error) {
+	unnamed := maps.Clone(damaged)
+	named := map[vault.ID]bool{}
+	err := c.FileNodes(ctx, func(node []byte) {
+		var n vault.Node
+		if json.Unmarshal(node, &n) != nil {
+			return
+		}
+		for _, id := range n.Blobs {
+			delete(unnamed, id)
+		}
+		for _, id := range n.ListIDs() {
+			named[id] = true
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read cache: %w", err)
+	}
+	if len(unnamed) == 0 || len(named) == 0 {
+		return nil, nil
+	}
+	dirs, err := c.Dirs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read cache: %w", err)
+	}
+	for _, d := range dirs {
+		if len(d.Tree) == len(vault.ID{}) {
+			delete(unnamed, vault.ID(d.Tree))
+		}
+	}
+	if len(unnamed) == 0 {
+		return nil, nil
+	}
+	var mu sync.Mutex
+	holding := map[vault.ID]bool{}
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for id := range named {
+		g.Go(func() error {
+			members, err := lists.ReadList(gctx, id)
+			if gctx.Err() != nil {
+				return gctx.Err()
+			}
+			hit := err != nil // unreadable: its files are read again
+			for _, m := range members {
+				hit = hit || unnamed[m]
+			}
+			if hit {
+				mu.Lock()
+				holding[id] = true
+				mu.Unlock()
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return holding, nil
 }
 
 // OwnMarker tells c that the marker key (Vault.MarkDamage), which this
@@ -154,7 +235,7 @@ func (r *run) listKnown(ctx context.Context) error {
 	if err := b.Commit(ctx); err != nil {
 		return err
 	}
-	if err := ForgetDamaged(ctx, r.c, damaged); err != nil {
+	if err := ForgetDamaged(ctx, r.c, r.v, damaged); err != nil {
 		return err
 	}
 	if err := r.c.SetMeta(ctx, "prune-seen", lastPrune); err != nil {

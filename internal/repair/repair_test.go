@@ -481,7 +481,7 @@ func TestBackupStoresForgottenDamage(t *testing.T) {
 	album := f.subtree("Album")
 	f.lose(vault.BlobKey(lists[0]))
 	f.corrupt(vault.TreeKey(album))
-	if err := backup.ForgetDamaged(ctx, f.cache, []vault.ID{lists[0], album}); err != nil {
+	if err := backup.ForgetDamaged(ctx, f.cache, f.vault, []vault.ID{lists[0], album}); err != nil {
 		t.Fatal(err)
 	}
 	f.backupNodes()

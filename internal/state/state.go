@@ -336,6 +336,23 @@ func (c *Cache) Dir(ctx context.Context, dir string) (map[string]FileEntry, erro
 	return out, rows.Err()
 }
 
+// FileNodes calls fn with the node of every cached file of the vault.
+func (c *Cache) FileNodes(ctx context.Context, fn func(node []byte)) error {
+	rows, err := c.d.db.QueryContext(ctx, `SELECT node FROM files WHERE vault=?`, c.vault)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var node []byte
+	for rows.Next() {
+		if err := rows.Scan(&node); err != nil {
+			return err
+		}
+		fn(node)
+	}
+	return rows.Err()
+}
+
 // DirEntry is a cached directory: the fingerprint of its entries' stats
 // (see package backup) and the tree that stored them, with counts of its
 // own files (Files, Bytes) and of everything below it (All*). Pending
