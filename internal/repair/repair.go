@@ -168,7 +168,7 @@ const (
 	ReasonLog      = "part of the tamper-evident log, which cannot be re-created; the audit keeps reporting it"
 	ReasonOther    = "not an object repair can re-create"
 	ReasonLibrary  = "part of a snapshot's music-library view, which is not cut from a file: the next 'tunesafe backup --library' writes a new one"
-	ReasonNoFile   = "no local file holds it any more"
+	ReasonNoFile   = "no file on this computer holds it any more"
 	ReasonNoRef    = "no snapshot references it, so no restore needs it"
 	ReasonHidden   = "no readable snapshot references it: it may belong to a file below an unreadable snapshot or tree"
 )
@@ -188,7 +188,7 @@ const (
 
 // Problems of a local file.
 const (
-	ProblemMissing   = "the file no longer exists"
+	ProblemMissing   = "the file is not on this computer (any more)"
 	ProblemChanged   = "the file changed since the backup and no longer holds this piece"
 	ProblemDifferent = "the file is unchanged, but this version of Tunesafe cuts it differently from the one that backed it up"
 )

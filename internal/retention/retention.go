@@ -137,7 +137,7 @@ func applyGroup(p Policy, snaps []Snapshot, idx []int, out []Decision, now time.
 			}
 			next := snaps[complete[n-1]].Time
 			if now.Sub(next) <= p.DeletedFor {
-				keep(i, "holds tracks deleted or changed within "+FormatDays(p.DeletedFor))
+				keep(i, "replaced within "+FormatDays(p.DeletedFor)+": may hold tracks deleted or changed since")
 			}
 		}
 	}

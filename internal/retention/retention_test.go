@@ -2,6 +2,7 @@ package retention
 
 import (
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -72,10 +73,18 @@ func TestNewestCheckpointKept(t *testing.T) {
 
 func TestDeletedFor(t *testing.T) {
 	s := daily(100, "a")
-	k := kept(Apply(Policy{DeletedFor: 10 * 24 * time.Hour}, s, now))
+	ds := Apply(Policy{DeletedFor: 10 * 24 * time.Hour}, s, now)
+	k := kept(ds)
 	// a-011's successor a-010 is 10 days old: kept; a-012's successor is 11 days old.
 	if !k["a-011"] || k["a-012"] || !k["a-001"] {
 		t.Fatalf("kept %v", k)
+	}
+	// The reason says what the rule knows: when the snapshot was
+	// replaced, not that it holds anything deleted.
+	for _, d := range ds {
+		if d.ID == "a-011" && !slices.Equal(d.Reasons, []string{"replaced within 10d: may hold tracks deleted or changed since"}) {
+			t.Errorf("a-011 kept for %q", d.Reasons)
+		}
 	}
 }
 
