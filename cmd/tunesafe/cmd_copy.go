@@ -462,7 +462,7 @@ func (a *app) printCopy(r copyReport) {
 	a.printf("copied %s (%s) to %s in %s; %s already there\n",
 		plural(res.Copied, "object", "objects"), bytesize.Format(res.CopiedBytes), r.To, (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond), plural(res.Present, "was", "were"))
 	if res.Deleted > 0 || len(res.NotDeleted) > 0 {
-		a.printf("deleted %s pruned from the vault", plural(res.Deleted, "object", "objects"))
+		a.printf("deleted %s the vault deleted since (pruned data, released locks, replaced key files)", plural(res.Deleted, "object", "objects"))
 		if n := len(res.NotDeleted); n > 0 {
 			a.printf("; %d could not be deleted (Object Lock?), for example %s", n, res.NotDeleted[0])
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 	"github.com/tunesafe/tunesafe/internal/vaultcopy"
@@ -78,13 +79,47 @@ are refused: the two vaults have histories of their own.`,
 			if err := st.Delete(ctx, vaultcopy.ReplicaKey); err != nil {
 				return err
 			}
+			released, err := a.releaseOriginalLocks(ctx)
+			if err != nil {
+				fmt.Fprintf(a.stderr, "tunesafe: warning: the original's locks copied with the replica were left (they go stale within %s): %v\n", locks.Stale, err)
+			}
 			if a.json {
-				return a.printJSON(map[string]any{"vault": loc, "was_replica_of": m.Of})
+				return a.printJSON(map[string]any{"vault": loc, "was_replica_of": m.Of, "locks_released": released})
 			}
 			a.printf("%s is now a vault of its own (it was a replica of %s)\n", loc, m.Of)
+			if released > 0 {
+				a.printf("released %s the original's commands held when it was last copied\n", plural(released, "lock", "locks"))
+			}
 			return nil
 		},
 	}
+}
+
+// releaseOriginalLocks deletes, through the vault's log, the locks a
+// promoted replica holds: a copy made while a command ran on the original
+// (a backup copies its replicas before it releases its lock) copied that
+// command's lock, which no process on the promoted vault will release.
+// It returns how many it deleted.
+func (a *app) releaseOriginalLocks(ctx context.Context) (int, error) {
+	s, err := a.openVault(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	ctx = a.deleteReason(ctx, "promote")
+	var keys []string
+	for info, err := range s.vault.Store().List(ctx, locks.Prefix) {
+		if err != nil {
+			return 0, err
+		}
+		keys = append(keys, info.Key)
+	}
+	for i, k := range keys {
+		if err := s.vault.Store().Delete(ctx, k); err != nil {
+			return i, err
+		}
+	}
+	return len(keys), s.log.Flush(ctx)
 }
 
 // replicaWithout explains a replica without snapshots, err being
