@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path"
 	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/bytesize"
+	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/snapdiff"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -83,7 +85,8 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	}
 	out := diffJSON{From: newSnapshotJSON(from), To: newSnapshotJSON(to), Changes: []diffChangeJSON{}}
 	c := &out.Counts
-	err = snapdiff.Diff(ctx, s.vault, from.Tree, to.Tree, func(ch snapdiff.Change) error {
+	trees := &diffTrees{v: s.vault, paths: map[vault.ID]string{}}
+	err = snapdiff.Diff(ctx, trees, from.Tree, to.Tree, func(ch snapdiff.Change) error {
 		n := ch.After
 		if n == nil {
 			n = ch.Before
@@ -121,13 +124,39 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 		return a.printDiffLine(e)
 	})
 	if err != nil {
-		return err
+		return treeHint(err, "diff")
 	}
 	if a.json {
 		return a.printJSON(out)
 	}
 	a.printf("%s\n", diffSummary(from, to, *c))
 	return nil
+}
+
+// diffTrees reads the trees of a diff through restore.ReadTree, so that a
+// tree the vault lost or holds damaged is a *restore.TreeError (exit code
+// 4) naming its folder: it notes the path of each folder in the trees it
+// has read.
+type diffTrees struct {
+	v     *vault.Vault
+	paths map[vault.ID]string // "" for the top folders
+}
+
+func (d *diffTrees) GetTree(ctx context.Context, id vault.ID) (*vault.Tree, error) {
+	dir := d.paths[id]
+	t, err := restore.ReadTree(ctx, d.v, id, dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range t.Nodes {
+		if n.Type != vault.TypeDir {
+			continue
+		}
+		if _, ok := d.paths[*n.Subtree]; !ok {
+			d.paths[*n.Subtree] = path.Join(dir, n.FileName())
+		}
+	}
+	return t, nil
 }
 
 // printDiffLine prints one change: "+ path", "- path", "M path (tags)";

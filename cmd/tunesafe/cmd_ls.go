@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -23,7 +25,10 @@ func (a *app) lsCommand() *cobra.Command {
 		Long: `List the files in a snapshot. SNAPSHOT is an ID prefix or "latest" (the
 default); PATH is a folder inside the snapshot, as shown by ls. With -r, list
 everything below it. --artist, --album and --playlist list the tracks of the
-music library recorded with 'backup --library'; --playlists lists playlists.`,
+music library recorded with 'backup --library'; --playlists lists playlists.
+
+A folder whose tree (its list of files) the vault lost or holds damaged is
+warned of and everything else listed; ls then exits with 4.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			which, p := "latest", ""
@@ -90,37 +95,83 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 	if err != nil {
 		return err
 	}
+	dir = strings.Trim(dir, "/")
 	treeID, err := findDir(ctx, s.vault, snap.Tree, dir)
 	if err != nil {
-		return err
+		return treeHint(err, "ls")
 	}
-	var out []lsEntry
-	var walk func(id vault.ID, prefix string) error
-	walk = func(id vault.ID, prefix string) error {
-		t, err := s.vault.GetTree(ctx, id)
-		if err != nil {
-			return err
-		}
-		for _, n := range t.Nodes {
-			p := path.Join(prefix, n.FileName())
-			out = append(out, newLsEntry(p, &n))
-			if recursive && n.Type == vault.TypeDir {
-				if err := walk(*n.Subtree, p); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	t, err := restore.ReadTree(ctx, s.vault, treeID, dir)
+	if err != nil {
+		return treeHint(err, "ls")
 	}
-	if err := walk(treeID, strings.Trim(dir, "/")); err != nil {
+	out, unreadable, err := a.lsWalk(ctx, s.vault, t, dir, recursive)
+	if err != nil {
 		return err
 	}
 	if a.json {
 		if out == nil {
 			out = []lsEntry{}
 		}
-		return a.printJSON(out)
+		if err := a.printJSON(out); err != nil {
+			return err
+		}
+	} else {
+		a.printLs(out)
 	}
+	if len(unreadable) > 0 {
+		msg := fmt.Sprintf("snapshot %s: %s cannot be read; everything else is listed", short(snap.ID.String()), plural(len(unreadable), "folder", "folders"))
+		return treeHint(&lsUnreadableError{msg, unreadable[0]}, "ls")
+	}
+	return nil
+}
+
+// lsUnreadableError ends an ls that warned of folders it could not read.
+// It unwraps to the first one's *restore.TreeError, so that ls exits with
+// the integrity code.
+type lsUnreadableError struct {
+	msg   string
+	first *restore.TreeError
+}
+
+func (e *lsUnreadableError) Error() string { return e.msg }
+func (e *lsUnreadableError) Unwrap() error { return e.first }
+
+// lsWalk lists the entries of tree t, that of the folder dir, and with
+// recursive everything below them. A folder whose tree the vault lost or
+// holds damaged is warned of, returned, and the rest listed.
+func (a *app) lsWalk(ctx context.Context, v *vault.Vault, t *vault.Tree, dir string, recursive bool) ([]lsEntry, []*restore.TreeError, error) {
+	var out []lsEntry
+	var unreadable []*restore.TreeError
+	var walk func(t *vault.Tree, prefix string) error
+	walk = func(t *vault.Tree, prefix string) error {
+		for _, n := range t.Nodes {
+			p := path.Join(prefix, n.FileName())
+			out = append(out, newLsEntry(p, &n))
+			if !recursive || n.Type != vault.TypeDir {
+				continue
+			}
+			sub, err := restore.ReadTree(ctx, v, *n.Subtree, p)
+			var te *restore.TreeError
+			switch {
+			case errors.As(err, &te):
+				fmt.Fprintf(a.stderr, "tunesafe: warning: %v\n", te)
+				unreadable = append(unreadable, te)
+			case err != nil:
+				return err
+			default:
+				if err := walk(sub, p); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	err := walk(t, dir)
+	return out, unreadable, err
+}
+
+// printLs prints entries as ls -l does.
+func (a *app) printLs(out []lsEntry) {
 	for _, e := range out {
 		name := e.Path
 		if e.Type == vault.TypeDir {
@@ -135,18 +186,19 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		}
 		fmt.Fprintf(a.stdout, "%s %12d %s %s\n", e.Mode, size, e.MTime.Local().Format("2006-01-02 15:04"), name)
 	}
-	return nil
 }
 
-// findDir walks from the root tree to the folder named by p.
+// findDir walks from the root tree to the folder named by p. A tree on
+// the way that the vault lost or holds damaged is a *restore.TreeError.
 func findDir(ctx context.Context, v *vault.Vault, root vault.ID, p string) (vault.ID, error) {
 	id := root
 	p = strings.Trim(p, "/")
 	if p == "" {
 		return id, nil
 	}
+	at := ""
 	for _, name := range strings.Split(p, "/") {
-		t, err := v.GetTree(ctx, id)
+		t, err := restore.ReadTree(ctx, v, id, at)
 		if err != nil {
 			return vault.ID{}, err
 		}
@@ -158,6 +210,7 @@ func findDir(ctx context.Context, v *vault.Vault, root vault.ID, p string) (vaul
 			return vault.ID{}, usagef("", "%s is not a folder", p)
 		}
 		id = *n.Subtree
+		at = path.Join(at, name)
 	}
 	return id, nil
 }

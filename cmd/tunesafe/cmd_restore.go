@@ -48,7 +48,9 @@ is an error without.
 Exit status: 0 when everything selected is in place; 1 when some entries could
 not be restored (each is listed; the others are), when a pattern matches
 nothing, or when DIR cannot be written to (disk full, read-only, permission
-denied: the restore stops at once); 4 when the vault's data is damaged.
+denied: the restore stops at once); 4 when the vault's data is damaged (a file
+or folder whose content or tree the vault lost or holds damaged is listed, and
+the rest restored; a pattern reads only the folders it may match).
 
 Example: tunesafe restore --playlist "Sunday Morning" --m3u8 --to /media/usb`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -157,11 +159,28 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	return err
 }
 
+// treeHint gives err, met by command (restore, ls or diff), the hint of a
+// folder whose tree the vault lost or holds damaged when it holds one (a
+// *restore.TreeError).
+func treeHint(err error, command string) error {
+	var tr *restore.TreeError
+	if !errors.As(err, &tr) {
+		return err
+	}
+	return withHint(err, fmt.Sprintf("the vault lost or holds damaged the tree (the list of files) of a folder, so running %s again will not help: "+
+		"run 'tunesafe verify' to see what else is lost or damaged ('tunesafe audit' also says by whom), "+
+		"then 'tunesafe repair --from LOCATION' to put it back from a replica made by 'tunesafe copy' "+
+		"(without one, 'tunesafe repair' and then a backup of the unchanged folder store it again)", command))
+}
+
 // restoreHint says what to do about the errors a restore can end with.
 func restoreHint(err error, to string) error {
 	var te *restore.TargetError
 	var nm *restore.NoMatchError
+	var tr *restore.TreeError
 	switch {
+	case errors.As(err, &tr):
+		return treeHint(err, "restore")
 	case errors.As(err, &nm):
 		return withHint(err, "list the snapshot's paths with 'tunesafe ls -r'; a pattern matches whole names (\"Music/Sibelius*\")")
 	case !errors.As(err, &te):

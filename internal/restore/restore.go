@@ -19,6 +19,15 @@
 // system has it) while it runs: a second restore into the same folder is
 // refused with ErrBusy rather than taking the first one's temporary files
 // for leftovers of an interrupted run.
+//
+// The vault is damaged when it has lost, or holds a changed copy of, an
+// object the restore needs. A file whose blob is damaged fails alone; a
+// folder whose tree is damaged (a *TreeError, see ReadTree) fails with
+// everything below it, and is not created. The rest is restored, and the
+// FailedError that ends the restore holds a *DamagedError for each, so
+// that the command says running it again will not help. A restore with
+// patterns reads only the trees of the folders they may match, so damage
+// elsewhere does not touch it.
 package restore
 
 import (
@@ -51,7 +60,9 @@ type Options struct {
 	// folders, so that a pattern naming a folder ("Music/Sibelius*")
 	// selects everything below it; leading and trailing slashes and "./"
 	// are ignored. A pattern that matches nothing is a NoMatchError,
-	// returned before anything is written.
+	// returned before anything is written (unless it may match in a
+	// folder whose tree cannot be read). Only the trees of folders a
+	// pattern may match, or hold a match, are read.
 	Patterns []string
 	// Select reports whether a file, by its slash-separated path inside the
 	// snapshot, is restored; nil restores everything (or what Patterns
@@ -197,7 +208,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 	if err := sel.check(); err != nil {
 		return nil, err
 	}
-	if len(plan.files)+len(plan.links)+len(plan.dirs) == 0 && sel.any() {
+	if plan.empty() && sel.any() && len(plan.unreadable) == 0 {
 		return nil, errors.New("nothing in the snapshot matches the selection")
 	}
 	for _, f := range plan.files {
@@ -205,25 +216,31 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 		o.Progress.BytesTotal.Add(f.node.Size)
 	}
 
+	res := &Result{}
+	defer func() { res.Duration = time.Since(start) }()
+	var mu sync.Mutex
+	var errs []error
+	failWith := func(rel, msg string, err error) {
+		mu.Lock()
+		res.Failures = append(res.Failures, Failure{Path: rel, Err: msg})
+		errs = append(errs, err)
+		mu.Unlock()
+		o.Logger.Debug("restore failed", "path", rel, "err", err) // reported in Result.Failures
+	}
+	fail := func(rel string, err error) { failWith(rel, err.Error(), err) }
+	for _, te := range plan.unreadable {
+		failWith(te.Path, te.Reason(), te)
+	}
+	if plan.empty() && len(plan.unreadable) > 0 {
+		return res, failed(res, errs) // nothing to write: the target is not touched
+	}
+
 	tg, err := openTarget(o.To, o.Overwrite)
 	if err != nil {
 		return nil, err
 	}
 	defer tg.close()
-	res := &Result{}
-	defer func() {
-		res.Duration = time.Since(start)
-		res.AttrsNotSet = tg.attrsNotSet.Load()
-	}()
-	var mu sync.Mutex
-	var errs []error
-	fail := func(rel string, err error) {
-		mu.Lock()
-		res.Failures = append(res.Failures, Failure{Path: rel, Err: err.Error()})
-		errs = append(errs, err)
-		mu.Unlock()
-		o.Logger.Debug("restore failed", "path", rel, "err", err) // reported in Result.Failures
-	}
+	defer func() { res.AttrsNotSet = tg.attrsNotSet.Load() }()
 
 	// Folders first, parents before children, each made a real folder
 	// the owner can write to; one that cannot be (something in the way)
@@ -328,28 +345,39 @@ send:
 		tg.finish(d.lp, &d.node)
 		res.Dirs++
 	}
-	if len(res.Failures) > 0 {
-		slices.SortFunc(res.Failures, func(a, b Failure) int { return strings.Compare(a.Path, b.Path) })
-		return res, &FailedError{Failures: res.Failures, errs: errs}
+	return res, failed(res, errs)
+}
+
+// failed returns the FailedError of res's failures, sorted by path, or
+// nil when there are none.
+func failed(res *Result, errs []error) error {
+	if len(res.Failures) == 0 {
+		return nil
 	}
-	return res, nil
+	slices.SortFunc(res.Failures, func(a, b Failure) int { return strings.Compare(a.Path, b.Path) })
+	return &FailedError{Failures: res.Failures, errs: errs}
 }
 
 // plan is what a restore writes: selected files and symlinks, and the
-// folders that hold them or are selected themselves.
+// folders that hold them or are selected themselves; and the folders whose
+// trees could not be read, which it cannot write.
 type plan struct {
 	files, links, dirs []entry
+	unreadable         []*TreeError
 }
 
-// walk lists the selected entries of the tree id and below.
+func (p *plan) empty() bool { return len(p.files)+len(p.links)+len(p.dirs) == 0 }
+
+// walk lists the selected entries of the tree id and below. It reads the
+// tree of a folder only when something in it may be selected, so that a
+// pattern needs no more of the vault than the folders it may match. A
+// folder whose tree the vault lost or holds damaged is noted in
+// p.unreadable and left out, with everything below it; that of the top
+// folder is the error, as nothing could be restored.
 func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*plan, error) {
 	p := &plan{}
-	var visit func(id vault.ID, rel, lp string) (bool, error)
-	visit = func(id vault.ID, rel, lp string) (bool, error) {
-		t, err := v.GetTree(ctx, id)
-		if err != nil {
-			return false, fmt.Errorf("read tree of %q: %w", rel, fromVault(err))
-		}
+	var visit func(t *vault.Tree, rel, lp string) (bool, error)
+	visit = func(t *vault.Tree, rel, lp string) (bool, error) {
 		found := false
 		for _, n := range t.Nodes {
 			name := n.FileName()
@@ -361,7 +389,17 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 			e := entry{rel: path.Join(rel, name), lp: filepath.Join(lp, name), node: n}
 			switch n.Type {
 			case vault.TypeDir:
-				sub, err := visit(*n.Subtree, e.rel, e.lp)
+				if !sel.below(e.rel) {
+					continue // nothing in it can be selected
+				}
+				st, err := p.subtree(ctx, v, *n.Subtree, e.rel, sel)
+				if err != nil {
+					return false, err
+				}
+				if st == nil {
+					continue // unreadable: not created, as its content is unknown
+				}
+				sub, err := visit(st, e.rel, e.lp)
 				if err != nil {
 					return false, err
 				}
@@ -383,10 +421,37 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 		}
 		return found, nil
 	}
-	if _, err := visit(id, "", ""); err != nil {
+	t, err := ReadTree(ctx, v, id, "")
+	if err != nil {
+		return nil, readErr("", err)
+	}
+	if _, err := visit(t, "", ""); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// subtree reads the tree of the folder rel. One the vault lost or holds
+// damaged is noted, and nil returned, so that the walk goes on without it.
+func (p *plan) subtree(ctx context.Context, v *vault.Vault, id vault.ID, rel string, sel *selection) (*vault.Tree, error) {
+	t, err := ReadTree(ctx, v, id, rel)
+	var te *TreeError
+	if errors.As(err, &te) {
+		p.unreadable = append(p.unreadable, te)
+		sel.unreadable(rel)
+		return nil, nil
+	}
+	return t, readErr(rel, err)
+}
+
+// readErr says which folder's tree could not be read, when the error does
+// not already.
+func readErr(rel string, err error) error {
+	var te *TreeError
+	if err == nil || errors.As(err, &te) {
+		return err
+	}
+	return fmt.Errorf("read tree of %q: %w", rel, err)
 }
 
 func depth(lp string) int { return strings.Count(lp, string(filepath.Separator)) }

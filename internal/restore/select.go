@@ -37,19 +37,80 @@ func (e *NoMatchError) Error() string {
 type selection struct {
 	given    []string // Options.Patterns as given, for messages
 	patterns []string // the same, cleaned
-	matched  []bool
-	sel      func(string, *vault.Node) bool
+	// names holds each cleaned pattern split at its slashes (patternNames),
+	// or nil for one whose depth is not known.
+	names   [][]string
+	matched []bool
+	// unknown marks the patterns that may match something in a folder
+	// whose tree could not be read: whether they match nothing is not
+	// known.
+	unknown []bool
+	sel     func(string, *vault.Node) bool
 }
 
 func newSelection(o Options) (*selection, error) {
 	if err := CheckPatterns(o.Patterns); err != nil {
 		return nil, err
 	}
-	s := &selection{given: o.Patterns, matched: make([]bool, len(o.Patterns)), sel: o.Select}
+	n := len(o.Patterns)
+	s := &selection{given: o.Patterns, matched: make([]bool, n), unknown: make([]bool, n), sel: o.Select}
 	for _, p := range o.Patterns {
-		s.patterns = append(s.patterns, strings.Trim(path.Clean("/"+p), "/"))
+		p = strings.Trim(path.Clean("/"+p), "/")
+		s.patterns = append(s.patterns, p)
+		s.names = append(s.names, patternNames(p))
 	}
 	return s, nil
+}
+
+// patternNames splits a cleaned pattern at its slashes. A pattern matches
+// whole paths, and its '*' and '?' never match a slash, so a path it
+// matches has as many names as the pattern, each matching the pattern's
+// name at its place. That is not so when a character class could match a
+// slash ("[^a]") or the pattern escapes one ("\/"): patternNames then
+// returns nil.
+func patternNames(p string) []string {
+	var names []string
+	start := 0
+	for i := 0; i < len(p); i++ {
+		switch p[i] {
+		case '\\':
+			if i+1 < len(p) && p[i+1] == '/' {
+				return nil
+			}
+			i++
+		case '[':
+			end := classEnd(p, i)
+			if end < 0 {
+				return nil
+			}
+			if m, _ := path.Match(p[i:end+1], "/"); m {
+				return nil
+			}
+			i = end
+		case '/':
+			names = append(names, p[start:i])
+			start = i + 1
+		}
+	}
+	return append(names, p[start:])
+}
+
+// classEnd returns the index of the ']' that ends the character class
+// opening at p[i], or -1.
+func classEnd(p string, i int) int {
+	i++
+	if i < len(p) && p[i] == '^' {
+		i++
+	}
+	for first := true; i < len(p); i, first = i+1, false {
+		switch {
+		case p[i] == '\\':
+			i++
+		case p[i] == ']' && !first:
+			return i
+		}
+	}
+	return -1
 }
 
 // any reports whether anything narrows the selection.
@@ -75,11 +136,56 @@ func (s *selection) match(rel string, n *vault.Node) bool {
 	return ok
 }
 
+// below reports whether the folder rel, or something below it, may be
+// selected: whether a walk must read its tree. With no patterns, every
+// folder may hold what Select selects.
+func (s *selection) below(rel string) bool {
+	if len(s.patterns) == 0 {
+		return true
+	}
+	for i := range s.patterns {
+		if s.reaches(i, rel) {
+			return true
+		}
+	}
+	return false
+}
+
+// reaches reports whether pattern i may match the folder rel, a folder
+// above it (selecting rel whole) or a path below it: whether the names
+// they have in common match.
+func (s *selection) reaches(i int, rel string) bool {
+	pn := s.names[i]
+	if pn == nil {
+		return true
+	}
+	for j, name := range strings.Split(rel, "/") {
+		if j == len(pn) {
+			break
+		}
+		if m, _ := path.Match(pn[j], name); !m {
+			return false
+		}
+	}
+	return true
+}
+
+// unreadable notes that the tree of the folder rel could not be read:
+// the patterns that may match something in it are not said to match
+// nothing.
+func (s *selection) unreadable(rel string) {
+	for i := range s.patterns {
+		if s.reaches(i, rel) {
+			s.unknown[i] = true
+		}
+	}
+}
+
 // check returns a NoMatchError for the patterns that matched nothing.
 func (s *selection) check() error {
 	var none []string
 	for i, m := range s.matched {
-		if !m {
+		if !m && !s.unknown[i] {
 			none = append(none, s.given[i])
 		}
 	}

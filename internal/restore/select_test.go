@@ -59,3 +59,43 @@ func TestPatterns(t *testing.T) {
 		t.Errorf("a malformed pattern: %v", err)
 	}
 }
+
+// A walk reads a folder's tree only when a pattern may match the folder,
+// a folder above it or a path below it; a pattern whose depth cannot be
+// told (a class or an escape that could match a slash) reads them all.
+func TestBelow(t *testing.T) {
+	for _, tc := range []struct {
+		pattern  string
+		yes, not []string
+	}{
+		{"Music/Sib*", []string{"Music", "Music/Sibelius 1", "Music/Sibelius 1/Live"}, []string{"Other", "Music/Other", "Music/Other/Sibelius"}},
+		{"/Music/Sib*/", []string{"Music", "Music/Sibelius 1"}, []string{"Music/Other"}},
+		{"*/Live/*.flac", []string{"Music", "Other/Live", "Other/Live/x.flac"}, []string{"Music/Studio", "Music/Studio/Live"}},
+		{"Music/[OP]ther", []string{"Music/Other", "Music/Pther/deep"}, []string{"Music/Sibelius"}},
+		{"Music/Ot\\her?", []string{"Music/Others"}, []string{"Music/Other", "Music/Sibelius"}},
+		{"Music/[^x]Other", []string{"Music/Sibelius", "Other"}, nil},
+		{"Music/[/]", []string{"Music/Sibelius", "Other"}, nil},
+		{"Music/[!-@]", []string{"Music/Sibelius", "Other"}, nil},
+		{"Music/[^/]/x", []string{"Music/a"}, []string{"Other", "Music/ab"}},
+		{"Music\\/Other", []string{"Music", "Other/Live"}, nil},
+		{"Music/?", []string{"Music/a"}, []string{"Music/ab"}},
+	} {
+		s, err := newSelection(Options{Patterns: []string{tc.pattern}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rel := range tc.yes {
+			if !s.below(rel) {
+				t.Errorf("pattern %q: below(%q) = false", tc.pattern, rel)
+			}
+		}
+		for _, rel := range tc.not {
+			if s.below(rel) {
+				t.Errorf("pattern %q: below(%q) = true", tc.pattern, rel)
+			}
+		}
+	}
+	if s, _ := newSelection(Options{}); !s.below("anything") {
+		t.Error("without patterns, below = false")
+	}
+}
