@@ -1,22 +1,23 @@
+//go:build unix
+
 package main
 
 import (
-	"bytes"
-	"compress/gzip"
-	"io"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tunesafe/tunesafe/docs"
 	"github.com/tunesafe/tunesafe/internal/testenv"
 )
 
 // recipe extracts the hand-restore script from FORMAT.md.
-func recipe(t *testing.T) string {
+func recipe(t testing.TB) string {
 	t.Helper()
 	m := regexp.MustCompile("(?s)<!-- recipe:begin -->\\s*```sh\n(.*?)```\\s*<!-- recipe:end -->").FindSubmatch(docs.Format)
 	if m == nil {
@@ -26,29 +27,29 @@ func recipe(t *testing.T) string {
 }
 
 // TestHandRestoreRecipe follows FORMAT.md's recipe with stock tools (sh,
-// the Debian age package, gunzip, sha256sum) on real vaults, plain and
-// encrypted, and gets byte-identical files.
+// the Debian age package, gunzip, sha256sum, od, awk) on real vaults,
+// plain and encrypted, made in a time zone west of UTC: it restores
+// files (Ogg files with the ogg1 layout among them), symlinks and a
+// folder one at a time, then the whole snapshot, and gets the same bytes,
+// names, symlink targets, permissions and modification times.
 func TestHandRestoreRecipe(t *testing.T) {
 	ageBin := testenv.LookPath(t, "age")
 	scriptBin := testenv.LookPath(t, "script")
 	testenv.LookPath(t, "gunzip")
 	dir := t.TempDir()
-	music := filepath.Join(dir, "Music")
-	src := testenv.Corpus(t, "mutagen")
-	files := []string{"silence-44-s.flac", "xing.mp3", "has-tags.m4a"}
-	os.MkdirAll(filepath.Join(music, "Jean Sibelius & Co"), 0o755)
-	big := bytes.Repeat([]byte("not audio, but several chunks long "), 300000) // ~10 MB: several blobs
-	os.WriteFile(filepath.Join(music, "Jean Sibelius & Co", "big.wav"), big, 0o644)
-	for _, f := range files {
-		b, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		os.WriteFile(filepath.Join(music, "Jean Sibelius & Co", f), b, 0o644)
-	}
+	t.Cleanup(func() { recipeWritable(dir) })
+	lib := makeRecipeLibrary(t, filepath.Join(dir, "Music"))
 	script := filepath.Join(dir, "tunesafe-restore.sh")
 	os.WriteFile(script, []byte(recipe(t)), 0o755)
 	env := map[string]string{"XDG_CONFIG_HOME": filepath.Join(dir, "cfg"), "XDG_STATE_HOME": filepath.Join(dir, "state"), "TUNESAFE_VAULT": ""}
+	// Tunesafe writes mtimes in the computer's zone: half an hour off and
+	// west of UTC, they cross days, months and years in UTC.
+	zone := "America/St_Johns"
+	if _, err := time.LoadLocation(zone); err != nil {
+		t.Logf("no zone %s (%v): backing up in UTC", zone, err)
+		zone = "UTC"
+	}
+	bin := tunesafeBinary(t)
 
 	for _, encrypted := range []bool{false, true} {
 		vaultDir := filepath.Join(dir, "plain")
@@ -63,16 +64,18 @@ func TestHandRestoreRecipe(t *testing.T) {
 		if code, _, stderr := tunesafe(t, env, args...); code != 0 {
 			t.Fatalf("init: %s", stderr)
 		}
-		if code, _, stderr := tunesafe(t, env, "backup", "--vault", vaultDir, music); code != 0 {
-			t.Fatalf("backup: %s", stderr)
+		backup := exec.Command(bin, "backup", "--vault", vaultDir, lib.dir)
+		backup.Env = append(os.Environ(), "TZ="+zone)
+		if out, err := backup.CombinedOutput(); err != nil {
+			t.Fatalf("backup: %v\n%s", err, out)
 		}
 		snaps, _ := filepath.Glob(filepath.Join(vaultDir, "snapshots", "*"))
 		if len(snaps) != 1 {
 			t.Fatalf("want one snapshot, have %v", snaps)
 		}
 		snap := filepath.Base(snaps[0])
-		if !encrypted && !treesUseLists(t, vaultDir) {
-			t.Fatal("no tree entry uses a list: the recipe's list reading is not exercised")
+		if !encrypted {
+			checkRecipeVault(t, vaultDir, lib, zone != "UTC")
 		}
 		cmdEnv := append(os.Environ(), "VAULT="+vaultDir, "IDENTITY=")
 		if encrypted {
@@ -87,45 +90,53 @@ func TestHandRestoreRecipe(t *testing.T) {
 			}
 			cmdEnv = append(cmdEnv, "IDENTITY="+identity)
 		}
-		for _, f := range append(files, "big.wav") {
-			out := filepath.Join(dir, "out-"+f)
-			c := exec.Command("sh", script, snap, "Music/Jean Sibelius & Co/"+f, out)
+		run := func(path, out string) (string, error) {
+			c := exec.Command("sh", script, snap, path, out)
 			c.Env = cmdEnv
-			if o, err := c.CombinedOutput(); err != nil {
-				t.Fatalf("encrypted=%v %s: recipe failed: %v\n%s", encrypted, f, err, o)
-			}
-			want, _ := os.ReadFile(filepath.Join(music, "Jean Sibelius & Co", f))
-			got, _ := os.ReadFile(out)
-			if !bytes.Equal(got, want) {
-				t.Fatalf("encrypted=%v %s: recipe restored different bytes", encrypted, f)
-			}
-			os.Remove(out)
+			o, err := c.CombinedOutput()
+			return string(o), err
 		}
-	}
-}
+		outs := filepath.Join(dir, fmt.Sprintf("restored-encrypted=%v", encrypted))
+		os.Mkdir(outs, 0o755)
 
-// treesUseLists reports whether a tree of the plain vault at dir has an
-// entry with lists.
-func treesUseLists(t *testing.T, dir string) bool {
-	t.Helper()
-	trees, _ := filepath.Glob(filepath.Join(dir, "trees", "*", "*"))
-	for _, p := range trees {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
+		// One path at a time: files, symlinks, a folder.
+		for i, p := range lib.single {
+			out := filepath.Join(outs, fmt.Sprint(i))
+			if o, err := run(p, out); err != nil {
+				t.Fatalf("encrypted=%v %q: recipe failed: %v\n%s", encrypted, p, err, o)
+			}
+			recipeCompare(t, filepath.Join(dir, p), out)
 		}
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
+
+		// The whole snapshot.
+		whole := filepath.Join(outs, "whole")
+		if o, err := run(".", whole); err != nil {
+			t.Fatalf("encrypted=%v: recipe failed on the whole snapshot: %v\n%s", encrypted, err, o)
 		}
-		b, err := io.ReadAll(zr)
-		f.Close()
-		if err != nil {
-			t.Fatal(err)
+		if entries, _ := os.ReadDir(whole); len(entries) != 1 || entries[0].Name() != "Music" {
+			t.Errorf("the whole snapshot restored as %v, want Music alone", entries)
 		}
-		if bytes.Contains(b, []byte(`"lists":[`)) {
-			return true
+		recipeCompare(t, lib.dir, filepath.Join(whole, "Music"))
+
+		// Empty and "." elements of a path are skipped.
+		if o, err := run("Music//Names/./-n", filepath.Join(outs, "normalized")); err != nil {
+			t.Errorf("Music//Names/./-n: %v\n%s", err, o)
+		} else {
+			recipeCompare(t, filepath.Join(lib.dir, "Names", "-n"), filepath.Join(outs, "normalized"))
+		}
+
+		// Mistakes get a clear message.
+		for _, c := range []struct{ path, out, want string }{
+			{"Music/Nothing", filepath.Join(outs, "x"), "not found: Music/Nothing"},
+			{"Music/Modes/empty/x", filepath.Join(outs, "x"), "not a folder: Music/Modes/empty"},
+			{"Music/Modes/empty", whole, "already exists"},
+		} {
+			if o, err := run(c.path, c.out); err == nil || !strings.Contains(o, c.want) {
+				t.Errorf("%q: %v\n%s\nwant an error saying %q", c.path, err, o, c.want)
+			}
+		}
+		if t.Failed() {
+			t.FailNow()
 		}
 	}
-	return false
 }
