@@ -60,7 +60,14 @@ func TestRepairFromCopies(t *testing.T) {
 	if err := replica.Delete(ctx, blob3); err != nil {
 		t.Fatal(err)
 	}
+	// A lock the copy holds is never put back: it is a command's.
+	lock := "locks/backup-20260101T000000Z-0123456789abcdef"
+	stored[lock] = []byte(`{"host":"elsewhere"}`)
+	if err := replica.Put(ctx, lock, stored[lock]); err != nil {
+		t.Fatal(err)
+	}
 	damage := []repair.Damage{
+		withSum(repair.Damage{Key: lock, Class: "note"}),
 		withSum(f.lose(snapKey)), withSum(f.lose(treeKey)), withSum(f.lose(blobA)), withSum(f.corrupt(blobB)), withSum(f.lose(blob3)),
 		f.lose(vault.FormatKey), // the log records no SHA-256: not taken from a copy
 	}
@@ -97,6 +104,12 @@ func TestRepairFromCopies(t *testing.T) {
 	}
 	if u, ok := unrepaired[vault.FormatKey]; !ok || len(u.Copies) != 2 || u.Copies[0].Problem != repair.ProblemNoRecord {
 		t.Errorf("FORMAT.md: %+v (found %v), want unrepaired: no record to check a copy against", u, ok)
+	}
+	if _, ok := unrepaired[lock]; !ok || from[lock] != "" {
+		t.Errorf("a lock was put back from a copy (repaired from %q)", from[lock])
+	}
+	if _, err := f.store.Stat(ctx, lock); err == nil {
+		t.Error("the lock is in the vault")
 	}
 	// The snapshot reads again, and restores through the tree put back.
 	if _, err := f.vault.GetSnapshot(ctx, snaps[0].ID); err != nil {

@@ -229,7 +229,8 @@ func Run(ctx context.Context, v *vault.Vault, damaged []Damage, o Options) (*Res
 	var lostTrees []Damage
 	tried := map[string][]Attempt{}
 	for _, d := range damaged {
-		if len(o.Copies) > 0 {
+		// A lock is a running command's, never a copy's to give back.
+		if len(o.Copies) > 0 && !strings.HasPrefix(d.Key, locks.Prefix) {
 			from, size, attempts, err := fromCopies(ctx, v, d, o)
 			if err != nil {
 				return res.sorted(), err
