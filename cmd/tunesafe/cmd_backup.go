@@ -298,7 +298,11 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		} else {
 			a.printf("%s %s saved\n", what, short(res.SnapshotID))
 		}
-		a.printf("files: %d new, %d changed, %d unchanged; %s", res.FilesNew, res.FilesChanged, res.FilesUnchanged, plural(res.Dirs, "folder", "folders"))
+		a.printf("files: %d new, %d changed, %d unchanged", res.FilesNew, res.FilesChanged, res.FilesUnchanged)
+		if res.FilesRemoved > 0 {
+			a.printf(", %d removed", res.FilesRemoved)
+		}
+		a.printf("; %s", plural(res.Dirs, "folder", "folders"))
 		if res.Excluded > 0 {
 			a.printf("; %d excluded", res.Excluded)
 		}

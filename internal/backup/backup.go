@@ -161,18 +161,22 @@ type Result struct {
 	// FilesStoredAgain counts the files, among those above, that were as
 	// this computer's cache recorded them but were read and stored again,
 	// because the vault had lost or damaged part of what stored them.
-	FilesStoredAgain int64         `json:"files_stored_again"`
-	Dirs             int64         `json:"dirs"`
-	Excluded         int64         `json:"excluded"` // files and folders left out by Options.Exclude
-	BytesTotal       int64         `json:"bytes_total"`
-	BytesRead        int64         `json:"bytes_read"`
-	BytesUploaded    int64         `json:"bytes_uploaded"`
-	BlobsUploaded    int64         `json:"blobs_uploaded"`
-	TreesUploaded    int64         `json:"trees_uploaded"`
-	FilesRemaining   int64         `json:"files_remaining"`
-	BytesRemaining   int64         `json:"bytes_remaining"`
-	Duration         time.Duration `json:"duration_ns"`
-	Warnings         []Warning     `json:"warnings"` // never nil, so an empty list in JSON
+	FilesStoredAgain int64 `json:"files_stored_again"`
+	// FilesRemoved counts the files of this computer's last complete
+	// backup, as its cache records it, that the paths no longer hold (or
+	// that are now excluded).
+	FilesRemoved   int64         `json:"files_removed"`
+	Dirs           int64         `json:"dirs"`
+	Excluded       int64         `json:"excluded"` // files and folders left out by Options.Exclude
+	BytesTotal     int64         `json:"bytes_total"`
+	BytesRead      int64         `json:"bytes_read"`
+	BytesUploaded  int64         `json:"bytes_uploaded"`
+	BlobsUploaded  int64         `json:"blobs_uploaded"`
+	TreesUploaded  int64         `json:"trees_uploaded"`
+	FilesRemaining int64         `json:"files_remaining"`
+	BytesRemaining int64         `json:"bytes_remaining"`
+	Duration       time.Duration `json:"duration_ns"`
+	Warnings       []Warning     `json:"warnings"` // never nil, so an empty list in JSON
 }
 
 // ErrLimit is returned inside the engine when MaxTime or MaxUpload is hit.
@@ -280,6 +284,8 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	if workErr == nil && !r.res.Partial && !probe {
 		if err := c.SettlePending(ctx, r.sourcePaths()); err != nil {
 			workErr = fmt.Errorf("write cache: %w", err)
+		} else if err := c.ForgetRemoved(ctx, r.removedFiles, r.removedDirs); err != nil {
+			workErr = err
 		}
 	}
 	r.res.Duration = time.Since(start)
@@ -342,6 +348,12 @@ type run struct {
 	// FilesChanged whose cached nodes are reused: stored by a pass not
 	// yet complete.
 	pendingNew, pendingChanged int64
+	// removedFiles and removedDirs are the cache entries of what the scan
+	// found gone, forgotten once the pass completes (noteRemoved);
+	// dirKids indexes dirCache by parent folder.
+	removedFiles []state.FileKey
+	removedDirs  []string
+	dirKids      map[string][]string
 }
 
 // sourcePaths returns the pass's source paths and single files, made

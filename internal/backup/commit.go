@@ -330,6 +330,9 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 			r.res.FilesNew -= r.pendingNew
 			r.res.FilesChanged -= r.pendingChanged
 			r.res.FilesUnchanged += r.pendingNew + r.pendingChanged
+			// prev holds what this pass holds: the files found gone
+			// were already gone from it.
+			r.res.FilesRemoved = 0
 			return prev, nil
 		}
 	}

@@ -381,11 +381,16 @@ func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 	}
 	kids := make([]kid, 0, len(des))
 	e.clean = true
+	var unread map[string]bool // names whose stat failed: not removed
 	for _, de := range des {
 		cfi, err := de.Info()
 		if err != nil {
 			r.warn(filepath.Join(e.path, de.Name()), err)
 			e.clean = false
+			if unread == nil {
+				unread = map[string]bool{}
+			}
+			unread[de.Name()] = true
 			continue
 		}
 		k := kid{name: de.Name(), fi: cfi}
@@ -454,7 +459,61 @@ func (r *run) scanDir(ctx context.Context, e *entry) (*entry, error) {
 		}
 		e.children = append(e.children, c)
 	}
+	kinds := make(map[string]fs.FileMode, len(kids))
+	for _, k := range kids {
+		kinds[k.name] = k.fi.Mode().Type()
+	}
+	if err := r.noteRemoved(ctx, e.path, kinds, unread, cached); err != nil {
+		return nil, err
+	}
 	return e, nil
+}
+
+// noteRemoved counts the files of the last complete backup that are no
+// longer in directory dir (kinds holds the types of what the pass backs up
+// there), and keeps their cache entries to forget once the pass completes
+// (state.Cache.ForgetRemoved). A file gone is one the cache holds and the
+// directory does not, or no longer as a regular file; a folder gone, one
+// the cache holds a tree of, with every file cached below it. Excluded
+// names count as removed: the new snapshot lacks them.
+func (r *run) noteRemoved(ctx context.Context, dir string, kinds map[string]fs.FileMode, unread map[string]bool, cached map[string]state.FileEntry) error {
+	for name, c := range cached {
+		if t, ok := kinds[name]; (ok && t == 0) || unread[name] {
+			continue
+		}
+		if c.Pending != state.PendingNew {
+			r.res.FilesRemoved++
+		}
+		r.removedFiles = append(r.removedFiles, state.FileKey{Dir: dir, Name: name})
+	}
+	for _, sub := range r.cachedSubdirs(dir) {
+		name := filepath.Base(sub)
+		if t, ok := kinds[name]; (ok && t == fs.ModeDir) || unread[name] {
+			continue
+		}
+		n, err := r.c.CountBelow(ctx, sub)
+		if err != nil {
+			return err
+		}
+		r.res.FilesRemoved += n
+		r.removedDirs = append(r.removedDirs, sub)
+	}
+	return nil
+}
+
+// cachedSubdirs returns the folders directly in dir that the cache holds
+// trees of.
+func (r *run) cachedSubdirs(dir string) []string {
+	if r.dirKids == nil {
+		r.dirKids = map[string][]string{}
+		for p := range r.dirCache {
+			parent := filepath.Dir(p)
+			if parent != p {
+				r.dirKids[parent] = append(r.dirKids[parent], p)
+			}
+		}
+	}
+	return r.dirKids[dir]
 }
 
 // treeStored reports whether the vault is known to hold a tree.
