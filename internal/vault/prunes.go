@@ -26,6 +26,9 @@ const PrunesPrefix = "prunes/"
 const damageTag = "-damaged-"
 
 // PruneRecord is the content of a prune or damage marker (plain JSON).
+// A prune writes its marker before its first delete: Deleted and Bytes
+// are what it set out to delete, not what it did (the log records each
+// delete).
 type PruneRecord struct {
 	Time    time.Time `json:"time"`
 	Host    string    `json:"host"`
