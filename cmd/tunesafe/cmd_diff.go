@@ -17,7 +17,8 @@ import (
 )
 
 func (a *app) diffCommand() *cobra.Command {
-	return &cobra.Command{
+	var host string
+	c := &cobra.Command{
 		Use:   "diff [SNAPSHOT | FROM TO]",
 		Short: "Show what changed between two snapshots, telling tag edits from new audio",
 		Long: `Show the files added, removed and modified between two snapshots. A
@@ -30,12 +31,21 @@ added, removed, or given other permissions.
 
 With one SNAPSHOT (an ID prefix or "latest", the default), what that backup
 changed: it is compared with the snapshot it was based on, or else the newest
-older one of the same computer. With FROM and TO, any two snapshots.`,
+older one of the same computer. With FROM and TO, any two snapshots.
+
+Computers backing up into one vault each record their host name in their
+snapshots (backup --host, default this computer's name). "latest" is this
+computer's newest snapshot; --host NAME makes it the newest of computer NAME
+instead. A computer with no snapshot of its own gets the newest of any
+computer, and is told whose. A snapshot ID names that snapshot, whatever its
+host; with --host too, it must be of that host.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runDiff(cmd.Context(), args)
+			return a.runDiff(cmd.Context(), args, host)
 		},
 	}
+	c.Flags().StringVar(&host, "host", "", "latest is the newest snapshot of this host, not this computer's (a snapshot ID must be of it)")
+	return c
 }
 
 type diffChangeJSON struct {
@@ -67,21 +77,37 @@ type diffJSON struct {
 	Counts  diffCounts       `json:"counts"`
 }
 
-func (a *app) runDiff(ctx context.Context, args []string) error {
+func (a *app) runDiff(ctx context.Context, args []string, host string) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	from, to, damaged, err := diffPair(ctx, s.vault, args)
+	latest := latestOf(host)
+	from, to, damaged, err := diffPair(ctx, s.vault, args, latest)
 	a.warnDamaged(damaged)
-	if last := len(args) - 1; (err == nil || errors.Is(err, errNoEarlier)) && (last < 0 || isLatest(args[last])) {
-		// Also when it has no predecessor: a lost newer snapshot may be
-		// why.
-		a.warnLostNewer(ctx, s, to)
+	if err == nil && len(args) == 2 {
+		if _, err := a.checkHost(args[0], latest, from); err != nil {
+			return err
+		}
+	}
+	if err == nil || errors.Is(err, errNoEarlier) {
+		which := "latest"
+		if len(args) > 0 {
+			which = args[len(args)-1]
+		}
+		lostOf, cerr := a.checkHost(which, latest, to)
+		if cerr != nil {
+			return cerr
+		}
+		if isLatest(which) {
+			// Also when it has no predecessor: a lost newer snapshot
+			// may be why.
+			a.warnLostNewer(ctx, s, to, lostOf)
+		}
 	}
 	if err != nil {
-		return replicaWithout(ctx, s, err)
+		return replicaWithout(ctx, s, hostHint(err))
 	}
 	out := diffJSON{From: newSnapshotJSON(from), To: newSnapshotJSON(to), Changes: []diffChangeJSON{}}
 	c := &out.Counts
@@ -129,7 +155,7 @@ func (a *app) runDiff(ctx context.Context, args []string) error {
 	if a.json {
 		return a.printJSON(out)
 	}
-	a.printf("%s\n", diffSummary(from, to, *c))
+	a.printf("%s\n", diffSummary(from, to, *c, otherComputer(from) || otherComputer(to)))
 	return nil
 }
 
@@ -175,10 +201,18 @@ func (a *app) printDiffLine(e diffChangeJSON) error {
 	return err
 }
 
-func diffSummary(from, to vault.SnapshotRef, c diffCounts) string {
+// diffSummary is the last line of a diff; with hosts, it names the
+// snapshots' hosts (those of another computer than this one).
+func diffSummary(from, to vault.SnapshotRef, c diffCounts, hosts bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "from %s (%s) to %s (%s): ", short(from.ID.String()), from.Time.Local().Format(snapshotTime),
-		short(to.ID.String()), to.Time.Local().Format(snapshotTime))
+	name := func(s vault.SnapshotRef) string {
+		n := short(s.ID.String()) + " (" + s.Time.Local().Format(snapshotTime)
+		if hosts {
+			n += ", " + s.Host
+		}
+		return n + ")"
+	}
+	fmt.Fprintf(&b, "from %s to %s: ", name(from), name(to))
 	if c.Added+c.Removed+c.Modified == 0 {
 		b.WriteString("no changes")
 		return b.String()
@@ -209,10 +243,11 @@ func diffSummary(from, to vault.SnapshotRef, c diffCounts) string {
 var errNoEarlier = errors.New("nothing to compare it with")
 
 // diffPair resolves the command's arguments to the two snapshots to
-// compare, and returns the damaged snapshots left out on the way.
-func diffPair(ctx context.Context, v *vault.Vault, args []string) (from, to vault.SnapshotRef, damaged []vault.DamagedSnapshot, err error) {
+// compare, "latest" as latest says, and returns the damaged snapshots left
+// out on the way.
+func diffPair(ctx context.Context, v *vault.Vault, args []string, latest vault.Latest) (from, to vault.SnapshotRef, damaged []vault.DamagedSnapshot, err error) {
 	find := func(which string) (vault.SnapshotRef, error) {
-		ref, more, err := v.FindReadableSnapshot(ctx, which)
+		ref, more, err := v.FindReadableSnapshot(ctx, which, latest)
 		damaged = addDamaged(damaged, more)
 		return ref, err
 	}

@@ -18,6 +18,7 @@ import (
 
 func (a *app) lsCommand() *cobra.Command {
 	var recursive, playlists bool
+	var host string
 	var sel selection
 	c := &cobra.Command{
 		Use:   "ls [SNAPSHOT] [PATH]",
@@ -28,7 +29,15 @@ everything below it. --artist, --album and --playlist list the tracks of the
 music library recorded with 'backup --library'; --playlists lists playlists.
 
 A folder whose tree (its list of files) the vault lost or holds damaged is
-warned of and everything else listed; ls then exits with 4.`,
+warned of and everything else listed; ls then exits with 4.
+
+Computers backing up into one vault each record their host name in their
+snapshots (backup --host, default this computer's name). "latest" is this
+computer's newest snapshot; --host NAME lists the newest of computer NAME
+instead. A computer with no snapshot of its own lists the newest of any
+computer, and says whose. A SNAPSHOT ID lists that snapshot, whatever its
+host (and says so when it is another computer's); with --host too, it must
+be of that host.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			which, p := "latest", ""
@@ -39,9 +48,9 @@ warned of and everything else listed; ls then exits with 4.`,
 				p = args[1]
 			}
 			if playlists || !sel.empty() {
-				return a.runLsLibrary(cmd.Context(), which, sel, playlists)
+				return a.runLsLibrary(cmd.Context(), which, host, sel, playlists)
 			}
-			return a.runLs(cmd.Context(), which, p, recursive)
+			return a.runLs(cmd.Context(), which, host, p, recursive)
 		},
 	}
 	c.Flags().BoolVarP(&recursive, "recursive", "r", false, "list everything below PATH")
@@ -49,6 +58,7 @@ warned of and everything else listed; ls then exits with 4.`,
 	c.Flags().StringVar(&sel.album, "album", "", "list this album's tracks")
 	c.Flags().StringVar(&sel.playlist, "playlist", "", "list this playlist's tracks")
 	c.Flags().BoolVar(&playlists, "playlists", false, "list the library's playlists")
+	c.Flags().StringVar(&host, "host", "", "latest is the newest snapshot of this host, not this computer's (a SNAPSHOT ID must be of it)")
 	return c
 }
 
@@ -85,13 +95,13 @@ func newLsEntry(p string, n *vault.Node) lsEntry {
 	return e
 }
 
-func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) error {
+func (a *app) runLs(ctx context.Context, which, host, dir string, recursive bool) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	snap, err := a.findSnapshot(ctx, s, which)
+	snap, err := a.lsSnapshot(ctx, s, which, host)
 	if err != nil {
 		return err
 	}
@@ -123,6 +133,17 @@ func (a *app) runLs(ctx context.Context, which, dir string, recursive bool) erro
 		return treeHint(&lsUnreadableError{msg, unreadable[0]}, "ls")
 	}
 	return nil
+}
+
+// lsSnapshot finds the snapshot ls lists. The listing does not name it,
+// so a snapshot ID of another computer's snapshot is noted (one of
+// "latest", or with --host, already is).
+func (a *app) lsSnapshot(ctx context.Context, s *session, which, host string) (vault.SnapshotRef, error) {
+	snap, err := a.findSnapshot(ctx, s, which, latestOf(host))
+	if err == nil && host == "" && !isLatest(which) && otherComputer(snap) {
+		fmt.Fprintf(a.stderr, "tunesafe: note: listing snapshot %s, not one of this computer (%s)\n", snapshotOf(snap), thisHost())
+	}
+	return snap, err
 }
 
 // lsUnreadableError ends an ls that warned of folders it could not read.
@@ -224,13 +245,13 @@ type trackJSON struct {
 	Stored bool   `json:"stored"`
 }
 
-func (a *app) runLsLibrary(ctx context.Context, which string, sel selection, playlists bool) error {
+func (a *app) runLsLibrary(ctx context.Context, which, host string, sel selection, playlists bool) error {
 	s, err := a.openVault(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	snap, err := a.findSnapshot(ctx, s, which)
+	snap, err := a.lsSnapshot(ctx, s, which, host)
 	if err != nil {
 		return err
 	}

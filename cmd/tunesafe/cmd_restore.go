@@ -22,6 +22,7 @@ import (
 
 type restoreOptions struct {
 	snapshot   string
+	host       string
 	to         string
 	overwrite  bool
 	workers    int
@@ -45,6 +46,14 @@ replaced without --overwrite. A symlink found in DIR where the snapshot has a
 folder is never followed: it is replaced by the folder with --overwrite, and
 is an error without.
 
+Computers backing up into one vault each record their host name in their
+snapshots (backup --host, default this computer's name). "latest" is this
+computer's newest snapshot; --host NAME restores the newest of computer NAME
+instead. A computer with no snapshot of its own (a new one replacing a lost
+one) restores the newest of any computer, and says whose. --snapshot with an
+ID reads that snapshot, whatever its host; with --host too, it must be of
+that host.
+
 Exit status: 0 when everything selected is in place; 1 when some entries could
 not be restored (each is listed; the others are), when a pattern matches
 nothing, or when DIR cannot be written to (disk full, read-only, permission
@@ -59,6 +68,7 @@ Example: tunesafe restore --playlist "Sunday Morning" --m3u8 --to /media/usb`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.snapshot, "snapshot", "latest", "snapshot ID (prefix) or latest")
+	f.StringVar(&o.host, "host", "", "latest is the newest snapshot of this host, not this computer's (a --snapshot ID must be of it)")
 	f.StringVar(&o.to, "to", "", "target folder (required)")
 	f.BoolVar(&o.overwrite, "overwrite", false, "replace existing files whose content differs, and files or symlinks in the way")
 	f.IntVar(&o.workers, "workers", 8, "files restored at once")
@@ -99,7 +109,7 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	if err := s.vault.Unlock(); err != nil {
 		return err
 	}
-	snap, err := a.findSnapshot(ctx, s, o.snapshot)
+	snap, err := a.findSnapshot(ctx, s, o.snapshot, latestOf(o.host))
 	if err != nil {
 		return err
 	}
@@ -151,7 +161,7 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 			}
 		}
 		a.printf("restored %s, %s (%d already correct), from snapshot %s into %s in %s\n",
-			plural(res.Restored, "file", "files"), bytesize.Format(res.BytesRestored), res.Unchanged, short(snap.ID.String()), o.to, res.Duration.Round(time.Millisecond))
+			plural(res.Restored, "file", "files"), bytesize.Format(res.BytesRestored), res.Unchanged, snapshotOf(snap), o.to, res.Duration.Round(time.Millisecond))
 		if res.AttrsNotSet > 0 {
 			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %s could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", plural(res.AttrsNotSet, "file or folder", "files and folders"), o.to)
 		}

@@ -97,7 +97,7 @@ func TestReadableSnapshotsSetDamageAside(t *testing.T) {
 		}
 
 		for _, which := range []string{newer.String(), strings.ToUpper(newer.String()), newer.String()[:12], "latest", ""} {
-			got, damaged, err := v.FindReadableSnapshot(ctx, which)
+			got, damaged, err := v.FindReadableSnapshot(ctx, which, Latest{})
 			if err != nil || got.ID != newer {
 				t.Errorf("encrypted=%v: FindReadableSnapshot(%q) = %v, %v; want %v", enc, which, got.ID, err, newer)
 			}
@@ -111,17 +111,17 @@ func TestReadableSnapshotsSetDamageAside(t *testing.T) {
 		}
 		// Asked for by name, the damaged snapshot fails with its damage.
 		for _, which := range []string{older.String(), older.String()[:12]} {
-			if _, _, err := v.FindReadableSnapshot(ctx, which); !isDamage(err, older) {
+			if _, _, err := v.FindReadableSnapshot(ctx, which, Latest{}); !isDamage(err, older) {
 				t.Errorf("encrypted=%v: FindReadableSnapshot(%q) of the damaged snapshot: %v", enc, which, err)
 			}
 		}
-		if _, _, err := v.FindReadableSnapshot(ctx, strings.Repeat("0", 64)); !errors.Is(err, ErrNoSnapshot) {
+		if _, _, err := v.FindReadableSnapshot(ctx, strings.Repeat("0", 64), Latest{}); !errors.Is(err, ErrNoSnapshot) {
 			t.Errorf("encrypted=%v: unknown full ID: %v", enc, err)
 		}
 
 		// With every snapshot damaged, there is no latest to give.
 		damage(t, s, SnapshotKey(newer))
-		if _, damaged, err := v.FindReadableSnapshot(ctx, "latest"); len(damaged) != 3 || !errors.As(err, new(*CorruptError)) {
+		if _, damaged, err := v.FindReadableSnapshot(ctx, "latest", Latest{}); len(damaged) != 3 || !errors.As(err, new(*CorruptError)) {
 			t.Errorf("encrypted=%v: latest of damaged snapshots: %v (%d damaged)", enc, err, len(damaged))
 		}
 	}
@@ -148,7 +148,7 @@ func TestReadableSnapshotsReturnWholeFailures(t *testing.T) {
 		if !want(err) || len(refs)+len(damaged) != 0 {
 			t.Errorf("%s: ReadableSnapshots = %d, %d damaged, %v", what, len(refs), len(damaged), err)
 		}
-		if _, damaged, err := v.FindReadableSnapshot(ctx, "latest"); !want(err) || len(damaged) != 0 {
+		if _, damaged, err := v.FindReadableSnapshot(ctx, "latest", Latest{}); !want(err) || len(damaged) != 0 {
 			t.Errorf("%s: FindReadableSnapshot = %d damaged, %v", what, len(damaged), err)
 		}
 	}

@@ -155,23 +155,60 @@ func (v *Vault) eachSnapshot(ctx context.Context, fn func(ID, *Snapshot, error) 
 	return nil
 }
 
-// FindSnapshot is FindReadableSnapshot for callers that need not tell of
-// damaged snapshots: forget, which has listed every snapshot strictly
-// before.
+// FindSnapshot is FindReadableSnapshot, "latest" of any host, for callers
+// that need not tell of damaged snapshots: forget, which has listed every
+// snapshot strictly before.
 func (v *Vault) FindSnapshot(ctx context.Context, which string) (SnapshotRef, error) {
-	ref, _, err := v.FindReadableSnapshot(ctx, which)
+	ref, _, err := v.FindReadableSnapshot(ctx, which, Latest{})
 	return ref, err
 }
 
+// Latest says whose snapshots "latest" is the newest of. Computers that
+// back up into one vault each record their host name in their snapshots:
+// a restore of "latest" on a laptop means the laptop's newest, not the
+// newest of whichever computer backed up last.
+type Latest struct {
+	// Host narrows "latest" to the snapshots of this host; "" means any
+	// host's. When the vault holds readable snapshots but none of Host,
+	// "latest" is a *NoHostError, unless AnyIfNone.
+	Host string
+	// AnyIfNone makes "latest", when Host has no readable snapshot, the
+	// newest of any host (a new computer restoring what the one it
+	// replaces backed up). The answer's Host then differs from Host: that
+	// is how the caller tells, and tells the user.
+	AnyIfNone bool
+}
+
+// NoHostError is the answer to "latest" of a host none of whose snapshots
+// can be read. It is an ErrNoSnapshot.
+type NoHostError struct {
+	Host string
+	// Hosts are those of the readable snapshots, sorted.
+	Hosts []string
+	// Damaged says that some snapshots could not be read: any of them may
+	// be of Host.
+	Damaged bool
+}
+
+func (e *NoHostError) Error() string {
+	if e.Damaged {
+		return fmt.Sprintf("no snapshot of host %q can be read", e.Host)
+	}
+	return fmt.Sprintf("the vault has no snapshot of host %q", e.Host)
+}
+
+func (e *NoHostError) Unwrap() error { return ErrNoSnapshot }
+
 // FindReadableSnapshot resolves "latest" (the newest complete snapshot,
-// else the newest checkpoint), a full snapshot ID, or a unique prefix of
-// one. A full ID is read alone, so damage elsewhere cannot stand in its
-// way. Otherwise the answer is the best among the snapshots that can be
-// read, and damaged lists those that cannot: any of them might have been
-// the answer (newer than "latest", or matching the prefix), so the caller
+// else the newest checkpoint, among those latest says), a full snapshot ID,
+// or a unique prefix of one; an ID or prefix names a snapshot of any host.
+// A full ID is read alone, so damage elsewhere cannot stand in its way.
+// Otherwise the answer is the best among the snapshots that can be read,
+// and damaged lists those that cannot: any of them might have been the
+// answer (newer than "latest", or matching the prefix), so the caller
 // tells the user. A prefix that matches only a damaged snapshot fails
 // with its *CorruptError.
-func (v *Vault) FindReadableSnapshot(ctx context.Context, which string) (ref SnapshotRef, damaged []DamagedSnapshot, err error) {
+func (v *Vault) FindReadableSnapshot(ctx context.Context, which string, latest Latest) (ref SnapshotRef, damaged []DamagedSnapshot, err error) {
 	if id, perr := ParseID(strings.ToLower(which)); perr == nil {
 		ref, err = v.snapshotByID(ctx, id, which)
 		return ref, nil, err
@@ -184,7 +221,7 @@ func (v *Vault) FindReadableSnapshot(ctx context.Context, which string) (ref Sna
 		return SnapshotRef{}, nil, ErrNoSnapshots
 	}
 	if which == "" || which == "latest" {
-		ref, err = latestSnapshot(all, damaged)
+		ref, err = latestSnapshot(all, damaged, latest)
 	} else {
 		ref, err = snapshotByPrefix(all, damaged, which)
 	}
@@ -207,10 +244,25 @@ func (v *Vault) snapshotByID(ctx context.Context, id ID, which string) (Snapshot
 	return SnapshotRef{ID: id, Snapshot: s}, nil
 }
 
-// latestSnapshot picks "latest" from all, sorted oldest first.
-func latestSnapshot(all []SnapshotRef, damaged []DamagedSnapshot) (SnapshotRef, error) {
+// latestSnapshot picks "latest" from all, sorted oldest first, among the
+// snapshots latest says.
+func latestSnapshot(all []SnapshotRef, damaged []DamagedSnapshot, latest Latest) (SnapshotRef, error) {
 	if len(all) == 0 {
 		return SnapshotRef{}, fmt.Errorf("no snapshot can be read: %w", damaged[0].Err)
+	}
+	if latest.Host != "" {
+		var own []SnapshotRef
+		for _, s := range all {
+			if s.Host == latest.Host {
+				own = append(own, s)
+			}
+		}
+		switch {
+		case len(own) > 0:
+			all = own
+		case !latest.AnyIfNone:
+			return SnapshotRef{}, &NoHostError{Host: latest.Host, Hosts: hostsOf(all), Damaged: len(damaged) > 0}
+		}
 	}
 	for i := len(all) - 1; i >= 0; i-- {
 		if !all[i].Partial {
@@ -218,6 +270,16 @@ func latestSnapshot(all []SnapshotRef, damaged []DamagedSnapshot) (SnapshotRef, 
 		}
 	}
 	return all[len(all)-1], nil
+}
+
+// hostsOf returns the hosts of snapshots, sorted, each once.
+func hostsOf(snapshots []SnapshotRef) []string {
+	var hosts []string
+	for _, s := range snapshots {
+		hosts = append(hosts, s.Host)
+	}
+	slices.Sort(hosts)
+	return slices.Compact(hosts)
 }
 
 // snapshotByPrefix picks the one snapshot whose ID starts with which. The
