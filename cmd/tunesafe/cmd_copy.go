@@ -129,7 +129,7 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		if err != nil {
 			return err
 		}
-		r := copyReport{To: t.To, Duration: time.Since(start).Seconds(), copyResult: res}
+		r := copyReport{To: t.To, Duration: time.Since(start), copyResult: res}
 		if !a.json {
 			a.printCopy(r)
 		}
@@ -447,8 +447,9 @@ func copyError(err error, to string) error {
 }
 
 type copyReport struct {
-	To       string  `json:"to"`
-	Duration float64 `json:"duration_s"`
+	To string `json:"to"`
+	// Duration is in nanoseconds, as backup's and restore's.
+	Duration time.Duration `json:"duration_ns"`
 	copyResult
 	// RetainError is why the replica's retention pass failed.
 	RetainError string `json:"retain_error,omitempty"`
@@ -460,7 +461,7 @@ type copyReport struct {
 func (a *app) printCopy(r copyReport) {
 	res := r.Result
 	a.printf("copied %s (%s) to %s in %s; %s already there\n",
-		plural(res.Copied, "object", "objects"), bytesize.Format(res.CopiedBytes), r.To, (time.Duration(r.Duration * float64(time.Second))).Round(time.Millisecond), plural(res.Present, "was", "were"))
+		plural(res.Copied, "object", "objects"), bytesize.Format(res.CopiedBytes), r.To, r.Duration.Round(time.Millisecond), plural(res.Present, "was", "were"))
 	if res.Deleted > 0 || len(res.NotDeleted) > 0 {
 		a.printf("deleted %s the vault deleted since (pruned data, released locks, replaced key files)", plural(res.Deleted, "object", "objects"))
 		if n := len(res.NotDeleted); n > 0 {
