@@ -7,13 +7,14 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
-	"github.com/tunesafe/tunesafe/internal/estimate"
+	"github.com/tunesafe/tunesafe/internal/schedule"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/store"
 )
@@ -23,16 +24,20 @@ func (a *app) statusCommand() *cobra.Command {
 		Use:   "status",
 		Short: "Show what is protected, what remains, and what the agent is doing",
 		Long: `Show the files and bytes protected by the newest snapshot of this computer,
-what remains to back up, the upload rate and the time left at that rate,
-the last success and the last error, and when the next window opens.
+what remains to back up (at most: pieces of a file that a stopped backup
+stored count until a backup reads the file again), the upload rate and
+the time left at that rate, the last success (the last backup that
+completed; a checkpoint is not one) and the last error, and when the next
+window opens: by the running agent's windows, else by the config file's.
 
 While the agent runs and backs up the vault asked about (--vault, else
-the default), all of it comes from the agent's status file, and the vault
-is not opened. Otherwise what this computer knows is shown first (the
-agent, the last success and error, the rate, the windows), then the vault's
-newest snapshot is read (which needs the vault's passphrase if it is
-encrypted). A vault that does not answer within 5 seconds is reported as
-unreachable (exit code 13) after what this computer knows.`,
+the default), all of it comes from the agent's status file and this
+computer's cache, and the vault is not opened. Otherwise what this
+computer knows is shown first (the agent, the last success and error, the
+rate, the windows), then the vault's newest snapshot is read (which needs
+the vault's passphrase if it is encrypted). A vault that does not answer
+within 5 seconds is reported as unreachable (exit code 13) after what this
+computer knows.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runStatus(cmd.Context())
@@ -70,20 +75,52 @@ type statusReport struct {
 	Source    string            `json:"source"`
 	Protected *agent.Snapshot   `json:"protected"`
 	Pass      *agent.PassStatus `json:"pass,omitempty"`
-	Remaining *agent.Remaining  `json:"remaining"`
-	// RemainingEstimated: the remainder is the size of the folders now
-	// minus what the checkpoint holds, not counted by a pass.
+	// Remaining is at most what is left to store: pieces of a file that
+	// an earlier pass stored before it stopped count until a pass gets to
+	// that file again, as they do in the pass's own count
+	// (backup.Progress.Remaining). Nothing records which pieces those are
+	// without reading the file again.
+	Remaining *agent.Remaining `json:"remaining"`
+	// RemainingEstimated: the remainder is not counted by a pass but is
+	// what the folders hold now that this computer's cache does not
+	// record as stored whole.
 	RemainingEstimated bool `json:"remaining_estimated,omitempty"`
+	// RemainingCounted is when the agent, no longer running, counted the
+	// remainder: its last pass counted what it had sent of a file it
+	// stopped in the middle of, which the files cannot tell afterwards.
+	RemainingCounted time.Time `json:"remaining_counted,omitzero"`
+	// lastCount is what the agent, no longer running, last counted
+	// remaining, and when; the vault's newest snapshot tells whether it is
+	// still the news.
+	lastCount   *agent.Remaining
+	lastCountAt time.Time
 	// Rate is the measured upload rate in bytes per second (0: unknown).
 	Rate float64 `json:"rate"`
 	// ETASeconds is the time to upload the remainder at Rate, counting
 	// only the time inside the windows; absent when unknown.
-	ETASeconds  *int64             `json:"eta_s,omitempty"`
+	ETASeconds *int64 `json:"eta_s,omitempty"`
+	// LastSuccess is when a pass last completed: it stored a complete
+	// snapshot, or found nothing changed. A checkpoint is no success (it
+	// leaves files behind); Protected names the newest one.
 	LastSuccess time.Time          `json:"last_success,omitzero"`
 	LastError   *agent.ErrorStatus `json:"last_error,omitempty"`
 	Windows     string             `json:"windows"`
-	WindowOpen  bool               `json:"window_open"`
-	NextWindow  time.Time          `json:"next_window,omitzero"`
+	// WindowsFrom says whose Windows are: "agent", those the running
+	// agent runs with (its --window, else the config file's), or
+	// "config", the config file's, with which an agent started without
+	// --window would run.
+	WindowsFrom string `json:"windows_from"`
+	// AgentWindows, while no agent runs, are the windows the agent last
+	// ran with, when they are not the config file's.
+	AgentWindows string `json:"agent_windows,omitempty"`
+	// WindowOpen and NextWindow are judged from the clock, against the
+	// windows; the idle time and the power source, when the windows
+	// depend on them, as the running agent last found them.
+	WindowOpen bool      `json:"window_open"`
+	NextWindow time.Time `json:"next_window,omitzero"`
+	// closedAt is when the window of the pass still running closed, if
+	// it did on the clock: the pass is storing its checkpoint.
+	closedAt time.Time
 	// NextPass is when the running agent expects to start its next pass.
 	NextPass time.Time `json:"next_pass,omitzero"`
 	// ObjectLock is the vault's Object Lock policy and what this
@@ -144,12 +181,22 @@ func (a *app) runStatus(ctx context.Context) error {
 	case haveFile:
 		r.fromAgent(st, now)
 	}
+	// This computer's cache of the vault: the agent's key, else the one
+	// kept for the vault's location.
+	var key string
+	if haveFile && !r.Agent.OtherVault {
+		key = st.CacheKey
+	}
+	if key == "" && locErr == nil {
+		key = a.stateKeyAt(ctx, loc)
+	}
 	if r.Agent.Running && !r.Agent.OtherVault {
-		if st.CacheKey != "" {
-			// A verify run by hand since the agent's last check is
-			// recorded in the cache, not in the agent's status.
-			if err := a.integrityFromCache(ctx, &r, st.CacheKey); err != nil {
-				fmt.Fprintf(a.stderr, "tunesafe: warning: %v; showing the agent's last check\n", err)
+		r.clockWindows(now)
+		if key != "" {
+			// A backup or verify run by hand is recorded in the cache,
+			// not in the agent's status.
+			if err := a.fromCache(ctx, &r, key, true); err != nil {
+				fmt.Fprintf(a.stderr, "tunesafe: warning: %v; showing the agent's records\n", err)
 			}
 		}
 		r.eta()
@@ -165,6 +212,14 @@ func (a *app) runStatus(ctx context.Context) error {
 	}
 	if err := a.statusWindows(cfg, &r, now); err != nil {
 		return err
+	}
+	if haveFile && !r.Agent.OtherVault && st.Windows != "" && st.Windows != r.Windows {
+		r.AgentWindows = st.Windows
+	}
+	if key != "" {
+		if err := a.fromCache(ctx, &r, key, false); err != nil {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %v; the vault tells the last success\n", err)
+		}
 	}
 	// What this computer knows first: the vault may not answer.
 	var shown bool
@@ -219,29 +274,78 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.Agent.Interrupted = !r.Agent.Running && st.State == agent.StateRunning
 	r.Source = "agent"
 	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
-	r.LastSuccess, r.LastError = st.LastSuccess, st.LastError
+	r.LastSuccess, r.LastError = st.Completed(), st.LastError
+	if p := st.Protected; p != nil && !p.Partial && p.Time.After(r.LastSuccess) {
+		r.LastSuccess = p.Time
+	}
 	r.Integrity = st.Integrity
-	r.Windows = st.Windows
+	r.Windows, r.WindowsFrom = st.Windows, "agent"
 	r.WindowOpen, r.NextWindow, r.NextPass = st.WindowOpen, st.NextWindow, st.NextPass
 	if !r.Agent.Running {
 		r.Pass, r.NextPass = nil, time.Time{}
+		// The count of the pass it was killed in, or of its last pass,
+		// when that stopped with files left (PassSummary.Outcome).
+		switch p := st.LastPass; {
+		case r.Agent.Interrupted:
+			r.lastCount, r.lastCountAt = st.Remaining, st.Updated
+		case p != nil && (strings.HasPrefix(p.Outcome, "checkpoint") || strings.HasPrefix(p.Outcome, "stopped early")):
+			r.lastCount, r.lastCountAt = st.Remaining, p.Ended
+		}
 	}
 }
 
-// integrityFromCache takes the last check recorded in the cache under key
-// when it is newer than the report's.
-func (a *app) integrityFromCache(ctx context.Context, r *statusReport, key string) error {
+// fromCache takes from this computer's cache, under key, what it records
+// that the report may lack: the newest complete snapshot of this computer
+// it wrote or read (by a backup run by hand, or before the running agent's
+// first pass) for the last success, and with integrity the last check of
+// the vault, each when newer than the report's.
+func (a *app) fromCache(ctx context.Context, r *statusReport, key string, integrity bool) error {
+	if _, err := os.Stat(a.cacheFile()); errors.Is(err, fs.ErrNotExist) {
+		return nil // status creates no cache
+	}
 	db, err := state.Open(a.cacheFile())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	i, err := lastIntegrity(ctx, db.Vault(key))
+	c := db.Vault(key)
+	if integrity {
+		i, err := lastIntegrity(ctx, c)
+		if err != nil {
+			return err
+		}
+		r.newerIntegrity(i)
+	}
+	host, _ := os.Hostname()
+	last, err := lastCompleteIn(ctx, c, host)
 	if err != nil {
 		return err
 	}
-	r.newerIntegrity(i)
+	if last.After(r.LastSuccess) {
+		r.LastSuccess = last
+	}
 	return nil
+}
+
+// clockWindows judges from the clock, against the running agent's
+// windows, whether one is open now. The agent's word is as old as its last
+// write, and a pass goes on after its window has closed, while it stores
+// its checkpoint. Whether the user is idle and the computer on mains
+// power only the agent can tell: that stays as it found it.
+func (r *statusReport) clockWindows(now time.Time) {
+	w, err := schedule.ParseWindows(r.Windows)
+	if err != nil || r.Windows == "" {
+		return
+	}
+	switch next := w.NextOpen(now); {
+	case next.After(now):
+		r.WindowOpen, r.NextWindow = false, next
+	case !w.NeedsIdle() && !w.NeedsPower():
+		r.WindowOpen, r.NextWindow = true, time.Time{}
+	}
+	if p := r.Pass; p != nil && !r.WindowOpen && !p.Deadline.IsZero() && !p.Deadline.After(now) {
+		r.closedAt = p.Deadline
+	}
 }
 
 // newerIntegrity takes i when it is newer than the report's check.
@@ -251,14 +355,14 @@ func (r *statusReport) newerIntegrity(i *agent.Integrity) {
 	}
 }
 
-// statusWindows fills in the windows from the config file, as the agent
-// would run with them.
+// statusWindows fills in the windows from the config file, as an agent
+// started without --window would run with them.
 func (a *app) statusWindows(cfg *fileConfig, r *statusReport, now time.Time) error {
 	w, err := agentWindows(cfg, nil)
 	if err != nil {
 		return err
 	}
-	r.Windows = w.String()
+	r.Windows, r.WindowsFrom = w.String(), "config"
 	next := w.NextOpen(now)
 	r.WindowOpen = !next.After(now) && !w.NeedsIdle() && !w.NeedsPower()
 	r.NextWindow = time.Time{}
@@ -297,28 +401,35 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 		}
 	}
 	host, _ := os.Hostname()
-	ref, damaged, err := newestSnapshotRef(ctx, s.vault, host)
+	all, damaged, err := s.vault.ReadableSnapshots(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("list snapshots: %w", err)
 	}
 	for _, d := range damaged {
 		fmt.Fprintf(a.stderr, "tunesafe: warning: snapshot %s cannot be read (%v); set aside\n", short(d.ID.String()), d.Err)
 	}
 	r.Source = "vault"
-	r.Protected, r.Remaining, r.RemainingEstimated = nil, nil, false
+	r.Protected, r.Remaining, r.RemainingEstimated, r.RemainingCounted = nil, nil, false, time.Time{}
+	ref, complete := newestOfHost(all, host)
+	if complete != nil && complete.Time.After(r.LastSuccess) {
+		r.LastSuccess = complete.Time
+	}
 	if ref == nil {
 		return nil
 	}
 	newest := snapshotInfo(ref.ID, ref.Snapshot)
 	r.Protected = &newest
-	if newest.Time.After(r.LastSuccess) {
-		r.LastSuccess = newest.Time
+	if c := r.lastCount; c != nil && (c.Files > 0 || c.Bytes > 0) && !r.lastCountAt.Before(newest.Time) {
+		// No pass stored a snapshot since the agent's last count.
+		r.Remaining, r.RemainingCounted = c, r.lastCountAt
+		return nil
 	}
 	if !newest.Partial {
 		r.Remaining = &agent.Remaining{}
 		return nil
 	}
-	// A checkpoint: estimate the rest from the size of its folders now.
+	// A checkpoint: what its folders hold now that this computer has
+	// not stored.
 	var paths []string
 	for _, p := range ref.Paths {
 		if _, err := os.Lstat(p); err == nil {
@@ -330,12 +441,11 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 	}
 	// Left out as the backups leave it out, when the config file says.
 	excluded, _ := a.exclusions(cfg, nil)
-	t, err := estimate.Scan(ctx, paths, excluded)
+	rem, err := unstored(ctx, s.cache, paths, excluded)
 	if err != nil {
 		return err
 	}
-	r.Remaining = &agent.Remaining{Files: max(t.Files-newest.Files, 0), Bytes: max(t.Bytes-newest.Bytes, 0)}
-	r.RemainingEstimated = true
+	r.Remaining, r.RemainingEstimated = &rem, true
 	return nil
 }
 
@@ -394,18 +504,41 @@ func (a *app) printLocalStatus(r *statusReport, haveFile bool, st agent.Status) 
 	} else {
 		row("rate", "not measured yet")
 	}
-	switch {
-	case r.WindowOpen:
-		row("next window", "open now (windows: %s)", r.Windows)
-	case !r.NextWindow.IsZero():
-		row("next window", "%s (windows: %s)", stamp(r.NextWindow), r.Windows)
-	default:
-		row("next window", "when the conditions hold (windows: %s)", r.Windows)
-	}
+	row("next window", "%s", r.windowLine())
 	if !r.NextPass.IsZero() && r.Pass == nil {
 		row("next pass", "%s", stamp(r.NextPass))
 	}
 	return !r.LastSuccess.IsZero()
+}
+
+// windowLine says when the next window opens, with the windows and whose
+// they are, and that the running pass is finishing when its window has
+// closed.
+func (r *statusReport) windowLine() string {
+	win := "windows: " + r.Windows
+	if r.WindowsFrom == "config" {
+		win += ", from the config file"
+		if r.AgentWindows != "" {
+			win += "; the agent last ran with " + r.AgentWindows
+		}
+	}
+	var line string
+	switch {
+	case r.WindowOpen:
+		line = "open now (" + win + ")"
+	case !r.NextWindow.IsZero():
+		line = stamp(r.NextWindow) + " (" + win + ")"
+	default:
+		line = "when the conditions hold (" + win + ")"
+	}
+	switch {
+	case r.Pass == nil || r.WindowOpen:
+	case r.closedAt.IsZero():
+		line += "; the window closed, the pass is finishing"
+	default:
+		line += "; the window closed at " + stamp(r.closedAt) + ", the pass is finishing"
+	}
+	return line
 }
 
 // printVaultStatus prints what the vault holds and what remains, and the
@@ -451,10 +584,12 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 		row("remaining", "nothing, as of the last snapshot")
 	case rem.Files == 0 && rem.Bytes == 0:
 		row("remaining", "nothing")
+	case !r.RemainingCounted.IsZero():
+		row("remaining", "at most %s, %s (as the agent counted at %s)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes), stamp(r.RemainingCounted))
 	case r.RemainingEstimated:
-		row("remaining", "about %s, %s (the folders now, less the checkpoint)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
+		row("remaining", "at most %s, %s (the folders now, less the files stored whole)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
 	default:
-		row("remaining", "%s, %s", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
+		row("remaining", "at most %s, %s", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
 	}
 	if r.ETASeconds != nil && *r.ETASeconds > 0 {
 		d := time.Duration(*r.ETASeconds) * time.Second

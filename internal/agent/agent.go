@@ -491,11 +491,17 @@ func (a *Agent) begin() {
 		if p := a.cfg.Previous; p != nil {
 			prev := p.clone()
 			st.LastPass, st.LastSuccess, st.LastError = prev.LastPass, prev.LastSuccess, prev.LastError
+			st.LastComplete, st.LastCheckpoint = prev.Completed(), prev.LastCheckpoint
+			if st.LastComplete.IsZero() && st.LastCheckpoint.IsZero() {
+				// An older agent's success that was not complete.
+				st.LastCheckpoint = prev.LastSuccess
+			}
 			st.Rate, st.Protected, st.Remaining = prev.Rate, prev.Protected, prev.Remaining
 			st.Integrity, st.CacheKey = prev.Integrity, prev.CacheKey
 			if prev.Vault != "" && prev.Vault != a.cfg.Vault {
 				// Another vault's history says nothing of this one.
 				st.LastPass, st.LastSuccess, st.LastError = nil, time.Time{}, nil
+				st.LastComplete, st.LastCheckpoint = time.Time{}, time.Time{}
 				st.Rate, st.Protected, st.Remaining = 0, nil, nil
 				st.Integrity, st.CacheKey = nil, ""
 			}

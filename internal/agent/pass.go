@@ -110,9 +110,14 @@ func (a *Agent) watch(ctx context.Context, stop func(reason string), prog *backu
 		case <-tick:
 		}
 		now := a.clock.Now()
+		closed := !closeAt.IsZero() && !now.Before(closeAt)
+		if closed {
+			// The engine is stopping at its MaxTime; the pass may take a
+			// while yet to store its checkpoint.
+			a.windowClosed(now, "the window closed at "+stamp(closeAt))
+		}
 		a.refresh(now, prog)
-		if now.Sub(lastCheck) >= a.cfg.Poll && (closeAt.IsZero() || now.Before(closeAt)) {
-			// (After closeAt the engine is stopping at its MaxTime.)
+		if !closed && now.Sub(lastCheck) >= a.cfg.Poll {
 			lastCheck = now
 			idle, bat := a.probe(ctx)
 			if ctx.Err() != nil {
@@ -121,11 +126,25 @@ func (a *Agent) watch(ctx context.Context, stop func(reason string), prog *backu
 			if !a.cfg.Windows.Open(now, idle, bat) {
 				_, reason := a.closedReason(now, idle, bat)
 				stop(reason)
+				a.windowClosed(now, "the window closed: "+reason)
 				return
 			}
 		}
 		tick = a.clock.After(a.cfg.StatusEvery)
 	}
+}
+
+// windowClosed records that the window of the running pass has closed,
+// while the pass stops and stores its checkpoint: the status must not say
+// that a window is open for as long as the pass takes to end.
+func (a *Agent) windowClosed(now time.Time, why string) {
+	a.update(func(st *Status) {
+		if st.Pass == nil || !st.WindowOpen {
+			return
+		}
+		st.WindowOpen, st.NextWindow = false, a.nextOpen(now)
+		st.Reason = why + "; the pass is stopping with a checkpoint"
+	})
 }
 
 // sent counts the bytes sent so far: Config.Sent, else the pass's
@@ -260,6 +279,11 @@ func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup
 		st.Pass = nil
 		st.LastPass = sum
 		st.LastSuccess = end
+		if res != nil && res.Partial {
+			st.LastCheckpoint = end
+		} else {
+			st.LastComplete = end
+		}
 		st.Remaining = &Remaining{Files: sum.FilesRemaining, Bytes: sum.BytesRemaining}
 	})
 	if res == nil || !res.Partial {

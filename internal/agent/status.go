@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
@@ -70,7 +71,8 @@ type Status struct {
 	// Windows is the agent's schedule in canonical form.
 	Windows string `json:"windows"`
 	// WindowOpen tells whether a window is open: a pass runs, or waits for
-	// a rescan or a retry.
+	// a rescan or a retry. A pass whose window has closed goes on while it
+	// stores its checkpoint: WindowOpen is false then, and NextWindow set.
 	WindowOpen bool `json:"window_open"`
 	// NextWindow is when the clock next opens a window, if none is open.
 	NextWindow time.Time `json:"next_window,omitzero"`
@@ -91,8 +93,15 @@ type Status struct {
 	// LastPass sums up the last pass that ended.
 	LastPass *PassSummary `json:"last_pass,omitempty"`
 	// LastSuccess is when a pass last ended without error (with a snapshot
-	// or a checkpoint).
+	// or a checkpoint). What people call the last success is LastComplete:
+	// a checkpoint leaves files behind (see Completed).
 	LastSuccess time.Time `json:"last_success,omitzero"`
+	// LastComplete is when a pass last completed: it stored a complete
+	// snapshot, or found nothing changed since the newest one.
+	LastComplete time.Time `json:"last_complete,omitzero"`
+	// LastCheckpoint is when a pass last ended with a checkpoint: stopped
+	// at the end of its window or at a limit, with files left to store.
+	LastCheckpoint time.Time `json:"last_checkpoint,omitzero"`
 	// Integrity is the last check of the vault's integrity this computer
 	// made (a verify, the agent's own or the user's).
 	Integrity *Integrity `json:"integrity,omitempty"`
@@ -175,6 +184,7 @@ type PassSummary struct {
 	FilesNew       int64  `json:"files_new"`
 	FilesChanged   int64  `json:"files_changed"`
 	FilesUnchanged int64  `json:"files_unchanged"`
+	FilesRemoved   int64  `json:"files_removed"`
 	BytesRead      int64  `json:"bytes_read"`
 	BytesUploaded  int64  `json:"bytes_uploaded"`
 	FilesRemaining int64  `json:"files_remaining"`
@@ -196,6 +206,7 @@ func summary(start, end time.Time, res *backup.Result, p *backup.Progress, outco
 	s.Snapshot = res.SnapshotID
 	s.Unchanged = res.Unchanged
 	s.FilesNew, s.FilesChanged, s.FilesUnchanged = res.FilesNew, res.FilesChanged, res.FilesUnchanged
+	s.FilesRemoved = res.FilesRemoved
 	s.BytesRead, s.BytesUploaded = res.BytesRead, res.BytesUploaded
 	s.FilesRemaining, s.BytesRemaining = res.FilesRemaining, res.BytesRemaining
 	s.Warnings = len(res.Warnings)
@@ -304,6 +315,20 @@ func ReadStatusFile(path string) (Status, error) {
 		return st, fmt.Errorf("agent status %s: cannot be written back: %w", path, err)
 	}
 	return st, nil
+}
+
+// Completed returns when a pass last completed, as far as s tells:
+// LastComplete. An agent older than that field recorded only LastSuccess,
+// which may be the end of a pass that left a checkpoint: it stands in,
+// unless the last pass ended then with a checkpoint.
+func (s Status) Completed() time.Time {
+	if !s.LastComplete.IsZero() || !s.LastCheckpoint.IsZero() {
+		return s.LastComplete
+	}
+	if p := s.LastPass; p != nil && p.Ended.Equal(s.LastSuccess) && strings.HasPrefix(p.Outcome, "checkpoint") {
+		return time.Time{}
+	}
+	return s.LastSuccess
 }
 
 // Running reports whether the agent that wrote st is still running: it

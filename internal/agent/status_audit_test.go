@@ -1,0 +1,99 @@
+package agent
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tunesafe/tunesafe/internal/backup"
+)
+
+// A checkpoint is not a completed pass: LastComplete keeps the end of the
+// last complete one, across a restart of the agent, while LastSuccess and
+// LastCheckpoint move on to the checkpoint.
+func TestCheckpointIsNotLastComplete(t *testing.T) {
+	h := newHarness(t, "23:00-07:00", date(2, 23, 0), time.Time{}, Config{Vault: "/v"})
+	h.pass.do = taking(h.clock, time.Minute)
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := h.agent.Status()
+	if !first.LastComplete.Equal(date(2, 23, 1)) || !first.LastCheckpoint.IsZero() || !first.Completed().Equal(date(2, 23, 1)) {
+		t.Fatalf("after a complete pass: complete %v, checkpoint %v", first.LastComplete, first.LastCheckpoint)
+	}
+
+	// The next night's pass is cut by its window.
+	h = newHarness(t, "23:00-07:00", date(3, 23, 0), time.Time{}, Config{Vault: "/v", Previous: &first})
+	h.pass.do = untilLimit(h.clock, 0)
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.agent.Status()
+	if !st.LastCheckpoint.Equal(date(4, 7, 0)) || !st.LastSuccess.Equal(date(4, 7, 0)) {
+		t.Fatalf("after a checkpoint: success %v, checkpoint %v", st.LastSuccess, st.LastCheckpoint)
+	}
+	if !st.LastComplete.Equal(date(2, 23, 1)) || !st.Completed().Equal(date(2, 23, 1)) {
+		t.Fatalf("after a checkpoint: last complete %v, completed %v; want the first pass's end", st.LastComplete, st.Completed())
+	}
+}
+
+// A status written before LastComplete existed tells a complete pass only
+// by LastSuccess; a new agent carries the history in the new fields.
+func TestCompletedOfAnOlderStatus(t *testing.T) {
+	t0 := date(1, 7, 0)
+	older := Status{LastSuccess: t0, LastPass: &PassSummary{Ended: t0, Outcome: "completed"}}
+	if got := older.Completed(); !got.Equal(t0) {
+		t.Errorf("completed pass: Completed() = %v, want %v", got, t0)
+	}
+	if got := (Status{LastSuccess: t0}).Completed(); !got.Equal(t0) {
+		t.Errorf("no last pass: Completed() = %v, want %v", got, t0)
+	}
+	cut := Status{LastSuccess: t0, LastPass: &PassSummary{Ended: t0, Outcome: "checkpoint: the window closed"}}
+	if got := cut.Completed(); !got.IsZero() {
+		t.Errorf("the last success was a checkpoint: Completed() = %v, want none", got)
+	}
+
+	h := newHarness(t, "23:00-07:00", date(2, 12, 0), time.Time{}, Config{Previous: &cut})
+	h.pass.do = taking(h.clock, time.Minute)
+	if _, err := h.agent.RunOnce(h.ctx); err == nil {
+		t.Fatal("a pass ran outside the window")
+	}
+	if st := h.agent.Status(); !st.Completed().IsZero() || !st.LastCheckpoint.Equal(t0) || !st.LastSuccess.Equal(t0) {
+		t.Fatalf("carried forward: complete %v, checkpoint %v, success %v", st.LastComplete, st.LastCheckpoint, st.LastSuccess)
+	}
+}
+
+// When the window closes on the clock, the pass stops at its MaxTime and
+// may take a while to store its checkpoint: from the window's end on, the
+// status says that the window is closed and when the next one opens, not
+// "open" for as long as the pass winds down.
+func TestStatusWhileThePassStopsAfterTheWindow(t *testing.T) {
+	h := newHarness(t, "23:00-07:00", date(3, 6, 58), time.Time{}, Config{StatusEvery: 5 * time.Second})
+	h.pass.do = func(_ int, ctx context.Context, req Request) (*backup.Result, error) {
+		// Two minutes of window, then two more storing the checkpoint.
+		for range 48 {
+			h.clock.Step(t, ctx, 5*time.Second)
+		}
+		return &backup.Result{SnapshotID: "cp", Partial: true, StopReason: "--max-time reached"}, nil
+	}
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	closeAt := date(3, 7, 0)
+	for _, s := range h.status.States() {
+		if s.Pass == nil || s.Updated.Before(closeAt) {
+			continue
+		}
+		if s.WindowOpen || !s.NextWindow.Equal(date(3, 23, 0)) || !strings.Contains(s.Reason, "the window closed at 2026-03-03 07:00") {
+			t.Fatalf("status at %s, while the pass stops: window open %v, next window %v, reason %q",
+				s.Updated.Format("15:04:05"), s.WindowOpen, s.NextWindow, s.Reason)
+		}
+	}
+	if _, ok := h.status.find(func(s Status) bool { return s.Pass != nil && !s.Updated.Before(closeAt) }); !ok {
+		t.Fatal("no status while the pass stopped")
+	}
+	if _, ok := h.status.find(func(s Status) bool { return s.Pass != nil && s.WindowOpen }); !ok {
+		t.Fatal("the window was never open during the pass")
+	}
+}
