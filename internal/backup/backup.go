@@ -67,6 +67,9 @@ type Options struct {
 	// the checkpoint's trees and snapshot.
 	MaxTime   time.Duration
 	MaxUpload int64
+	// MaxUploadText is MaxUpload as the user wrote it ("2MB"), for
+	// Result.StopReason; "" gives it in bytes.
+	MaxUploadText string
 	// Stop, if not nil, is asked between chunks whether to stop cleanly
 	// now, as at a limit (the agent's window closed, the laptop went on
 	// battery).
@@ -93,7 +96,7 @@ type Options struct {
 // Progress counts a running pass; all fields are updated atomically and
 // may be read at any time.
 type Progress struct {
-	Phase         atomic.Value // string: "scan", "metadata", "data", "trees"
+	Phase         atomic.Value // string: "scan", "metadata", "data", "finishing" (a limit stopped the data phase; the uploads under way end), "trees"
 	FilesTotal    atomic.Int64
 	BytesTotal    atomic.Int64
 	FilesToRead   atomic.Int64
@@ -269,6 +272,14 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	if errors.Is(workErr, errLimit) {
 		r.res.Partial = true
 		workErr = nil
+		// The uploads already sent on their way finish (on a slow line,
+		// one blob): cancelling them would waste what they sent. The
+		// checkpoint's trees wait for them in the window anyway; the
+		// phase says what the line is doing meanwhile.
+		r.p.Phase.Store("finishing")
+		if err := up.bytes.idle(up.ctx); err != nil {
+			workErr = err
+		}
 	}
 	var id vault.ID
 	if workErr == nil {
@@ -323,6 +334,8 @@ type run struct {
 	warnM  sync.Mutex
 	// commitM serialises checkpoints and the final commit.
 	commitM sync.Mutex
+	// stopOnce sets Result.StopReason to the first limit reached.
+	stopOnce sync.Once
 	// checkpoint is the partial snapshot this pass wrote last, if any.
 	checkpoint    *vault.ID
 	treesUploaded atomic.Int64
@@ -399,21 +412,61 @@ func (r *run) skipFile(e *entry, err error) {
 	}
 }
 
-// limitReached reports whether MaxTime or MaxUpload stops the pass.
+// limitReached reports whether Options.Stop, MaxTime or MaxUpload stops
+// the pass. The first reason found is the pass's StopReason.
 func (r *run) limitReached() bool {
+	reason := r.stopReason()
+	if reason == "" {
+		return false
+	}
+	r.stopOnce.Do(func() { r.res.StopReason = reason })
+	return true
+}
+
+// stopReason says why the pass must stop now, or "".
+func (r *run) stopReason() string {
 	if r.o.Stop != nil {
 		if reason, stop := r.o.Stop(); stop {
-			r.res.StopReason = reason
-			return true
+			return reason
 		}
 	}
 	if r.o.MaxTime > 0 && time.Since(r.start) >= r.o.MaxTime {
-		r.res.StopReason = fmt.Sprintf("--max-time %s reached", r.o.MaxTime)
-		return true
+		return fmt.Sprintf("--max-time %s reached", r.o.MaxTime)
 	}
 	if r.o.MaxUpload > 0 && r.queued.Load() >= r.o.MaxUpload {
-		r.res.StopReason = fmt.Sprintf("--max-upload %d bytes reached", r.o.MaxUpload)
-		return true
+		return fmt.Sprintf("--max-upload %s reached", r.maxUploadText())
 	}
-	return false
+	return ""
+}
+
+// limitErr is limitReached as an error: errLimit, or nil.
+func (r *run) limitErr() error {
+	if r.limitReached() {
+		return errLimit
+	}
+	return nil
+}
+
+// maxUploadText is MaxUpload as the user wrote it, else in bytes.
+func (r *run) maxUploadText() string {
+	if r.o.MaxUploadText != "" {
+		return r.o.MaxUploadText
+	}
+	return fmt.Sprintf("%d bytes", r.o.MaxUpload)
+}
+
+// reserve counts n bytes as queued for upload, unless they are a blob's
+// and MaxUpload is already reached: then it returns false and the blob is
+// not sent. Readers reserve one at a time, so the pass queues at most one
+// blob beyond MaxUpload, whatever the number of readers.
+func (r *run) reserve(n int64, tree bool) bool {
+	for {
+		cur := r.queued.Load()
+		if !tree && r.o.MaxUpload > 0 && cur >= r.o.MaxUpload {
+			return false
+		}
+		if r.queued.CompareAndSwap(cur, cur+n) {
+			return true
+		}
+	}
 }

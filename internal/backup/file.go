@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,6 +46,12 @@ func (r *run) processAll(ctx context.Context) error {
 	if err := r.pool(ctx, files, r.uploadMetadata); err != nil {
 		return err
 	}
+	// The files the metadata phase stored whole (a library's database,
+	// playlists) are finished first: their blobs are all stored, and the
+	// next checkpoint then holds them, not just their bytes.
+	slices.SortStableFunc(files, func(a, b *entry) int {
+		return cmpBool(b.allMetadata, a.allMetadata)
+	})
 	r.p.Phase.Store("data")
 	err := r.pool(ctx, files, r.processFile)
 	// Files whose blobs are still being uploaded are recorded once they
@@ -129,8 +136,10 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 	g := &group{}
 	ch := r.chunker()
 	defer r.putChunker(ch)
+	all := p.Stream == nil
 	for _, reg := range p.Regions {
 		if !reg.Kind.Metadata() {
+			all = false
 			continue
 		}
 		if _, err := r.chunkRegion(ch, reg, io.NewSectionReader(src, reg.Offset, reg.Length), g); err != nil {
@@ -140,7 +149,19 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 			return nil
 		}
 	}
+	e.allMetadata = all
 	return nil
+}
+
+// cmpBool orders false before true.
+func cmpBool(a, b bool) int {
+	switch {
+	case a == b:
+		return 0
+	case a:
+		return 1
+	}
+	return -1
 }
 
 // chunker returns an idle chunker of the pass, or a new one.
@@ -234,7 +255,7 @@ func (r *run) processFile(ctx context.Context, e *entry) error {
 		go func() {
 			defer r.finishing.Done()
 			g.wg.Wait()
-			if r.up.ctx.Err() != nil {
+			if r.up.ctx.Err() != nil || g.lost.Load() {
 				return
 			}
 			e.node.Store(node)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,14 +15,17 @@ import (
 )
 
 // gatedStore holds every upload of a blob until open is closed, as a slow
-// line does: the files are read long before their pieces are sent.
+// line does: the files are read long before their pieces are sent. puts
+// counts the blob uploads that reached it.
 type gatedStore struct {
 	store.Store
 	open chan struct{}
+	puts atomic.Int64
 }
 
 func (g *gatedStore) Put(ctx context.Context, key string, data []byte) error {
 	if strings.HasPrefix(key, "blobs/") {
+		g.puts.Add(1)
 		select {
 		case <-g.open:
 		case <-ctx.Done():

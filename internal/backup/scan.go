@@ -32,6 +32,10 @@ type entry struct {
 	// pending is how a changed file counts, and is recorded in the cache
 	// once stored: new or changed since the last complete pass.
 	pending state.Pending
+	// allMetadata says the metadata phase stored all of this file (a
+	// library database). Set by that phase's reader of the file, read
+	// after the phase.
+	allMetadata bool
 	// Directories: fp fingerprints the stats of everything below; clean
 	// says nothing below was skipped; cached is the stored tree of an
 	// unchanged directory, whose children are then not scanned into memory.

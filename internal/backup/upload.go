@@ -2,7 +2,9 @@ package backup
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -11,6 +13,11 @@ import (
 // group tracks the uploads one file (or one commit) waits for.
 type group struct {
 	wg sync.WaitGroup
+	// lost is set when an upload the group waited for ended without
+	// storing its object while the pass went on: another file's upload of
+	// the same blob, stopped by a limit (errLimit). The file is then not
+	// stored.
+	lost atomic.Bool
 }
 
 // uploader stores blobs and trees in parallel, each object at most once per
@@ -95,6 +102,12 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 			defer g.wg.Done()
 			select {
 			case <-ch:
+				u.mu.Lock()
+				_, stored := u.known[id]
+				u.mu.Unlock()
+				if !stored {
+					g.lost.Store(true)
+				}
 			case <-u.ctx.Done():
 			}
 		}()
@@ -110,12 +123,28 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 
 	g.wg.Add(1)
 	weight := queuedWeight(data)
-	if err := u.bytes.acquire(u.ctx, weight); err != nil {
+	// A blob waits for room in the window, and is queued, only while no
+	// limit stops the pass; the trees of the checkpoint that follows a
+	// limit must go.
+	var stop func() error
+	if !tree {
+		stop = u.r.limitErr
+	}
+	if err := u.bytes.acquire(u.ctx, weight, stop); err != nil {
 		g.wg.Done()
 		u.finish(id, done, false)
+		if errors.Is(err, errLimit) {
+			return err
+		}
 		return context.Cause(u.ctx)
 	}
-	u.r.queued.Add(int64(len(data)))
+	if !u.r.reserve(int64(len(data)), tree) {
+		u.r.limitReached() // sets the StopReason
+		u.bytes.cancel(weight)
+		g.wg.Done()
+		u.finish(id, done, false)
+		return errLimit
+	}
 	select {
 	case u.jobs <- job{id: id, data: u.bufs.copyOf(data), tree: tree, g: g, done: done}:
 		return nil

@@ -27,6 +27,7 @@ type window struct {
 	max     int64
 	horizon time.Duration
 	now     func() time.Time
+	poll    time.Duration // how often a waiting acquire asks its stop function
 
 	mu      sync.Mutex
 	used    int64         // bytes acquired and not yet released
@@ -48,7 +49,7 @@ const horizon = 2 * time.Second
 const firstWindow = 1 << 20
 
 func newWindow(max int64) *window {
-	return &window{max: max, horizon: horizon, now: time.Now, changed: make(chan struct{})}
+	return &window{max: max, horizon: horizon, now: time.Now, poll: stopPoll, changed: make(chan struct{})}
 }
 
 // limitLocked is the current bound.
@@ -68,10 +69,25 @@ func (w *window) expireLocked(now time.Time) {
 	}
 }
 
+// stopPoll is how often a waiting acquire asks its stop function again.
+const stopPoll = time.Second
+
 // acquire waits until n more bytes fit in the window, or until nothing is
 // in flight (a job larger than the bound then goes alone), or ctx ends.
-func (w *window) acquire(ctx context.Context, n int64) error {
+//
+// stop, if not nil, is asked before each wait and every poll while
+// waiting; when it returns an error, acquire gives up with that error.
+// On a slow line a blob waits a piece's upload time (half a minute at
+// 36 kB/s) for room: a limit or a closed window reached meanwhile must
+// stop the pass now, not after this blob and the next reader's have gone
+// too.
+func (w *window) acquire(ctx context.Context, n int64, stop func() error) error {
 	for {
+		if stop != nil {
+			if err := stop(); err != nil {
+				return err
+			}
+		}
 		w.mu.Lock()
 		if w.used == 0 || w.used+n <= w.limitLocked(w.now()) {
 			w.used += n
@@ -82,6 +98,36 @@ func (w *window) acquire(ctx context.Context, n int64) error {
 		// Only a release or a cancel can make room (a completion leaving
 		// the horizon lowers the bound), and one will come: something is
 		// in flight (used > 0).
+		w.mu.Unlock()
+		var poll <-chan time.Time
+		var t *time.Timer
+		if stop != nil {
+			t = time.NewTimer(w.poll)
+			poll = t.C
+		}
+		select {
+		case <-ch:
+		case <-poll:
+		case <-ctx.Done():
+		}
+		if t != nil {
+			t.Stop()
+		}
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// idle waits until nothing is in flight, or ctx ends.
+func (w *window) idle(ctx context.Context) error {
+	for {
+		w.mu.Lock()
+		if w.used == 0 {
+			w.mu.Unlock()
+			return nil
+		}
+		ch := w.changed
 		w.mu.Unlock()
 		select {
 		case <-ch:

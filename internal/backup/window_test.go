@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -25,7 +26,7 @@ func fits(t *testing.T, w *window, n int64) bool {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := w.acquire(ctx, n)
+	err := w.acquire(ctx, n, nil)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
@@ -108,7 +109,7 @@ func TestWindowWaitsForRoom(t *testing.T) {
 		t.Fatal("first job did not go")
 	}
 	got := make(chan error, 1)
-	go func() { got <- w.acquire(context.Background(), mib) }()
+	go func() { got <- w.acquire(context.Background(), mib, nil) }()
 	select {
 	case err := <-got:
 		t.Fatalf("second job went while the first was in flight (%v)", err)
@@ -121,9 +122,65 @@ func TestWindowWaitsForRoom(t *testing.T) {
 
 	ctx, cancel := context.WithCancelCause(context.Background())
 	stop := errors.New("stopped")
-	go func() { got <- w.acquire(ctx, 2*mib) }()
+	go func() { got <- w.acquire(ctx, 2*mib, nil) }()
 	cancel(stop)
 	if err := <-got; !errors.Is(err, stop) {
 		t.Fatalf("acquire after cancel = %v, want %v", err, stop)
+	}
+}
+
+// A job waiting for room gives up once its stop function says so, though
+// nothing in flight completes: a limit reached while a slow line carries
+// one blob stops the pass now. One that finds the limit reached before it
+// waits does not go either.
+func TestWindowStopsWaiting(t *testing.T) {
+	w, _ := testWindow(16 * mib)
+	w.poll = time.Millisecond
+	if !fits(t, w, mib) {
+		t.Fatal("first job did not go")
+	}
+	var stopped atomic.Bool
+	stop := func() error {
+		if stopped.Load() {
+			return errLimit
+		}
+		return nil
+	}
+	got := make(chan error, 1)
+	go func() { got <- w.acquire(context.Background(), mib, stop) }()
+	select {
+	case err := <-got:
+		t.Fatalf("second job went while the first was in flight (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	stopped.Store(true)
+	if err := <-got; !errors.Is(err, errLimit) {
+		t.Fatalf("acquire after stop = %v, want errLimit", err)
+	}
+	w.release(mib)
+	if err := w.acquire(context.Background(), mib, stop); !errors.Is(err, errLimit) {
+		t.Fatalf("acquire with an empty window after stop = %v, want errLimit", err)
+	}
+	if w.used != 0 {
+		t.Fatalf("a stopped acquire left %d bytes acquired", w.used)
+	}
+}
+
+// idle returns once nothing is in flight.
+func TestWindowIdle(t *testing.T) {
+	w, _ := testWindow(16 * mib)
+	if !fits(t, w, mib) {
+		t.Fatal("first job did not go")
+	}
+	got := make(chan error, 1)
+	go func() { got <- w.idle(context.Background()) }()
+	select {
+	case err := <-got:
+		t.Fatalf("idle returned with a job in flight (%v)", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	w.release(mib)
+	if err := <-got; err != nil {
+		t.Fatal(err)
 	}
 }
