@@ -15,7 +15,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
-	"github.com/tunesafe/tunesafe/internal/bwlimit"
 	"github.com/tunesafe/tunesafe/internal/schedule"
 	"github.com/tunesafe/tunesafe/internal/store"
 )
@@ -128,11 +127,6 @@ func (a *app) runAgent(ctx context.Context, o agentOptions) error {
 		return err
 	}
 	log := a.agentLogger()
-	if a.lim.up == nil {
-		// Unlimited, but counting: the rate is measured on the bytes as
-		// they are sent.
-		a.lim.up = bwlimit.New(0)
-	}
 	// Edits of the config file's windows, paths, exclusions and limits
 	// take effect at the next pass (the windows at once); a bad edit
 	// leaves the agent as it was, with a warning in its log and status.

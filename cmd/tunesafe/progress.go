@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/backup"
+	"github.com/tunesafe/tunesafe/internal/bwlimit"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/retain"
@@ -95,8 +97,11 @@ type sample struct {
 	n int64
 }
 
-func (r *rate) add(n int64) float64 {
-	now := time.Now()
+func (r *rate) add(n int64) float64 { return r.addAt(time.Now(), n) }
+
+// addAt records that n bytes had been transferred at now, and returns the
+// rate over the last 20 seconds (at least the last two samples).
+func (r *rate) addAt(now time.Time, n int64) float64 {
 	r.samples = append(r.samples, sample{now, n})
 	for len(r.samples) > 2 && now.Sub(r.samples[0].t) > 20*time.Second {
 		r.samples = r.samples[1:]
@@ -109,51 +114,155 @@ func (r *rate) add(n int64) float64 {
 	return float64(n-first.n) / dt
 }
 
-// eta is the time remaining bytes take at perSec, or "-" when either is
-// unknown (zero).
+// eta is the time remaining bytes take at perSec (formatETA), or "-" when
+// either is unknown (zero).
 func eta(remaining int64, perSec float64) string {
 	if perSec <= 0 || remaining <= 0 {
 		return "-"
 	}
-	return time.Duration(float64(remaining) / perSec * float64(time.Second)).Round(time.Second).String()
+	return formatETA(time.Duration(float64(remaining) / perSec * float64(time.Second)))
 }
 
-// backupRate is the rate at which a backup gets through the bytes it has
-// still to read: the read rate, or, while reading waits for the uploads
-// (on a slow line the window lets one blob at a time be in flight, so
-// reads come in bursts minutes apart), the upload rate, which then paces
-// it.
-func backupRate(read, upload float64) float64 {
-	if read > 0 {
-		return read
+// formatETA prints a time left for a progress line: "-" when unknown
+// (zero or less), "<1m" under a minute, else in hours and minutes
+// (formatHours), so that no ETA reads "0m" or "0s" while work remains.
+func formatETA(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "-"
+	case d < time.Minute:
+		return "<1m"
 	}
-	return upload
+	return formatHours(d)
+}
+
+// backupCounters is one reading of a running backup's counters.
+type backupCounters struct {
+	// toRead and read are the source bytes the pass reads, and has read.
+	toRead, read int64
+	// sent is the bytes sent to the vault since the pass began, as they
+	// go (see showBackupProgress).
+	sent int64
+	// remaining is an upper bound of the source bytes not yet stored
+	// (backupRemaining).
+	remaining int64
+	// limit is the upload limit in force, in bytes per second; 0 for none.
+	limit int64
+}
+
+// backupFigures are the rates and the time left that a backup's progress
+// shows.
+type backupFigures struct {
+	readRate, sendRate float64 // bytes per second
+	eta                time.Duration
+}
+
+// backupMeter turns successive readings of a backup's counters into rates
+// and a time left. The zero value is ready to use.
+type backupMeter struct {
+	read, sent rate
+}
+
+// update takes a reading made at now. The pass ends when its last byte
+// has been read and its last piece sent, and the two go on side by side,
+// so the time left is the later of two, each at its own rate:
+//
+//   - reading: the bytes still to read at the read rate;
+//   - sending: the bytes still to store (an upper bound, see
+//     backup.Progress.Remaining) times the share of the bytes stored so
+//     far that had to be sent (at most 1, and 1 while nothing is stored
+//     yet; the rest was in the vault already), at the send rate.
+//
+// On a slow line the readers run far ahead of the uploads and the sending
+// term rules: its rate is that of the line, steady where the reads come in
+// bursts as the uploads make room. When everything is in the vault already
+// (a moved library, a lost cache) next to nothing is sent, and the reading
+// term rules: the share keeps the metadata a checkpoint sends from
+// passing for a line that has hundreds of gigabytes to carry. A term whose
+// rate is zero (nothing moved in the window: a stall, a retry, reads that
+// wait for the uploads) or that has nothing left is left out; with neither
+// term, the ETA is 0, unknown.
+func (m *backupMeter) update(now time.Time, c backupCounters) backupFigures {
+	f := backupFigures{readRate: m.read.addAt(now, c.read), sendRate: m.sent.addAt(now, c.sent)}
+	if c.limit > 0 {
+		// A window that begins just before one bucket of the limiter
+		// and ends just after another measures a little more than the
+		// limit lets through on average.
+		f.sendRate = min(f.sendRate, float64(c.limit))
+	}
+	timeFor := func(bytes, perSec float64) time.Duration {
+		if bytes <= 0 || perSec <= 0 {
+			return 0
+		}
+		return time.Duration(bytes / perSec * float64(time.Second))
+	}
+	share := 1.0
+	if stored := c.toRead - c.remaining; stored > 0 {
+		share = min(float64(c.sent)/float64(stored), 1)
+	}
+	f.eta = max(timeFor(float64(c.toRead-c.read), f.readRate), timeFor(float64(c.remaining)*share, f.sendRate))
+	return f
+}
+
+// backupRemaining is the bytes a pass has still to store: an upper bound,
+// backup.Progress.Remaining once the scan has ended; before, the bytes to
+// read less those uploaded stand in (as in the agent's status), never the
+// bytes not yet read.
+func backupRemaining(p *backup.Progress) int64 {
+	if _, bytes, ok := p.Remaining(); ok {
+		return bytes
+	}
+	return max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0)
 }
 
 // showBackupProgress draws a status line on a terminal, or emits JSON
-// progress events on stderr with --json.
+// progress events on stderr with --json. "up" and its rate are the bytes
+// sent as they go, counted by the upload limiter (a.lim.up, there with or
+// without a limit): every request body as net/http reads it to write to
+// the connection (bwlimit.Transport), or every object as the folder store
+// is handed it (bwlimit.Store). So they count all that the pass sends
+// (blobs, trees, indexes, snapshots, log records, locks), every attempt
+// of a retried request again, and what a failed attempt sent, but no HTTP
+// headers or TLS. Without a limit, up to a socket buffer is counted before
+// it reaches the wire; with one, the limiter paces the bytes to the line.
+// The bytes of the uploads that have ended (Progress.BytesUploaded) are
+// the floor: they stand in if the vault's store is not counted.
 func (a *app) showBackupProgress(p *backup.Progress, disabled bool) func() {
 	sink := a.progressTo(disabled)
 	if sink == nil {
 		return func() {}
 	}
-	var readRate, upRate rate
+	var lim *bwlimit.Limiter // nil counts nothing
+	if a.lim != nil {
+		lim = a.lim.up
+	}
+	base := lim.Passed()
+	var m backupMeter
 	start := time.Now()
 	return ticker(time.Second, func(final bool) {
 		if final && !a.json {
 			sink.clear()
 			return
 		}
-		read, up := p.BytesRead.Load(), p.BytesUploaded.Load()
-		rr, ur := readRate.add(read), upRate.add(up)
-		sink.show(map[string]any{
+		up := p.BytesUploaded.Load()
+		c := backupCounters{
+			toRead: p.BytesToRead.Load(), read: p.BytesRead.Load(),
+			sent: max(lim.Passed()-base, up), remaining: backupRemaining(p), limit: lim.Rate(),
+		}
+		f := m.update(time.Now(), c)
+		event := map[string]any{
 			"phase": p.PhaseName(), "elapsed_s": int(time.Since(start).Seconds()),
 			"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
-			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": p.BytesToRead.Load(), "bytes_read": read,
-			"bytes_uploaded": up, "upload_rate": int64(ur), "read_rate": int64(rr), "warnings": p.Warnings.Load(),
-		}, fmt.Sprintf("[%s] %d/%s  read %s/%s  up %s  %s/s  ETA %s",
-			p.PhaseName(), p.FilesDone.Load(), plural(p.FilesTotal.Load(), "file", "files"), bytesize.Format(read), bytesize.Format(p.BytesToRead.Load()),
-			bytesize.Format(up), bytesize.Format(int64(ur)), eta(p.BytesToRead.Load()-read, backupRate(rr, ur))))
+			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": c.toRead, "bytes_read": c.read,
+			"bytes_uploaded": up, "bytes_sent": c.sent, "bytes_remaining": c.remaining,
+			"upload_rate": int64(f.sendRate), "read_rate": int64(f.readRate), "warnings": p.Warnings.Load(),
+		}
+		if s := int64(math.Ceil(f.eta.Seconds())); s > 0 {
+			event["eta_s"] = s
+		}
+		sink.show(event, fmt.Sprintf("[%s] %d/%s  read %s/%s  up %s  %s/s  ETA %s",
+			p.PhaseName(), p.FilesDone.Load(), plural(p.FilesTotal.Load(), "file", "files"), bytesize.Format(c.read), bytesize.Format(c.toRead),
+			bytesize.Format(c.sent), bytesize.Format(int64(f.sendRate)), formatETA(f.eta)))
 	})
 }
 

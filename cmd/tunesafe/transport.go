@@ -14,7 +14,8 @@ import (
 )
 
 // limits are the bandwidth limiters of this run, following the timetables
-// given by --limit-upload/--limit-download or the config file.
+// given by --limit-upload/--limit-download or the config file. After
+// setupLimits up is never nil: without an upload limit it only counts.
 type limits struct {
 	up, down *bwlimit.Limiter
 	// ctx bounds the goroutines that follow the timetables.
@@ -58,6 +59,12 @@ func (a *app) setupLimits(ctx context.Context) error {
 	l := &limits{ctx: ctx}
 	if err := a.applyLimits(l, cfg); err != nil {
 		return err
+	}
+	if l.up == nil {
+		// Unlimited, but counting: the stores and transports built on it
+		// count the bytes sent as they go (Limiter.Passed), for the
+		// upload rate that progress shows.
+		l.up = bwlimit.New(0)
 	}
 	a.lim = l
 	return nil
@@ -126,7 +133,8 @@ func (l *limits) follow(lim **bwlimit.Limiter, cur *followed, spec string, tt bw
 }
 
 // configureTransport throttles the S3 client's request and response bodies,
-// so that the rate on the wire follows the limits.
+// so that the rate on the wire follows the limits, and counts the bytes
+// sent.
 func (a *app) configureTransport(cfg *s3store.Config) {
 	if a.lim == nil || (a.lim.up == nil && a.lim.down == nil) {
 		return
