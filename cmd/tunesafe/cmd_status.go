@@ -27,8 +27,10 @@ func (a *app) statusCommand() *cobra.Command {
 what remains to back up (at most: pieces of a file that a stopped backup
 stored count until a backup reads the file again), the upload rate and
 the time left at that rate, the last success (the last backup that
-completed; a checkpoint is not one) and the last error, and when the next
-window opens: by the running agent's windows, else by the config file's.
+completed; a checkpoint is not one) and the last error (as history once a
+backup has succeeded since), and when the next window opens: by the
+running agent's windows, else by the config file's. A backup that stopped
+before it finished (killed, or cut off) leaves some files to back up.
 
 While the agent runs and backs up the vault asked about (--vault, else
 the default), all of it comes from the agent's status file and this
@@ -72,9 +74,13 @@ type statusReport struct {
 	// computer knows is shown all the same.
 	VaultError string `json:"vault_error,omitempty"`
 	// Source says where the numbers come from: "agent" or "vault".
-	Source    string            `json:"source"`
-	Protected *agent.Snapshot   `json:"protected"`
-	Pass      *agent.PassStatus `json:"pass,omitempty"`
+	Source    string          `json:"source"`
+	Protected *agent.Snapshot `json:"protected"`
+	// ProtectedCached: while the agent runs, Protected is the newest
+	// snapshot of this computer that its cache records (made by hand, or
+	// before the agent's first pass), newer than any the agent reported.
+	ProtectedCached bool              `json:"protected_cached,omitempty"`
+	Pass            *agent.PassStatus `json:"pass,omitempty"`
 	// Remaining is at most what is left to store: pieces of a file that
 	// an earlier pass stored before it stopped count until a pass gets to
 	// that file again, as they do in the pass's own count
@@ -89,6 +95,15 @@ type statusReport struct {
 	// remainder: its last pass counted what it had sent of a file it
 	// stopped in the middle of, which the files cannot tell afterwards.
 	RemainingCounted time.Time `json:"remaining_counted,omitzero"`
+	// Unfinished counts the files a backup stored before it stopped
+	// unfinished (killed, or cut off) that no complete snapshot holds:
+	// something is left to back up, and Remaining is unknown, as what that
+	// backup had not got to is not recorded (state.Cache.PendingFiles).
+	Unfinished *agent.Remaining `json:"unfinished,omitempty"`
+	// cutUncounted: the agent's pass was cut off before it had counted
+	// what it had to store; the agent's remaining is an older pass's.
+	// countCut: lastCount is the count of the pass that was cut off.
+	cutUncounted, countCut bool
 	// lastCount is what the agent, no longer running, last counted
 	// remaining, and when; the vault's newest snapshot tells whether it is
 	// still the news.
@@ -104,7 +119,15 @@ type statusReport struct {
 	// leaves files behind); Protected names the newest one.
 	LastSuccess time.Time          `json:"last_success,omitzero"`
 	LastError   *agent.ErrorStatus `json:"last_error,omitempty"`
-	Windows     string             `json:"windows"`
+	// LastErrorCleared is when a backup succeeded after LastError (a
+	// pass that ended without error, or a snapshot started after it): the
+	// error is history, it no longer stands. Zero while it stands.
+	LastErrorCleared time.Time `json:"last_error_cleared,omitzero"`
+	// succeeded is the latest time a backup is known to have succeeded
+	// at: a pass that ended without error, checkpoint or not, or the start
+	// of a snapshot this computer made.
+	succeeded time.Time
+	Windows   string `json:"windows"`
 	// WindowsFrom says whose Windows are: "agent", those the running
 	// agent runs with (its --window, else the config file's), or
 	// "config", the config file's, with which an agent started without
@@ -200,6 +223,7 @@ func (a *app) runStatus(ctx context.Context) error {
 			}
 		}
 		r.eta()
+		r.settleError()
 		if a.json {
 			return a.printJSON(r)
 		}
@@ -235,6 +259,7 @@ func (a *app) runStatus(ctx context.Context) error {
 	}
 	if err != nil {
 		if a.json {
+			r.settleError()
 			r.VaultError = err.Error()
 			if perr := a.printJSON(r); perr != nil {
 				return perr
@@ -243,6 +268,7 @@ func (a *app) runStatus(ctx context.Context) error {
 		return err
 	}
 	r.eta()
+	r.settleError()
 	if a.json {
 		return a.printJSON(r)
 	}
@@ -255,6 +281,25 @@ func (a *app) runStatus(ctx context.Context) error {
 // agent older than the record: it is taken at its word, as before.
 func agentBacksUp(st agent.Status, vault string) bool {
 	return st.Vault == "" || st.Vault == vault
+}
+
+// settleError sets LastErrorCleared when a backup succeeded after the last
+// error, as far as the report knows.
+func (r *statusReport) settleError() {
+	r.LastErrorCleared = time.Time{}
+	if e := r.LastError; e != nil {
+		if ok := later(r.succeeded, r.LastSuccess); ok.After(e.Time) {
+			r.LastErrorCleared = ok
+		}
+	}
+}
+
+// later returns the later of two times.
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
 }
 
 // eta sets the time to upload what remains at the rate.
@@ -274,7 +319,7 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.Agent.Interrupted = !r.Agent.Running && st.State == agent.StateRunning
 	r.Source = "agent"
 	r.Protected, r.Pass, r.Remaining, r.Rate = st.Protected, st.Pass, st.Remaining, st.Rate
-	r.LastSuccess, r.LastError = st.Completed(), st.LastError
+	r.LastSuccess, r.LastError, r.succeeded = st.Completed(), st.LastError, st.LastSuccess
 	if p := st.Protected; p != nil && !p.Partial && p.Time.After(r.LastSuccess) {
 		r.LastSuccess = p.Time
 	}
@@ -283,22 +328,33 @@ func (r *statusReport) fromAgent(st agent.Status, now time.Time) {
 	r.WindowOpen, r.NextWindow, r.NextPass = st.WindowOpen, st.NextWindow, st.NextPass
 	if !r.Agent.Running {
 		r.Pass, r.NextPass = nil, time.Time{}
-		// The count of the pass it was killed in, or of its last pass,
-		// when that stopped with files left (PassSummary.Outcome).
+		// The count of the pass it was killed in, once that pass had
+		// scanned the library (until then the agent's count is an older
+		// pass's, or the files found so far), or of its last pass, when
+		// that stopped with files left (PassSummary.Outcome).
+		counted := st.Pass != nil && scanned(st.Pass)
 		switch p := st.LastPass; {
-		case r.Agent.Interrupted:
-			r.lastCount, r.lastCountAt = st.Remaining, st.Updated
+		case r.Agent.Interrupted && counted:
+			r.lastCount, r.lastCountAt, r.countCut = st.Remaining, st.Updated, true
 		case p != nil && (strings.HasPrefix(p.Outcome, "checkpoint") || strings.HasPrefix(p.Outcome, "stopped early")):
 			r.lastCount, r.lastCountAt = st.Remaining, p.Ended
 		}
+		r.cutUncounted = r.Agent.Interrupted && !counted
 	}
+}
+
+// scanned reports whether the pass has scanned the library: its remaining
+// count is then at most what is left (backup.Progress.Remaining).
+func scanned(p *agent.PassStatus) bool {
+	return p.Phase != "" && p.Phase != "scan"
 }
 
 // fromCache takes from this computer's cache, under key, what it records
 // that the report may lack: the newest complete snapshot of this computer
 // it wrote or read (by a backup run by hand, or before the running agent's
-// first pass) for the last success, and with integrity the last check of
-// the vault, each when newer than the report's.
+// first pass) for the last success, while the agent runs the newest
+// snapshot for what is protected, and with integrity the last check of the
+// vault, each when newer than the report's.
 func (a *app) fromCache(ctx context.Context, r *statusReport, key string, integrity bool) error {
 	if _, err := os.Stat(a.cacheFile()); errors.Is(err, fs.ErrNotExist) {
 		return nil // status creates no cache
@@ -317,12 +373,18 @@ func (a *app) fromCache(ctx context.Context, r *statusReport, key string, integr
 		r.newerIntegrity(i)
 	}
 	host, _ := os.Hostname()
-	last, err := lastCompleteIn(ctx, c, host)
+	newest, last, err := newestIn(ctx, c, host)
 	if err != nil {
 		return err
 	}
 	if last.After(r.LastSuccess) {
 		r.LastSuccess = last
+	}
+	if newest != nil {
+		r.succeeded = later(r.succeeded, newest.Time)
+		if r.Agent.Running && (r.Protected == nil || newest.Time.After(r.Protected.Time)) {
+			r.Protected, r.ProtectedCached = newest, true
+		}
 	}
 	return nil
 }
@@ -409,23 +471,43 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 		fmt.Fprintf(a.stderr, "tunesafe: warning: snapshot %s cannot be read (%v); set aside\n", short(d.ID.String()), d.Err)
 	}
 	r.Source = "vault"
-	r.Protected, r.Remaining, r.RemainingEstimated, r.RemainingCounted = nil, nil, false, time.Time{}
+	r.Protected, r.ProtectedCached = nil, false
+	r.Remaining, r.RemainingEstimated, r.RemainingCounted, r.Unfinished = nil, false, time.Time{}, nil
 	ref, complete := newestOfHost(all, host)
 	if complete != nil && complete.Time.After(r.LastSuccess) {
 		r.LastSuccess = complete.Time
 	}
-	if ref == nil {
-		return nil
+	if ref != nil {
+		newest := snapshotInfo(ref.ID, ref.Snapshot)
+		r.Protected = &newest
+		r.succeeded = later(r.succeeded, newest.Time)
 	}
-	newest := snapshotInfo(ref.ID, ref.Snapshot)
-	r.Protected = &newest
-	if c := r.lastCount; c != nil && (c.Files > 0 || c.Bytes > 0) && !r.lastCountAt.Before(newest.Time) {
+	if c := r.lastCount; c != nil && (c.Files > 0 || c.Bytes > 0) && (ref == nil || !r.lastCountAt.Before(ref.Time)) {
 		// No pass stored a snapshot since the agent's last count.
 		r.Remaining, r.RemainingCounted = c, r.lastCountAt
 		return nil
 	}
-	if !newest.Partial {
-		r.Remaining = &agent.Remaining{}
+	if ref == nil || !ref.Partial {
+		// Files that a backup stored after the newest complete snapshot
+		// (or with none), and that no complete pass settled since: that
+		// backup stopped before it finished.
+		var under []string
+		if ref != nil {
+			under = ref.Paths
+		}
+		files, bytes, err := s.cache.PendingFiles(ctx, under)
+		if err != nil {
+			return err
+		}
+		switch {
+		case files > 0:
+			r.Unfinished = &agent.Remaining{Files: files, Bytes: bytes}
+		case r.cutUncounted && (ref == nil || !r.Agent.Updated.Before(ref.Time)):
+			// The agent's pass was cut off before it counted, and no
+			// snapshot was stored since: unknown.
+		case ref != nil:
+			r.Remaining = &agent.Remaining{}
+		}
 		return nil
 	}
 	// A checkpoint: what its folders hold now that this computer has
@@ -491,7 +573,10 @@ func (a *app) printLocalStatus(r *statusReport, haveFile bool, st agent.Status) 
 	if !r.LastSuccess.IsZero() {
 		row("last success", "%s", stamp(r.LastSuccess))
 	}
-	if e := r.LastError; e != nil {
+	r.settleError()
+	if e := r.LastError; e != nil && !r.LastErrorCleared.IsZero() {
+		row("last error", "none since a backup succeeded (%s); before it, %s (%s): %s", stamp(r.LastErrorCleared), stamp(e.Time), e.Class, e.Message)
+	} else if e != nil {
 		row("last error", "%s (%s): %s", stamp(e.Time), e.Class, e.Message)
 		if e.Hint != "" {
 			row("hint", "%s", e.Hint)
@@ -557,7 +642,13 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 		if p.Partial {
 			what = "checkpoint"
 		}
-		row("protected", "%s, %s (%s %s of %s)", plural(p.Files, "file", "files"), bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time))
+		from := ""
+		if r.ProtectedCached {
+			from = ", as this computer's cache recorded it"
+		}
+		row("protected", "%s, %s (%s %s of %s%s)", plural(p.Files, "file", "files"), bytesize.Format(p.Bytes), what, short(p.ID), stamp(p.Time), from)
+	} else if r.Agent.Running && !r.Agent.OtherVault && !r.LastSuccess.IsZero() {
+		row("protected", "not known here: the agent's next pass reads it from the vault (the last success was %s)", stamp(r.LastSuccess))
 	} else if r.Agent.Running && !r.Agent.OtherVault {
 		row("protected", "not known until the agent's first pass")
 	} else {
@@ -578,12 +669,23 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 	}
 
 	switch rem := r.Remaining; {
+	case r.Unfinished != nil:
+		row("remaining", "some files: a backup stopped before it finished, and no complete snapshot holds the %s it stored; run 'tunesafe backup'",
+			plural(r.Unfinished.Files, "file", "files"))
+	case rem == nil && r.cutUncounted && r.Source == "vault":
+		row("remaining", "unknown: the agent's pass was cut off (last seen %s) before it had counted; 'tunesafe agent' or 'tunesafe backup' counts again", stamp(r.Agent.Updated))
 	case rem == nil:
 		row("remaining", "unknown until a pass has scanned the library")
+	case r.Pass != nil && !scanned(r.Pass) && r.Pass.FilesTotal > 0:
+		row("remaining", "%s, %s found so far: the pass is still scanning the library", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes))
+	case r.Pass != nil && !scanned(r.Pass):
+		row("remaining", "not counted yet: the pass is scanning the library")
 	case rem.Files == 0 && rem.Bytes == 0 && r.Source == "vault":
 		row("remaining", "nothing, as of the last snapshot")
 	case rem.Files == 0 && rem.Bytes == 0:
 		row("remaining", "nothing")
+	case !r.RemainingCounted.IsZero() && r.countCut:
+		row("remaining", "at most %s, %s (as the agent counted at %s, the last it wrote before its pass was cut off)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes), stamp(r.RemainingCounted))
 	case !r.RemainingCounted.IsZero():
 		row("remaining", "at most %s, %s (as the agent counted at %s)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes), stamp(r.RemainingCounted))
 	case r.RemainingEstimated:
@@ -593,7 +695,7 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 	}
 	if r.ETASeconds != nil && *r.ETASeconds > 0 {
 		d := time.Duration(*r.ETASeconds) * time.Second
-		row("ETA", "%s of backing up at this rate (inside the windows)", formatHours(d))
+		row("ETA", "%s of backing up at this rate (inside the windows)", formatETA(d))
 	}
 	if l := r.ObjectLock; l != nil {
 		policy := l.Mode + ", " + plural(l.Days, "day", "days")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/agent"
+	"github.com/tunesafe/tunesafe/internal/state"
 )
 
 // statusAt runs 'tunesafe status' on e's computer with the clock at now.
@@ -255,5 +257,181 @@ func TestStatusRemainingAsTheAgentCounted(t *testing.T) {
 	}
 	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
 		t.Fatalf("status after a complete backup: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// An error the agent recorded before a later success is history: status
+// says there has been none since, names it as before, and gives no hint
+// (such as "run 'tunesafe init'") for what was put right. An error after
+// the last success stands, with its hint.
+func TestStatusErrorBeforeASuccessIsHistory(t *testing.T) {
+	e, vaultDir := newVaultEnv(t)
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	made := e.snapshots()[0].Time
+	failed := made.Add(-time.Hour)
+	noVault := &agent.ErrorStatus{Time: failed, Message: "open vault: no vault at " + vaultDir, Class: agent.ClassPermanent,
+		Hint: "create it with 'tunesafe init'", Failures: 1}
+
+	// The agent stopped after the failure; a backup by hand succeeded.
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateStopped, Updated: failed,
+		Vault: vaultDir, Windows: "always", LastError: noVault})
+	code, out, errOut := e.run("status")
+	want := "last error:    none since a backup succeeded (" + stamp(made) + "); before it, " + stamp(failed) + " (permanent): open vault: no vault at "
+	if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "hint:") {
+		t.Fatalf("status after a backup by hand: exit %d, want %q and no hint\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); r.LastError == nil || !r.LastErrorCleared.Equal(made) {
+		t.Fatalf("status --json: last error %+v, cleared %v; want cleared at %v", r.LastError, r.LastErrorCleared, made)
+	}
+
+	// The running agent's own pass succeeded after the failure.
+	passed := made.Add(time.Hour)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateWaiting, Updated: passed,
+		Vault: vaultDir, Windows: "always", LastSuccess: passed, LastComplete: passed, LastError: noVault})
+	code, out, errOut = e.run("status")
+	want = "last error:    none since a backup succeeded (" + stamp(passed) + "); before it, " + stamp(failed)
+	if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "hint:") {
+		t.Fatalf("status of the running agent: exit %d, want %q and no hint\n%s%s", code, want, out, errOut)
+	}
+
+	// A failure after every success stands.
+	late := *noVault
+	late.Time = passed.Add(time.Hour)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateWaiting, Updated: late.Time,
+		Vault: vaultDir, Windows: "always", LastSuccess: passed, LastComplete: passed, LastError: &late})
+	code, out, errOut = e.run("status")
+	if code != 0 || !strings.Contains(out, "last error:    "+stamp(late.Time)+" (permanent): open vault: no vault at ") ||
+		!strings.Contains(out, "hint:          create it with 'tunesafe init'\n") {
+		t.Fatalf("status after a later failure: exit %d\n%s%s", code, out, errOut)
+	}
+	if r := e.statusJSON(); !r.LastErrorCleared.IsZero() {
+		t.Fatalf("status --json: a standing error is cleared at %v", r.LastErrorCleared)
+	}
+}
+
+// After the agent was killed during a pass, status gives the pass's last
+// count of what remained, as of when the agent wrote it, even when the
+// pass had stored no snapshot yet. Killed before it had scanned the
+// library, the pass had counted nothing: status says so, rather than
+// give an older pass's count or "nothing".
+func TestStatusAfterTheAgentWasKilledMidPass(t *testing.T) {
+	e, vaultDir := newVaultEnv(t)
+	dead := 1<<31 - 2 // no process has it
+	seen := time.Now().Add(-time.Minute)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: dead, State: agent.StateRunning, Updated: seen, Vault: vaultDir, Windows: "always",
+		Pass:      &agent.PassStatus{Started: seen.Add(-time.Hour), Phase: "data", FilesTotal: 50, FilesDone: 6, BytesToRead: 50_000_000, BytesUploaded: 6_000_000},
+		Remaining: &agent.Remaining{Files: 44, Bytes: 44_000_000}})
+	code, out, errOut := e.run("status")
+	want := "remaining:     at most 44 files, 42.0 MiB (as the agent counted at " + stamp(seen) + ", the last it wrote before its pass was cut off)\n"
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "protected:     nothing yet") {
+		t.Fatalf("status: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); r.Remaining == nil || r.Remaining.Files != 44 || !r.RemainingCounted.Equal(seen) || !r.Agent.Interrupted {
+		t.Fatalf("status --json: remaining %+v counted %v, interrupted %v", r.Remaining, r.RemainingCounted, r.Agent.Interrupted)
+	}
+
+	// Killed while it scanned, after a complete backup: the remaining in
+	// the file is an older pass's.
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	seen = time.Now().Add(time.Minute)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: dead, State: agent.StateRunning, Updated: seen, Vault: vaultDir, Windows: "always",
+		Pass: &agent.PassStatus{Started: seen, Phase: "scan"}, Remaining: &agent.Remaining{Files: 5, Bytes: 5000},
+		LastPass: &agent.PassSummary{Ended: seen.Add(-time.Hour), Outcome: "checkpoint: the window closed", FilesRemaining: 5, BytesRemaining: 5000}})
+	code, out, errOut = e.run("status")
+	want = "remaining:     unknown: the agent's pass was cut off (last seen " + stamp(seen) + ") before it had counted;"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("status after a kill during the scan: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); r.Remaining != nil {
+		t.Fatalf("status --json: remaining %+v, want unknown", r.Remaining)
+	}
+}
+
+// A backup run by hand and killed leaves in the cache the files it
+// stored, pending until a complete backup: something is left to back up,
+// though the vault's newest snapshot is complete. A complete backup
+// settles them: nothing is left.
+func TestStatusAfterAnInterruptedBackup(t *testing.T) {
+	e, vaultDir := newVaultEnv(t)
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
+		t.Fatalf("status after a complete backup: exit %d\n%s%s", code, out, errOut)
+	}
+	// What the killed backup recorded of the new file it stored.
+	c := filepath.Join(e.music, "c.flac")
+	if err := os.WriteFile(c, make([]byte, 7000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := newApp(nil, io.Discard, io.Discard)
+	a.statePath = filepath.Join(e.dir, "state", "cache.db")
+	key := a.stateKeyAt(t.Context(), vaultDir)
+	if key == "" {
+		t.Fatal("no cache key for the vault")
+	}
+	fi, err := os.Stat(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := state.Open(a.statePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := db.Vault(key).Batch()
+	b.PutFile(e.music, "c.flac", state.FileEntry{Stat: state.Stat{Size: fi.Size(), MTime: fi.ModTime().UnixNano()}, Node: []byte(`{}`), Pending: state.PendingNew})
+	err = b.Commit(t.Context())
+	db.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errOut := e.run("status")
+	want := "remaining:     some files: a backup stopped before it finished, and no complete snapshot holds the 1 file it stored; run 'tunesafe backup'\n"
+	if code != 0 || !strings.Contains(out, want) {
+		t.Fatalf("status after an interrupted backup: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); r.Remaining != nil || r.Unfinished == nil || r.Unfinished.Files != 1 || r.Unfinished.Bytes != 7000 {
+		t.Fatalf("status --json: remaining %+v, unfinished %+v", r.Remaining, r.Unfinished)
+	}
+
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
+		t.Fatalf("status after the backup completed: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// While the agent waits for its window, before its first pass, what is
+// protected is the newest snapshot this computer's cache records, said
+// so: not "not known".
+func TestStatusProtectedWhileTheAgentWaits(t *testing.T) {
+	e, vaultDir := newVaultEnv(t)
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	snap := e.snapshots()[0]
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateWaiting,
+		Reason: "outside the windows 23:00-07:00", Updated: time.Now(), Vault: vaultDir, Windows: "23:00-07:00"})
+	code, out, errOut := e.run("status")
+	want := "protected:     2 files, 7.8 KiB (snapshot " + short(snap.ID) + " of " + stamp(snap.Time) + ", as this computer's cache recorded it)\n"
+	if code != 0 || !strings.Contains(out, want) || strings.Contains(out, "not known") {
+		t.Fatalf("status: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); r.Protected == nil || r.Protected.ID != snap.ID || !r.ProtectedCached {
+		t.Fatalf("status --json: protected %+v (cached %v), want %s", r.Protected, r.ProtectedCached, snap.ID)
+	}
+
+	// The agent's own report, newer, is taken as it is.
+	later := snap.Time.Add(time.Hour)
+	e.writeStatus(agent.Status{Version: agent.StatusVersion, PID: os.Getpid(), State: agent.StateWaiting, Updated: time.Now(), Vault: vaultDir, Windows: "always",
+		LastSuccess: later, LastComplete: later, Protected: &agent.Snapshot{ID: "0123456789abcdef", Time: later, Files: 3, Bytes: 9000}})
+	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "protected:     3 files, 8.8 KiB (snapshot 0123456789ab of "+stamp(later)+")\n") {
+		t.Fatalf("status with the agent's report: exit %d\n%s%s", code, out, errOut)
 	}
 }

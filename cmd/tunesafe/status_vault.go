@@ -85,29 +85,37 @@ func (a *app) canonicalAt(ctx context.Context, loc string) (string, bool) {
 	return canonicalLocation(s), true
 }
 
-// lastCompleteIn returns the time of the newest complete snapshot of host
-// among the copies cache keeps (vault.Copies): the snapshots this computer
-// wrote, by the agent or by hand, and those it read. Zero if none.
-func lastCompleteIn(ctx context.Context, c *state.Cache, host string) (time.Time, error) {
+// newestIn returns the newest snapshot of host, checkpoint or not, among
+// the copies cache keeps (vault.Copies), and the time of the newest
+// complete one: the snapshots this computer wrote, by the agent or by
+// hand, and those it read. Nil and zero if none.
+func newestIn(ctx context.Context, c *state.Cache, host string) (newest *agent.Snapshot, complete time.Time, err error) {
 	keys, err := c.CopyKeys(ctx, vault.SnapshotsPrefix)
 	if err != nil {
-		return time.Time{}, err
+		return nil, time.Time{}, err
 	}
-	var last time.Time
 	for _, k := range keys {
-		plain, ok, err := c.Copy(ctx, k)
+		id, err := vault.ParseID(strings.TrimPrefix(k, vault.SnapshotsPrefix))
 		if err != nil {
-			return time.Time{}, err
-		}
-		var s vault.Snapshot
-		if !ok || json.Unmarshal(plain, &s) != nil || s.Partial || s.Host != host {
 			continue
 		}
-		if s.Time.After(last) {
-			last = s.Time
+		plain, ok, err := c.Copy(ctx, k)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		var s vault.Snapshot
+		if !ok || json.Unmarshal(plain, &s) != nil || s.Host != host {
+			continue
+		}
+		if newest == nil || s.Time.After(newest.Time) {
+			n := snapshotInfo(id, &s)
+			newest = &n
+		}
+		if !s.Partial && s.Time.After(complete) {
+			complete = s.Time
 		}
 	}
-	return last, nil
+	return newest, complete, nil
 }
 
 // newestOfHost returns the newest snapshot of host in all (oldest first),

@@ -109,8 +109,8 @@ type Status struct {
 	// as the last pass reported it (Request.Opened). Commands run by hand
 	// record their checks there; 'tunesafe status' reads the newer.
 	CacheKey string `json:"cache_key,omitempty"`
-	// LastError is the last failure, with its class; it stays after later
-	// successes, compare the times.
+	// LastError is the last failure, with its class. It stays after later
+	// successes, as history: CurrentError tells whether it still stands.
 	LastError *ErrorStatus `json:"last_error,omitempty"`
 	// Vault names the vault the agent backs up (Config.Vault).
 	Vault string `json:"vault,omitempty"`
@@ -329,6 +329,17 @@ func (s Status) Completed() time.Time {
 		return time.Time{}
 	}
 	return s.LastSuccess
+}
+
+// CurrentError returns LastError while it stands: nil once a pass has
+// ended without error after it (LastSuccess, a checkpoint included: the
+// failure did not stop that pass). Whatever failed before, a missing vault
+// or refused credentials, was put right or did not matter.
+func (s Status) CurrentError() *ErrorStatus {
+	if s.LastError == nil || s.LastSuccess.After(s.LastError.Time) {
+		return nil
+	}
+	return s.LastError
 }
 
 // Running reports whether the agent that wrote st is still running: it

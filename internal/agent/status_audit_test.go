@@ -2,6 +2,7 @@ package agent
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -95,5 +96,45 @@ func TestStatusWhileThePassStopsAfterTheWindow(t *testing.T) {
 	}
 	if _, ok := h.status.find(func(s Status) bool { return s.Pass != nil && s.WindowOpen }); !ok {
 		t.Fatal("the window was never open during the pass")
+	}
+}
+
+// A pass that fails, then a pass that succeeds: the error stays in the
+// status as history, but no longer stands (CurrentError), and a restarted
+// agent carries both.
+func TestSuccessSupersedesTheLastError(t *testing.T) {
+	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{Vault: "/v", Hint: func(error) string { return "run 'tunesafe init'" }})
+	h.pass.do = func(int, context.Context, Request) (*backup.Result, error) {
+		h.clock.Advance(time.Minute)
+		return nil, errors.New("open vault: no vault at /v")
+	}
+	if _, err := h.agent.RunOnce(h.ctx); err == nil {
+		t.Fatal("the failing pass did not fail")
+	}
+	failed := h.agent.Status()
+	if e := failed.CurrentError(); e == nil || e.Hint != "run 'tunesafe init'" {
+		t.Fatalf("after the failure: current error %+v", e)
+	}
+
+	h = newHarness(t, "always", date(2, 13, 0), time.Time{}, Config{Vault: "/v", Previous: &failed})
+	h.pass.do = taking(h.clock, time.Minute)
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.agent.Status()
+	if st.LastError == nil || !st.LastError.Time.Equal(date(2, 12, 1)) {
+		t.Fatalf("the last error is not kept as history: %+v", st.LastError)
+	}
+	if e := st.CurrentError(); e != nil {
+		t.Fatalf("after a success at %v: current error %+v", st.LastSuccess, e)
+	}
+	// A checkpoint is a pass without error too.
+	cut := Status{LastSuccess: date(3, 7, 0), LastCheckpoint: date(3, 7, 0), LastError: &ErrorStatus{Time: date(3, 6, 0)}}
+	if e := cut.CurrentError(); e != nil {
+		t.Fatalf("after a checkpoint: current error %+v", e)
+	}
+	// An error after the last success stands.
+	if later := (Status{LastSuccess: date(3, 7, 0), LastError: &ErrorStatus{Time: date(3, 7, 0)}}); later.CurrentError() == nil {
+		t.Fatal("an error as late as the last success does not stand")
 	}
 }
