@@ -54,6 +54,8 @@ type app struct {
 	// storage, when set (by the agent's pass), hears of the storage's
 	// requests being retried and of its answering again.
 	storage atomic.Pointer[storageWatch]
+	// interrupts says what Ctrl-C and SIGTERM do (interrupt.go).
+	interrupts interrupts
 }
 
 // storageWatch is told, by the store chain's retry policy, of requests

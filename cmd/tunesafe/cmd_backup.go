@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -150,7 +152,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	opts := backup.Options{
 		Paths: paths, Host: o.host, Tags: o.tags,
 		Uploaders: o.uploaders, Readers: o.readers,
-		CheckpointEvery: o.checkpointEvery, MaxTime: o.maxTime, MaxUpload: maxUpload,
+		CheckpointEvery: o.checkpointEvery, MaxTime: o.maxTime, MaxUpload: maxUpload, MaxUploadText: o.maxUpload,
 		Progress: prog, Logger: a.logger(), Program: "tunesafe " + version,
 		Exclude: excluded, SkipIfUnchanged: o.skipUnchanged,
 	}
@@ -185,11 +187,20 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		if err := a.prepareWrites(ctx, s, &opts, view); err != nil {
 			return err
 		}
+		a.noteResuming(ctx, s, opts)
+		runCtx, interrupted, release := a.stopGently(ctx, &opts, prog)
 		stop := a.showBackupProgress(prog, o.noProgress)
-		res, err = backup.Run(ctx, s.vault, s.cache, opts)
+		res, err = backup.Run(runCtx, s.vault, s.cache, opts)
 		stop()
+		release()
 		if err != nil {
 			return err
+		}
+		if interrupted.Load() && res.Partial {
+			if err := a.reportBackup(res, nil); err != nil && !errors.As(err, new(*warningsError)) {
+				return err
+			}
+			return &stoppedError{}
 		}
 	}
 	// Under S3 Object Lock, keep what the snapshots need locked. Not after
@@ -313,7 +324,10 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		a.printf("read %s, uploaded %s in %s and %s, in %s\n",
 			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), plural(res.BlobsUploaded, "blob", "blobs"), plural(res.TreesUploaded, "tree", "trees"), res.Duration.Round(time.Millisecond))
 		if res.Partial {
-			a.printf("stopped: %s; %s (%s) to go: run backup again to continue\n", res.StopReason, plural(res.FilesRemaining, "file", "files"), bytesize.Format(res.BytesRemaining))
+			// An upper bound (backup.Progress.Remaining): the pieces of a
+			// file not yet stored count as unsent, so the figure a next
+			// interrupted run gives may be larger.
+			a.printf("stopped: %s; %s (at most %s) to go: run backup again to continue\n", res.StopReason, plural(res.FilesRemaining, "file", "files"), bytesize.Format(res.BytesRemaining))
 		}
 		if kept != nil {
 			a.printRetain(kept)
@@ -334,4 +348,53 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
+}
+
+// stopGently makes the first interrupt stop the backup o runs cleanly,
+// as a limit does: no new piece is sent, the uploads under way finish,
+// and a checkpoint is saved. interrupted reports whether it came. Before
+// the scan has ended nothing is stored that a checkpoint would add: the
+// interrupt then cancels ctx, which the backup must run under.
+func (a *app) stopGently(ctx context.Context, o *backup.Options, p *backup.Progress) (_ context.Context, interrupted *atomic.Bool, release func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	interrupted = &atomic.Bool{}
+	unregister := a.interrupts.handle(func() {
+		if phase := p.PhaseName(); phase == "" || phase == "scan" {
+			cancel()
+			return
+		}
+		interrupted.Store(true)
+		fmt.Fprintln(a.stderr, "tunesafe: stopping: the uploads under way finish, then a checkpoint is saved; interrupt again to stop at once")
+	})
+	prev := o.Stop
+	o.Stop = func() (string, bool) {
+		if interrupted.Load() {
+			return "interrupted", true
+		}
+		if prev != nil {
+			return prev()
+		}
+		return "", false
+	}
+	return ctx, interrupted, func() {
+		unregister()
+		cancel()
+	}
+}
+
+// noteResuming says so when a backup that stopped before it finished
+// stored files of these paths: this one goes on from there.
+func (a *app) noteResuming(ctx context.Context, s *session, o backup.Options) {
+	var paths []string
+	for _, p := range append(slices.Clip(o.Paths), o.Files...) {
+		if abs, err := filepath.Abs(p); err == nil {
+			paths = append(paths, abs)
+		}
+	}
+	n, size, err := s.cache.PendingFiles(ctx, paths)
+	if err != nil || n == 0 {
+		return
+	}
+	fmt.Fprintf(a.stderr, "tunesafe: resuming: a backup stopped before it finished; the %s (%s) it stored are not sent again\n",
+		plural(n, "file", "files"), bytesize.Format(size))
 }

@@ -108,6 +108,8 @@ func classify(err error) (code int, msg, hint string) {
 			hint = "see 'tunesafe help'"
 		}
 		return exitUsage, msg, hint
+	case errors.As(err, new(*stoppedError)):
+		return exitInterrupted, msg, ""
 	case errors.Is(err, context.Canceled):
 		return exitInterrupted, "interrupted; run the same command again to continue where it stopped", ""
 	case errors.Is(err, vault.ErrNoVault):

@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -29,9 +30,24 @@ func main() {
 
 // run executes the command line and returns the exit code.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	app := newApp(stdin, stdout, stderr)
+	// The first interrupt stops a command gently where it can (see
+	// interrupts); the next cancels it. After that, the signals' default
+	// action is back: a third Ctrl-C ends a process that hangs.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	go func() {
+		for range sigs {
+			if !app.interrupts.interrupt() {
+				cancel()
+				signal.Stop(sigs)
+				return
+			}
+		}
+	}()
 	root := app.rootCommand()
 	root.SetArgs(args)
 	cmd, err := root.ExecuteContextC(ctx)
@@ -46,7 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		app.json = app.json || jsonRequested(args)
 	}
 	code, msg, hint := classify(err)
-	if code == exitWarnings {
+	if se := (*stoppedError)(nil); code == exitWarnings || errors.As(err, &se) {
 		// The summary already said it; nothing more to add.
 		return code
 	}

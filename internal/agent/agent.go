@@ -151,6 +151,11 @@ type Config struct {
 	// MinPass is the least time left in a window worth starting a pass for
 	// (default 1 min): a scan alone may take longer.
 	MinPass time.Duration
+	// StopGrace is how long a pass running when the agent is stopped may
+	// take to stop cleanly and save its checkpoint before it is cancelled
+	// (default 15 s: less than service managers wait before they kill,
+	// launchd 20 s, systemd 90 s).
+	StopGrace time.Duration
 	// Backoff bounds the waits after transient failures (default 1 min to
 	// 1 h).
 	Backoff Backoff
@@ -251,6 +256,7 @@ func New(cfg Config) (*Agent, error) {
 	def(&cfg.Poll, time.Minute)
 	def(&cfg.StatusEvery, 5*time.Second)
 	def(&cfg.MinPass, time.Minute)
+	def(&cfg.StopGrace, 15*time.Second)
 	def(&cfg.Backoff.Min, time.Minute)
 	def(&cfg.Backoff.Max, time.Hour)
 	def(&cfg.PermanentRetry, time.Hour)

@@ -377,12 +377,69 @@ func TestRunOnce(t *testing.T) {
 	})
 }
 
-// Stopping the agent during a pass cancels the pass and ends Run with nil.
-func TestStopDuringPass(t *testing.T) {
+// Stopping the agent while a pass scans cancels the pass at once: it has
+// nothing to save yet. Run ends with nil.
+func TestStopDuringScan(t *testing.T) {
 	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{})
 	ctx, cancel := context.WithCancel(h.ctx)
 	h.pass.do = func(n int, pctx context.Context, req Request) (*backup.Result, error) {
+		req.Progress.Phase.Store("scan")
 		cancel()
+		<-pctx.Done()
+		return nil, pctx.Err()
+	}
+	if err := h.agent.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	if st := h.agent.Status(); st.State != StateStopped || st.LastError != nil {
+		t.Fatalf("status = %+v", st)
+	}
+}
+
+// Stopping the agent while a pass uploads asks the pass to stop cleanly,
+// as a closed window does, so that it saves a checkpoint; its context
+// stays alive meanwhile. Run then ends with nil, and the status says how
+// the pass ended.
+func TestStopDuringPassSavesCheckpoint(t *testing.T) {
+	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{})
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.pass.do = func(n int, pctx context.Context, req Request) (*backup.Result, error) {
+		req.Progress.Phase.Store("data")
+		cancel()
+		if !waitFor(func() bool { _, stop := req.Stop(); return stop }) {
+			t.Error("the pass was not asked to stop")
+		}
+		if pctx.Err() != nil {
+			t.Error("the pass was cancelled instead of stopped")
+		}
+		reason, _ := req.Stop()
+		return &backup.Result{SnapshotID: "cp", Partial: true, StopReason: reason}, nil
+	}
+	if err := h.agent.Run(ctx); err != nil {
+		t.Fatalf("Run = %v", err)
+	}
+	st := h.agent.Status()
+	if st.State != StateStopped || st.LastError != nil || st.LastPass == nil || st.LastPass.Outcome != "stopped early: the agent is stopping" {
+		t.Fatalf("status = %+v (last pass %+v)", st, st.LastPass)
+	}
+}
+
+// A pass that does not stop within StopGrace of the agent's stop is
+// cancelled.
+func TestStopDuringPassCancelsAfterGrace(t *testing.T) {
+	h := newHarness(t, "always", date(2, 12, 0), time.Time{}, Config{StopGrace: 30 * time.Second})
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.pass.do = func(n int, pctx context.Context, req Request) (*backup.Result, error) {
+		req.Progress.Phase.Store("data")
+		cancel()
+		if !waitFor(func() bool { _, stop := req.Stop(); return stop }) {
+			t.Error("the pass was not asked to stop")
+		}
+		h.clock.Advance(29 * time.Second)
+		if pctx.Err() != nil {
+			t.Error("the pass was cancelled before its grace ended")
+		}
+		h.clock.Advance(time.Second)
 		<-pctx.Done()
 		return nil, pctx.Err()
 	}

@@ -28,6 +28,9 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 		}
 		st.NextPass, st.NextWindow, st.WindowOpen = time.Time{}, time.Time{}, true
 		st.Pass = &PassStatus{Started: now, Deadline: closeAt}
+		// The last pass's count is no longer what is left: this pass
+		// counts afresh once its scan ends.
+		st.Remaining = nil
 	})
 	a.mu.Lock()
 	a.rateMeter = rateMeter{}
@@ -36,10 +39,16 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	start := rateSample{now, a.sent(prog)}
 	a.log.Info("backup pass started", "max_time", maxTime.String())
 
-	passCtx, cancel := context.WithCancel(ctx)
+	// The pass outlives ctx by a little: stopping the agent stops the pass
+	// cleanly (stopGently).
+	passCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	var stopped atomic.Pointer[string]
+	var quitting atomic.Bool
 	stop := func() (string, bool) {
+		if quitting.Load() {
+			return agentStopping, true
+		}
 		if r := stopped.Load(); r != nil {
 			return "the window closed: " + *r, true
 		}
@@ -47,6 +56,7 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	}
 	tick := a.clock.After(a.cfg.StatusEvery)
 	wg.Go(func() { a.watch(passCtx, func(reason string) { stopped.Store(&reason) }, prog, now, tick, closeAt) })
+	wg.Go(func() { a.stopGently(ctx, passCtx, cancel, prog, &quitting) })
 	res, err = a.cfg.Pass(passCtx, Request{MaxTime: maxTime, Progress: prog, Protected: a.protected, Checked: a.checked, Opened: a.opened, Stop: stop,
 		Retrying: a.retrying, Recovered: a.recovered})
 	cancel()
@@ -69,6 +79,13 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 	}
 	a.update(func(st *Status) { st.Rate = avg })
 	switch {
+	case ctx.Err() != nil && err == nil && res != nil && res.Partial:
+		a.update(func(st *Status) {
+			st.Pass = nil
+			st.LastPass = summary(now, end, res, prog, "stopped early: "+agentStopping)
+		})
+		a.log.Info("backup pass stopped: the agent is stopping; checkpoint saved", "snapshot", res.SnapshotID)
+		err = ctx.Err()
 	case ctx.Err() != nil:
 		a.update(func(st *Status) { st.Pass = nil })
 		a.log.Info("backup pass interrupted: the agent is stopping")
@@ -90,6 +107,36 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 		a.succeeded(now, end, res, prog, closeAt)
 	}
 	return res, early, err
+}
+
+// agentStopping is the reason a pass stops when the agent is stopped.
+const agentStopping = "the agent is stopping"
+
+// stopGently stops the pass running under passCtx when ctx, the agent's,
+// ends (the service manager's SIGTERM, a shutdown): as a closed window
+// does, so that the pass sends no new piece and saves a checkpoint; the
+// work since the last one is then in the vault, not only in this
+// computer's cache. A pass that has not ended StopGrace later is
+// cancelled, and so is one still scanning or starting, which has nothing
+// to save yet.
+func (a *Agent) stopGently(ctx, passCtx context.Context, cancel context.CancelFunc, prog *backup.Progress, quitting *atomic.Bool) {
+	select {
+	case <-passCtx.Done():
+		return
+	case <-ctx.Done():
+	}
+	if phase := prog.PhaseName(); phase == "" || phase == "scan" {
+		cancel()
+		return
+	}
+	grace := a.clock.After(a.cfg.StopGrace) // set before the pass hears
+	quitting.Store(true)
+	a.log.Info("the agent is stopping: the pass stops and saves a checkpoint", "grace", a.cfg.StopGrace.String())
+	select {
+	case <-passCtx.Done():
+	case <-grace:
+		cancel()
+	}
 }
 
 // watch refreshes the status while a pass runs, and asks the pass to stop
