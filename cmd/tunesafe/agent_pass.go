@@ -123,7 +123,14 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 			if err != nil {
 				return nil, err
 			}
-			release = sync.OnceFunc(func() { lock.Release(ctx) })
+			for _, o := range lock.Cleared() {
+				log.Info("removed a lock left behind", "holder", o.Holder())
+			}
+			release = sync.OnceFunc(func() {
+				if err := lock.Release(ctx); err != nil {
+					log.Warn("the vault's lock stays", "err", err)
+				}
+			})
 			defer release()
 			if res, err = a.lockedPass(ctx, s, opts, view, req); err != nil || res.Partial {
 				// A partial pass was stopped by its window: it ends now.

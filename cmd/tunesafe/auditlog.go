@@ -65,9 +65,40 @@ func readTrimmed(p string) (string, error) {
 	return strings.TrimSpace(string(b)), err
 }
 
+// initOwnedLog is initLog for a vault this process creates: it first takes
+// the location and the new log's local state for this process
+// (ownNewLog), until own.release, as openLog takes the log's state of a
+// vault it opens. Another process of this computer creating a vault at
+// the same location, or writing to the one it created, makes it fail with
+// a *busyError, before anything is written; one that created a vault there
+// since the caller looked makes it fail with vault.ErrExists.
+func (a *app) initOwnedLog(ctx context.Context, id, key string, chain store.Store, vp **vault.Vault, encrypted bool) (l *auditlog.Log, own *logOwnership, skey, vkey string, err error) {
+	own, err = a.ownNewLog(key)
+	if err != nil {
+		return nil, nil, "", "", err
+	}
+	_, err = chain.Stat(ctx, vault.ConfigKey)
+	switch {
+	case err == nil:
+		own.release()
+		return nil, nil, "", "", withHint(fmt.Errorf("another tunesafe process created a vault here meanwhile: %w", vault.ErrExists),
+			"run the command again: it uses that vault")
+	case !errors.Is(err, fs.ErrNotExist):
+		own.release()
+		return nil, nil, "", "", err
+	}
+	l, skey, vkey, err = a.initLog(ctx, id, key, chain, vp, encrypted)
+	if err != nil {
+		own.release()
+		return nil, nil, "", "", err
+	}
+	return l, own, skey, vkey, nil
+}
+
 // initLog creates the log keys of a new vault and opens its log before
 // anything is written, so that the vault's very first objects are logged.
-// key is the vault's state key at its location (stateKey).
+// key is the vault's state key at its location (stateKey). It takes no
+// ownership of the log's state: a vault's creation calls initOwnedLog.
 func (a *app) initLog(ctx context.Context, id, key string, chain store.Store, vp **vault.Vault, encrypted bool) (*auditlog.Log, string, string, error) {
 	skey, vkey, err := auditlog.GenerateKey(rand.Reader, id)
 	if err != nil {

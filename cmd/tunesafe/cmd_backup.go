@@ -183,7 +183,8 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		if err != nil {
 			return err
 		}
-		defer lock.Release(ctx)
+		a.noteCleared(lock)
+		defer a.releaseLock(ctx, lock)
 		if err := a.prepareWrites(ctx, s, &opts, view); err != nil {
 			return err
 		}

@@ -231,7 +231,8 @@ func (a *app) lockedCopy(ctx context.Context, s *session, opts vaultcopy.Options
 	if err != nil {
 		return vaultcopy.Result{}, err
 	}
-	defer lock.Release(ctx)
+	a.noteCleared(lock)
+	defer a.releaseLock(ctx, lock)
 	show, stop := a.showCopyProgress(noProgress)
 	defer stop()
 	opts.Progress = show

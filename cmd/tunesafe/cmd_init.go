@@ -163,7 +163,9 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 	}
 	var v *vault.Vault
 	key := stateKey(opts.ID, backend)
-	l, skey, vkey, err := a.initLog(ctx, opts.ID, key, chain, &v, encrypt)
+	// Two processes creating a vault at one location at once: the second
+	// is refused, as a second writer of an open vault's log is.
+	l, own, skey, vkey, err := a.initOwnedLog(ctx, opts.ID, key, chain, &v, encrypt)
 	if err != nil {
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
@@ -173,18 +175,22 @@ func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, k
 		opts.LogKey = skey
 	} else if err := logged.Put(ctx, plainLogKey, []byte(skey+"\n")); err != nil {
 		l.Close(ctx)
+		own.release()
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
 	v, err = vault.Init(ctx, logged, opts)
 	if err != nil {
 		l.Close(ctx)
+		own.release()
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
 	a.keepConfig(key, v.ConfigJSON())
 	s, err := a.newSession(ctx, loc, key, v, l)
 	if err != nil {
+		own.release()
 		return nil, err
 	}
+	s.own = own
 	s.raw = chain
 	return s, nil
 }

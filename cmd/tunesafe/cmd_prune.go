@@ -65,7 +65,8 @@ func (a *app) pruneSession(ctx context.Context, s *session, o pruneOptions) erro
 	if err != nil {
 		return fmt.Errorf("prune: %w", err)
 	}
-	defer lock.Release(ctx)
+	a.noteCleared(lock)
+	defer a.releaseLock(ctx, lock)
 	opts := prune.Options{DryRun: o.dryRun}
 	keeper, err := lockKeeper(ctx, s) // nil unless the vault uses S3 Object Lock
 	if err != nil {

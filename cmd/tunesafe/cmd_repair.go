@@ -107,7 +107,8 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		}
 		return err
 	}
-	defer lock.Release(ctx)
+	a.noteCleared(lock)
+	defer a.releaseLock(ctx, lock)
 	if err := s.log.Flush(ctx); err != nil {
 		return err
 	}

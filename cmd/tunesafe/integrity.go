@@ -224,7 +224,11 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	if err != nil {
 		return nil, nil, err
 	}
-	defer lock.Release(ctx)
+	defer func() {
+		if err := lock.Release(ctx); err != nil {
+			log.Warn("the vault's lock stays", "err", err)
+		}
+	}()
 	log.Info("checking the vault's integrity", "sample", plan.sample)
 	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: checkWorkers})
 	if err != nil {

@@ -28,12 +28,21 @@ import (
 // journal, read-only; and every write it would make fails with a
 // *busyError, before anything is sent.
 
+//
+// Creating a vault takes the same ownership of the new log's state
+// (ownNewLog), and also the location: every vault created has a new ID, so
+// two processes creating a vault at one location at once would not meet
+// at the log's state (kept per ID), and would each write a vault over the
+// other's.
+
 const ownerFile = "owner.lock"
 
 // logOwnership is what openLog holds for the session: the owner's lock,
-// or the guest's copy to remove.
+// or the guest's copy to remove; and, for a vault this process creates,
+// its hold on the location (creating).
 type logOwnership struct {
 	lock     *os.File
+	creating *os.File
 	guestDir string
 	busy     error // for a guest: why it may not write
 }
@@ -42,8 +51,10 @@ func (o *logOwnership) release() {
 	if o == nil {
 		return
 	}
-	if o.lock != nil {
-		o.lock.Close()
+	for _, f := range []*os.File{o.lock, o.creating} {
+		if f != nil {
+			f.Close()
+		}
 	}
 	if o.guestDir != "" {
 		os.RemoveAll(o.guestDir)
@@ -69,33 +80,71 @@ func (e *busyError) hint() string {
 // process holds it, makes a guest copy of dir and returns the folder to
 // open instead (o.busy is then the error for writes).
 func ownLog(dir string) (o *logOwnership, openDir string, err error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, "", err
-	}
-	p := filepath.Join(dir, ownerFile)
-	f, err := os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	f, busy, err := own(filepath.Join(dir, ownerFile))
 	if err != nil {
 		return nil, "", err
 	}
-	switch err := flock.TryLock(f); {
-	case err == nil:
-		// Say who owns it, for the message of a guest.
-		f.Truncate(0)
-		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	if busy == nil {
 		return &logOwnership{lock: f}, dir, nil
-	case !errors.Is(err, flock.ErrBusy):
-		f.Close()
-		return nil, "", err
 	}
-	b, _ := io.ReadAll(f)
-	f.Close()
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	busy := &busyError{pid: pid}
 	guest, err := guestCopy(dir)
 	if err != nil {
 		return nil, "", fmt.Errorf("copy the log's state for reading while %v: %w", busy, err)
 	}
 	return &logOwnership{guestDir: guest, busy: store.Permanent(store.KindInvalid, busy)}, guest, nil
+}
+
+// own takes the lock file p for this process, writing its PID in it for
+// the message of another; when another process holds it, busy says
+// which (and f is nil).
+func own(p string) (f *os.File, busy *busyError, err error) {
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return nil, nil, err
+	}
+	f, err = os.OpenFile(p, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch err := flock.TryLock(f); {
+	case err == nil:
+		f.Truncate(0)
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+		return f, nil, nil
+	case !errors.Is(err, flock.ErrBusy):
+		f.Close()
+		return nil, nil, err
+	}
+	b, _ := io.ReadAll(f)
+	f.Close()
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return nil, &busyError{pid: pid}, nil
+}
+
+// ownNewLog takes, for a vault this process creates at the location of
+// state key key, the location and the new log's state, until
+// own.release. It fails with a *busyError when another process of this
+// computer is creating a vault there, or still writing to the one it
+// created; there is no guest of a vault not created yet.
+func (a *app) ownNewLog(key string) (*logOwnership, error) {
+	_, loc, _ := strings.Cut(key, "@")
+	// Beside the vaults' state folders, not among them: those are named
+	// by state keys, and read as such.
+	creating, busy, err := own(filepath.Join(filepath.Dir(a.cacheFile()), "creating", loc+".lock"))
+	if err != nil {
+		return nil, fmt.Errorf("take the vault's location: %w", err)
+	}
+	if busy != nil {
+		return nil, busy
+	}
+	lock, busy, err := own(filepath.Join(a.logStateDir(key), ownerFile))
+	if err == nil && busy != nil {
+		err = busy
+	}
+	if err != nil {
+		creating.Close()
+		return nil, fmt.Errorf("open the vault's log: %w", err)
+	}
+	return &logOwnership{lock: lock, creating: creating}, nil
 }
 
 // guestCopy copies the verified state of the log in dir to a new private

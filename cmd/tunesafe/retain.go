@@ -128,7 +128,8 @@ func (a *app) retainLock(ctx context.Context, s *session, waiting func(*locks.Co
 	if err != nil {
 		return nil, err
 	}
-	return func() { lock.Release(ctx) }, nil
+	a.noteCleared(lock)
+	return func() { a.releaseLock(ctx, lock) }, nil
 }
 
 // retainReplica extends the Object Lock retention of what the replica's

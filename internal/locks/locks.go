@@ -9,8 +9,15 @@
 // refreshed while held; one not refreshed for Stale is ignored (its holder
 // died), so a crashed backup never blocks pruning for long. A lock whose
 // holder ran on this computer, in this process space, and is certainly no
-// longer running is ignored at once, and deleted by whoever takes an
-// exclusive lock.
+// longer running is ignored at once, and removed by the next command of
+// this computer that takes a lock (Lock.Cleared names them): other
+// computers cannot tell that its holder is gone, and would wait for it
+// to go stale.
+//
+// Removing a lock is best effort (Release): a run that ends because its
+// storage stopped answering does not wait for it again to remove its lock,
+// which the next command on this computer removes, and which other
+// computers ignore once it is stale.
 package locks
 
 import (
@@ -24,8 +31,10 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/tunesafe/tunesafe/internal/store"
+	"github.com/tunesafe/tunesafe/internal/store/retry"
 )
 
 // Kinds of lock.
@@ -70,6 +79,67 @@ type Info struct {
 // StaleAt is when the lock is ignored if its holder stops refreshing it.
 func (i Info) StaleAt() time.Time { return i.Refreshed.Add(Stale) }
 
+// Holder says who holds the lock, for messages: what (the command, or
+// the kind of lock), from which computer, and its process:
+// "a backup from nas (pid 5386)", "the agent's backup from laptop (pid 7)",
+// "a verify from nas (pid 12)". Names read from the vault are shown only
+// as far as they are printable.
+func (i Info) Holder() string {
+	what := i.what()
+	host := printable(i.Host)
+	if host == "" || i.Kind == "?" {
+		host = "an unknown computer"
+	}
+	if i.PID <= 0 {
+		return fmt.Sprintf("%s from %s", what, host)
+	}
+	return fmt.Sprintf("%s from %s (pid %d)", what, host, i.PID)
+}
+
+// what names the command that holds the lock: "a backup", "the agent's
+// backup", "a verify", "an integrity check", "a retain pass".
+func (i Info) what() string {
+	var what string
+	switch i.Kind {
+	case Backup, Copy, Prune:
+		what = i.Kind
+	case Retain:
+		what = "retain pass"
+	case Audit:
+		what = "integrity check"
+		if slices.Contains([]string{"verify", "audit", "repair"}, i.Command) {
+			what = i.Command
+		}
+	case "?":
+		return "a lock Tunesafe cannot read"
+	default:
+		return fmt.Sprintf("a lock of a kind this version does not know (%q)", printable(i.Kind))
+	}
+	if i.Command == "agent" {
+		return "the agent's " + what
+	}
+	if strings.ContainsRune("aeiou", rune(what[0])) {
+		return "an " + what
+	}
+	return "a " + what
+}
+
+// printable is s without what a terminal would not print as text, and
+// cut to 64 characters: a lock is written by whoever can write to the
+// vault.
+func printable(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) {
+			return -1
+		}
+		return r
+	}, s)
+	if r := []rune(s); len(r) > 64 {
+		s = string(r[:63]) + "…"
+	}
+	return s
+}
+
 // ConflictError reports the lock that stood in the way.
 type ConflictError struct {
 	Other Info
@@ -78,15 +148,21 @@ type ConflictError struct {
 	Running bool
 }
 
+// Error says who holds the vault, since when (the lock's creation, in
+// local time) and when its holder last refreshed it: "a prune from nas
+// (pid 77) holds the vault since 2026-11-25 09:16 (last refreshed 09:31)".
 func (e *ConflictError) Error() string {
-	const day = "2006-01-02 15:04"
-	started, refreshed := e.Other.Started.Local(), e.Other.Refreshed.Local()
+	const day, clock = "2006-01-02 15:04", "15:04"
+	o := e.Other
+	started, refreshed := o.Started.Local(), o.Refreshed.Local()
 	last := refreshed.Format(day)
-	if started.Format("2006-01-02") == refreshed.Format("2006-01-02") {
-		last = refreshed.Format("15:04")
+	if started.Format(time.DateOnly) == refreshed.Format(time.DateOnly) {
+		last = refreshed.Format(clock)
 	}
-	return fmt.Sprintf("a %s from %s (pid %d) holds the vault since %s (last refreshed %s)",
-		e.Other.Kind, e.Other.Host, e.Other.PID, started.Format(day), last)
+	if o.Started.IsZero() {
+		return fmt.Sprintf("%s holds the vault (last refreshed %s)", o.Holder(), refreshed.Format(day))
+	}
+	return fmt.Sprintf("%s holds the vault since %s (last refreshed %s)", o.Holder(), started.Format(day), last)
 }
 
 // process is what a lock says about its holder, and how to tell whether
@@ -150,8 +226,33 @@ type Lock struct {
 	s    store.Store
 	info Info
 	stop chan struct{}
-	wg   sync.WaitGroup
-	now  func() time.Time
+	// cancel ends a refresh under way, when the lock is released.
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	now    func() time.Time
+	// cleared are the locks of dead holders removed as this one was taken.
+	cleared []Info
+}
+
+// Cleared returns the locks removed as this one was taken: their holders
+// ran on this computer and ended without removing them (killed, or their
+// storage stopped answering as they ended).
+func (l *Lock) Cleared() []Info { return slices.Clone(l.cleared) }
+
+// Bounds of the removal of a lock, whatever the store's retry policy: the
+// lock's DELETE is the last request of a run, often of one that failed
+// because the storage stopped answering, and a lock left behind does no
+// harm for long (see Release).
+const (
+	releaseAttempts = 3
+	releaseTimeout  = 30 * time.Second
+)
+
+// bestEffort bounds ctx, without its cancellation, for the removal of a
+// lock.
+func bestEffort(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), releaseTimeout)
+	return retry.AtMost(ctx, releaseAttempts), cancel
 }
 
 // Acquire takes a lock of the given kind or returns a *ConflictError.
@@ -180,12 +281,14 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 			continue
 		}
 		if p.dead(o) {
-			if exclusive(kind) {
-				// So that such locks do not pile up. One that
-				// could not be deleted is still ignored, and
-				// deleted by the next exclusive lock.
-				_ = s.Delete(ctx, o.Key)
+			// Other computers cannot tell its holder is gone.
+			// One that could not be removed is still ignored,
+			// and removed by the next lock taken here.
+			dctx, cancel := context.WithTimeout(retry.AtMost(ctx, releaseAttempts), releaseTimeout)
+			if s.Delete(dctx, o.Key) == nil {
+				l.cleared = append(l.cleared, o)
 			}
+			cancel()
 			continue
 		}
 		if exclusive(kind) || exclusive(o.Kind) {
@@ -193,8 +296,10 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 			return nil, &ConflictError{Other: o, Running: p.tell && p.here(o)}
 		}
 	}
+	var rctx context.Context
+	rctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	l.wg.Add(1)
-	go l.refresh()
+	go l.refresh(rctx)
 	return l, nil
 }
 
@@ -206,7 +311,7 @@ func (l *Lock) write(ctx context.Context) error {
 	return l.s.Put(ctx, l.info.Key, b)
 }
 
-func (l *Lock) refresh() {
+func (l *Lock) refresh(ctx context.Context) {
 	defer l.wg.Done()
 	t := time.NewTicker(Refresh)
 	defer t.Stop()
@@ -218,17 +323,45 @@ func (l *Lock) refresh() {
 			l.info.Refreshed = l.now().UTC()
 			// A failed refresh is retried at the next tick; the lock only
 			// goes stale after several misses.
-			_ = l.write(context.Background())
+			_ = l.write(ctx)
 		}
 	}
 }
 
-// Release removes the lock.
+// Release removes the lock, even once ctx has ended, and stops a refresh
+// under way. Removing it is best effort: a few attempts (releaseAttempts)
+// within releaseTimeout, not the store's whole retry period again. A lock
+// that could not be removed does no harm for long: once this process has
+// ended, the next lock taken on this computer removes it (its holder is
+// gone), and other computers ignore it once it is stale. The error says so.
 func (l *Lock) Release(ctx context.Context) error {
+	l.cancel()
 	close(l.stop)
 	l.wg.Wait()
-	return l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
+	ctx, cancel := bestEffort(ctx)
+	defer cancel()
+	if err := l.s.Delete(ctx, l.info.Key); err != nil {
+		return &StaysError{Lock: l.info, Err: err}
+	}
+	return nil
 }
+
+// StaysError reports a lock that Release could not remove.
+type StaysError struct {
+	Lock Info
+	Err  error
+}
+
+func (e *StaysError) Error() string {
+	stale := e.Lock.StaleAt().Local().Format("2006-01-02 15:04")
+	if !canTellGone {
+		return fmt.Sprintf("the %s lock stays in the vault (%v): it is ignored from %s", e.Lock.Kind, e.Err, stale)
+	}
+	return fmt.Sprintf("the %s lock stays in the vault (%v): the next command on this computer removes it, and other computers ignore it from %s",
+		e.Lock.Kind, e.Err, stale)
+}
+
+func (e *StaysError) Unwrap() error { return e.Err }
 
 // List returns all locks in the vault; unreadable ones are reported as
 // fresh locks of unknown kind "?" so that they block pruning until stale by
@@ -261,7 +394,12 @@ func list(ctx context.Context, s store.Store, skip string) ([]Info, error) {
 			li.Refreshed = info.ModTime
 		}
 		if li.Started.IsZero() {
+			// Its key says when it was taken; the last refresh is
+			// the latest that can be.
 			li.Started = li.Refreshed
+			if t, ok := keyTime(info.Key); ok && t.Before(li.Refreshed) {
+				li.Started = t
+			}
 		}
 		li.Key = info.Key
 		if li.Kind == "" {
@@ -270,6 +408,15 @@ func list(ctx context.Context, s store.Store, skip string) ([]Info, error) {
 		out = append(out, li)
 	}
 	return out, nil
+}
+
+// keyTime is when the lock under key was taken, by its name
+// (kind-20060102T150405Z-random).
+func keyTime(key string) (time.Time, bool) {
+	_, rest, _ := strings.Cut(strings.TrimPrefix(key, Prefix), "-")
+	stamp, _, _ := strings.Cut(rest, "-")
+	t, err := time.Parse("20060102T150405Z", stamp)
+	return t, err == nil
 }
 
 // Wait acquires a lock, retrying every interval while a conflicting one is

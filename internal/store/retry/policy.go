@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -119,7 +120,35 @@ func (p Policy) Ceiling(n int) time.Duration {
 // such as an optional capability of the store underneath, found through
 // Store.Unwrap.
 func (p Policy) Do(ctx context.Context, op, key string, fn func() error) error {
-	b := p.withDefaults().begin()
+	return p.withDefaults().begin().run(ctx, op, key, fn)
+}
+
+// attemptsKey is the context key of AtMost.
+type attemptsKey struct{}
+
+// AtMost returns a context under which the calls of a Store, and
+// Policy.Do, make at most attempts attempts (at least one), however long
+// their policy would go on: for a request that is best effort, such as
+// the cleanup on the way out of a run, which should not wait the whole
+// MaxElapsed again for a storage that has stopped answering. The policy's
+// own limits still apply when they end the retries sooner.
+func AtMost(ctx context.Context, attempts int) context.Context {
+	return context.WithValue(ctx, attemptsKey{}, max(attempts, 1))
+}
+
+// backoff is the state of one retry loop: when it started and how many
+// retries it made.
+type backoff struct {
+	p       Policy
+	start   time.Time
+	retries int
+	// down, for a Store's call, is the Store's flag that a call gave up
+	// after MaxElapsed (see the package comment); nil for Policy.Do.
+	down *atomic.Bool
+}
+
+// run calls fn until it succeeds or the backoff gives up.
+func (b *backoff) run(ctx context.Context, op, key string, fn func() error) error {
 	for {
 		err := fn()
 		if err == nil {
@@ -132,12 +161,15 @@ func (p Policy) Do(ctx context.Context, op, key string, fn func() error) error {
 	}
 }
 
-// backoff is the state of one retry loop: when it started and how many
-// retries it made.
-type backoff struct {
-	p       Policy
-	start   time.Time
-	retries int
+// attempts is the most attempts the call may make, by ctx (AtMost) and
+// by the Store being down (down is then true); 0 when only MaxElapsed
+// bounds it.
+func (b *backoff) attempts(ctx context.Context) (n int, down bool) {
+	n, _ = ctx.Value(attemptsKey{}).(int)
+	if b.down != nil && b.down.Load() && (n == 0 || n > DownAttempts) {
+		return DownAttempts, true
+	}
+	return n, false
 }
 
 func (p Policy) begin() *backoff {
@@ -157,7 +189,16 @@ func (b *backoff) wait(ctx context.Context, op, key string, err error) error {
 	}
 	elapsed := b.p.Now().Sub(b.start)
 	if b.p.MaxElapsed > 0 && elapsed >= b.p.MaxElapsed {
+		if b.down != nil {
+			b.down.Store(true)
+		}
 		return fmt.Errorf("%w (gave up after %d attempts in %s)", err, b.retries+1, elapsedString(elapsed))
+	}
+	if n, down := b.attempts(ctx); n > 0 && b.retries+1 >= n {
+		if down {
+			return fmt.Errorf("%w (gave up after %s: the storage stopped answering earlier in this run)", err, plural(b.retries+1, "attempt"))
+		}
+		return fmt.Errorf("%w (gave up after %s in %s)", err, plural(b.retries+1, "attempt"), elapsedString(elapsed))
 	}
 	b.retries++
 	d := b.p.jitter(b.p.Ceiling(b.retries))
@@ -175,8 +216,12 @@ func (b *backoff) wait(ctx context.Context, op, key string, err error) error {
 	return nil
 }
 
-// recovered reports a success after retries to OnRecover.
+// recovered reports a success after retries to OnRecover; the storage
+// answers, so its Store is no longer down.
 func (b *backoff) recovered(op, key string) {
+	if b.down != nil && b.down.Load() {
+		b.down.Store(false)
+	}
 	if b.retries > 0 && b.p.OnRecover != nil {
 		b.p.OnRecover(op, key, b.retries)
 	}
@@ -195,4 +240,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// plural is "1 attempt", "2 attempts".
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }

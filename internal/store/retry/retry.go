@@ -36,6 +36,14 @@
 // unattended agent can tell "the line is down, try again in the next
 // window" from "the credentials are wrong".
 //
+// One give-up bounds the rest of the run. Once a call of a Store has given
+// up after MaxElapsed, the storage has not answered for that long, and the
+// calls that follow (a failing run's cleanup on its way out: its lock, the
+// log's last records) would each wait as long again: so until a call
+// succeeds, every call of that Store, those already retrying included,
+// makes at most DownAttempts attempts. A caller whose call is best effort
+// bounds it itself, whatever the policy, with AtMost.
+//
 // Where it goes in the stack: above the bandwidth limit, so that every
 // attempt's bytes are limited too (for S3 the limit sits in the HTTP
 // transport, below the store; for the folder store wrap bwlimit.Store with
@@ -50,6 +58,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/store"
@@ -59,6 +68,20 @@ import (
 type Store struct {
 	next store.Store
 	p    Policy
+	// down is set when a call gave up after MaxElapsed, and cleared when
+	// a call succeeds (see the package comment).
+	down atomic.Bool
+}
+
+// DownAttempts is how many attempts a call makes while its Store is down:
+// after one of its calls gave up, until one succeeds.
+const DownAttempts = 2
+
+// begin starts the backoff of one call of s.
+func (s *Store) begin() *backoff {
+	b := s.p.begin()
+	b.down = &s.down
+	return b
 }
 
 var _ store.Store = (*Store)(nil)
@@ -96,7 +119,7 @@ func (s *Store) Put(ctx context.Context, key string, data []byte) error {
 // the storage unreachable. Throttling (store.KindThrottled) and network
 // failures never count: they are retried as long as the policy says.
 func (s *Store) Get(ctx context.Context, key string, offset, length int64) (io.ReadCloser, error) {
-	b := s.p.begin()
+	b := s.begin()
 	for {
 		rc, err := s.next.Get(ctx, key, offset, length)
 		if err == nil {
@@ -156,7 +179,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 // when the listing fails with a transient error.
 func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, error] {
 	return func(yield func(store.Info, error) bool) {
-		b := s.p.begin()
+		b := s.begin()
 		var last string
 		yielded := false
 		for {
@@ -170,9 +193,9 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 				if yielded && info.Key <= last {
 					continue // yielded before the listing was restarted
 				}
-				if b.retries > 0 {
+				if b.retries > 0 || !yielded {
 					b.recovered("list", prefix)
-					b = s.p.begin()
+					b = s.begin()
 				}
 				if !yield(info, nil) {
 					return
@@ -184,7 +207,7 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 				return
 			}
 			if progressed {
-				b = s.p.begin()
+				b = s.begin()
 			}
 			if err := b.wait(ctx, "list", prefix, failed); err != nil {
 				yield(store.Info{}, err)
@@ -196,7 +219,7 @@ func (s *Store) List(ctx context.Context, prefix string) iter.Seq2[store.Info, e
 
 // do calls fn until it succeeds or the backoff gives up.
 func (s *Store) do(ctx context.Context, op, key string, fn func() error) error {
-	return s.p.Do(ctx, op, key, fn)
+	return s.begin().run(ctx, op, key, fn)
 }
 
 // cancelled returns the error for a retry loop ended by its context: the
