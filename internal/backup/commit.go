@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/tunesafe/tunesafe/internal/state"
+	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -210,9 +211,16 @@ func (r *run) listKnown(ctx context.Context) error {
 	if done != "1" {
 		seen = ""
 	}
-	damaged, err := r.v.Damaged(ctx, seen)
+	marks, err := r.v.DamageMarks(ctx, seen)
 	if err != nil {
 		return fmt.Errorf("read damage markers: %w", err)
+	}
+	// An object is damaged as of the newest marker naming it.
+	marked := make(map[vault.ID]time.Time, len(marks))
+	for _, m := range marks {
+		if t, ok := marked[m.ID]; !ok || m.Marked.After(t) {
+			marked[m.ID] = m.Marked
+		}
 	}
 	if err := r.c.ResetObjects(ctx); err != nil {
 		return err
@@ -221,7 +229,15 @@ func (r *run) listKnown(ctx context.Context) error {
 	r.verifyCached = true
 	b := r.c.Batch()
 	for _, prefix := range []string{"blobs/", "trees/"} {
-		err := r.v.ListIDs(ctx, prefix, func(id vault.ID, _ int64) error {
+		err := r.v.ListObjects(ctx, prefix, func(id vault.ID, info store.Info) error {
+			// Written after the newest marker that names it, by the
+			// storage's own clock: stored again since (a repair), not
+			// to be forgotten. A new cache reads every marker ever
+			// written, and would otherwise upload again all that the
+			// repairs put back.
+			if t, ok := marked[id]; ok && !t.IsZero() && info.ModTime.After(t) {
+				delete(marked, id)
+			}
 			b.AddObject(append([]byte(nil), id[:]...))
 			if b.Len() >= 10000 {
 				return b.Commit(ctx)
@@ -235,6 +251,7 @@ func (r *run) listKnown(ctx context.Context) error {
 	if err := b.Commit(ctx); err != nil {
 		return err
 	}
+	damaged := slices.Collect(maps.Keys(marked))
 	if err := ForgetDamaged(ctx, r.c, r.v, damaged); err != nil {
 		return err
 	}

@@ -93,17 +93,37 @@ func (v *Vault) MarkDamage(ctx context.Context, t time.Time, host string, ids []
 // cannot be read or parsed is an error: the cache must then not go on
 // trusting what it may name.
 func (v *Vault) Damaged(ctx context.Context, after string) ([]ID, error) {
-	var keys []string
+	marks, err := v.DamageMarks(ctx, after)
+	var ids []ID
+	for _, m := range marks {
+		ids = append(ids, m.ID)
+	}
+	return ids, err
+}
+
+// DamageMark is an object a damage marker names, with the time the
+// storage gives the marker (its listing's, zero when the storage gives
+// none): an object the storage lists as written after it was stored again
+// since, by a repair or a backup.
+type DamageMark struct {
+	ID     ID
+	Marked time.Time
+}
+
+// DamageMarks is Damaged with the markers' times.
+func (v *Vault) DamageMarks(ctx context.Context, after string) ([]DamageMark, error) {
+	var infos []store.Info
 	for info, err := range v.store.List(ctx, PrunesPrefix) {
 		if err != nil {
 			return nil, err
 		}
 		if info.Key > after && strings.Contains(info.Key, damageTag) {
-			keys = append(keys, info.Key)
+			infos = append(infos, info)
 		}
 	}
-	var ids []ID
-	for _, key := range keys {
+	var marks []DamageMark
+	for _, info := range infos {
+		key := info.Key
 		b, err := store.ReadAll(ctx, v.store, key)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue // deleted since it was listed
@@ -115,7 +135,9 @@ func (v *Vault) Damaged(ctx context.Context, after string) ([]ID, error) {
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, &CorruptError{Key: key, Err: err}
 		}
-		ids = append(ids, r.Damaged...)
+		for _, id := range r.Damaged {
+			marks = append(marks, DamageMark{ID: id, Marked: info.ModTime})
+		}
 	}
-	return ids, nil
+	return marks, nil
 }

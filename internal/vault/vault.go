@@ -556,6 +556,11 @@ func (v *Vault) DeleteSnapshot(ctx context.Context, id ID) error {
 // take a yielded ID to mean that BlobKey(id) or TreeKey(id) exists, and a
 // backup would not store again a blob it believes stored.
 func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) error) error {
+	return v.ListObjects(ctx, prefix, func(id ID, info store.Info) error { return fn(id, info.Size) })
+}
+
+// ListObjects is ListIDs with each object's listing.
+func (v *Vault) ListObjects(ctx context.Context, prefix string, fn func(ID, store.Info) error) error {
 	for info, err := range v.store.List(ctx, prefix) {
 		if err != nil {
 			return err
@@ -568,7 +573,7 @@ func (v *Vault) ListIDs(ctx context.Context, prefix string, fn func(ID, int64) e
 		if s := id.String(); info.Key != prefix+s[:2]+"/"+s {
 			continue
 		}
-		if err := fn(id, info.Size); err != nil {
+		if err := fn(id, info); err != nil {
 			return err
 		}
 	}
