@@ -86,7 +86,9 @@ func (a *app) runDiff(ctx context.Context, args []string, host string) error {
 	latest := latestOf(host)
 	from, to, damaged, err := diffPair(ctx, s.vault, args, latest)
 	a.warnDamaged(damaged)
-	if err == nil && len(args) == 2 {
+	// FROM is checked as TO is below, unless both are the same "latest":
+	// a fallback to another computer's snapshot is then noted once.
+	if err == nil && len(args) == 2 && !(isLatest(args[0]) && isLatest(args[1]) && from.ID == to.ID) {
 		if _, err := a.checkHost(args[0], latest, from); err != nil {
 			return err
 		}

@@ -36,8 +36,11 @@ type snapshotJSON struct {
 	Files   int64     `json:"files"`
 	Bytes   int64     `json:"bytes"`
 	Partial bool      `json:"partial"`
-	Tags    []string  `json:"tags,omitempty"`
-	Tree    string    `json:"tree"`
+	// ThisHost says the snapshot is of this computer: its host is the
+	// one a backup here records by default.
+	ThisHost bool     `json:"this_host"`
+	Tags     []string `json:"tags,omitempty"`
+	Tree     string   `json:"tree"`
 }
 
 // damagedJSON is a damaged snapshot in the list of 'snapshots --json':
@@ -54,7 +57,7 @@ func newSnapshotJSON(sn vault.SnapshotRef) snapshotJSON {
 		paths = []string{} // a list, even when empty
 	}
 	return snapshotJSON{ID: sn.ID.String(), Time: sn.Time, Host: sn.Host, Paths: paths,
-		Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, Tags: sn.Tags, Tree: sn.Tree.String()}
+		Files: sn.Stats.Files, Bytes: sn.Stats.Bytes, Partial: sn.Partial, ThisHost: ofThisComputer(sn.Host), Tags: sn.Tags, Tree: sn.Tree.String()}
 }
 
 func (a *app) runSnapshots(ctx context.Context) error {
@@ -110,11 +113,16 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		a.printf("no snapshot can be read\n")
 		return nil
 	}
-	// The TAGS column shows only when some snapshot has tags.
-	tagged := false
+	// The TAGS column shows only when some snapshot has tags. With
+	// snapshots of several hosts, "*" marks this computer's.
+	tagged, mine := false, false
+	hosts := map[string]bool{}
 	for _, sn := range all {
 		tagged = tagged || len(sn.Tags) > 0
+		mine = mine || ofThisComputer(sn.Host)
+		hosts[sn.Host] = true
 	}
+	mark := mine && len(hosts) > 1
 	t := newTable(a.stdout)
 	head := []string{"ID", "TIME", "HOST", "PATHS", "FILES", "SIZE"}
 	if tagged {
@@ -126,14 +134,24 @@ func (a *app) runSnapshots(ctx context.Context) error {
 		if sn.Partial {
 			id += " (checkpoint)"
 		}
-		row := []string{id, sn.Time.Local().Format(snapshotTime), sn.Host,
+		host := sn.Host
+		if mark && ofThisComputer(sn.Host) {
+			host += " *"
+		}
+		row := []string{id, sn.Time.Local().Format(snapshotTime), host,
 			strings.Join(sn.Paths, ", "), strconv.FormatInt(sn.Stats.Files, 10), bytesize.Format(sn.Stats.Bytes)}
 		if tagged {
 			row = append(row, strings.Join(sn.Tags, ", "))
 		}
 		t.row(row...)
 	}
-	return t.flush()
+	if err := t.flush(); err != nil {
+		return err
+	}
+	if mark {
+		a.printf("* this computer (%s)\n", thisHost())
+	}
+	return nil
 }
 
 // warnDamaged tells, one line each, of the damaged snapshots a reading

@@ -166,9 +166,14 @@ func (a *app) checkHost(which string, latest vault.Latest, snap vault.SnapshotRe
 		return latest.Host, nil
 	}
 	// Only a fallback, with no --host, gets here.
-	fmt.Fprintf(a.stderr, "tunesafe: note: no snapshot of this computer (%s); using the newest, %s of %s at %s (--host NAME picks another computer's)\n",
+	fmt.Fprintf(a.stderr, "tunesafe: note: no snapshot of this computer (%s); using the newest, %s of %s at %s (--host NAME picks another computer's, or this one's if it backs up with --host NAME)\n",
 		latest.Host, short(snap.ID.String()), snap.Host, snap.Time.Local().Format(snapshotTime))
 	return "", nil
+}
+
+// ofThisComputer reports whether a snapshot of host is this computer's.
+func ofThisComputer(host string) bool {
+	return host != "" && host == thisHost()
 }
 
 // otherComputer reports whether snap is of another computer than this one.
