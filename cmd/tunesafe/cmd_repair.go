@@ -112,7 +112,11 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if err := s.log.Flush(ctx); err != nil {
 		return err
 	}
-	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: checkWorkers})
+	marked, err := markedKeys(ctx, s.vault)
+	if err != nil {
+		return err
+	}
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: checkWorkers, Hash: marked})
 	if err != nil {
 		return err
 	}

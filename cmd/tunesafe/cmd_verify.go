@@ -159,6 +159,11 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		// entries object and one checkpoint less.
 		opts.Unpublished = true
 	}
+	marked, err := markedKeys(ctx, s.vault)
+	if err != nil {
+		return err
+	}
+	opts.Hash = marked
 	start := time.Now()
 	var stop func()
 	opts.Progress, stop = a.showAuditProgress(o.noProgress)

@@ -38,6 +38,11 @@ type AuditOptions struct {
 	// (the counter lives in the state directory), so B runs cover every
 	// object once. Ignored when Deep is set.
 	Sample float64
+	// Hash, if not nil, names further objects to download and hash
+	// whatever the mode: those a check on another computer found
+	// corrupted (a damage marker), which a quick audit, comparing sizes
+	// and the provider's checksums, may not see.
+	Hash func(key string) bool
 	// Checksums asks the store for the SHA-256 of every listed object
 	// whose listing carries none (S3 listings do not), one Stat each, so
 	// that a quick audit compares content checksums without downloading.
@@ -118,6 +123,9 @@ func Audit(ctx context.Context, l *Log, s store.Store, opts AuditOptions) (Repor
 	}
 	if keys != nil {
 		c := &comparison{s: s, keys: keys, rep: &rep, opts: opts, partial: rep.LogDamage != "", download: func(key string) bool {
+			if opts.Hash != nil && opts.Hash(key) {
+				return true
+			}
 			return buckets > 0 && keyBucket(key, buckets) == bucket
 		}}
 		if err := c.run(ctx); err != nil {
