@@ -47,8 +47,10 @@ func (a *app) verifyCommand() *cobra.Command {
 and stats every object and compares its size and the provider's SHA-256
 checksum with what was stored, without downloading; --deep downloads and
 hashes everything; --sample 5% downloads a rotating share, so that repeated runs
-cover every object. Results are recorded in the log; --stats shows the
-durability record since the vault was created.
+cover every object. Every mode also downloads and hashes the objects a check
+found damaged before (on any computer: the vault's damage markers), so that
+corruption only --deep sees is not forgotten. Results are recorded in the
+log; --stats shows the durability record since the vault was created.
 
 Exit code 4 means something was lost, corrupted or tampered with: run
 'tunesafe audit' to see what and whose fault it was.`,
