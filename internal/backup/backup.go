@@ -455,14 +455,15 @@ func (r *run) maxUploadText() string {
 	return fmt.Sprintf("%d bytes", r.o.MaxUpload)
 }
 
-// reserve counts n bytes as queued for upload, unless they are a blob's
-// and MaxUpload is already reached: then it returns false and the blob is
-// not sent. Readers reserve one at a time, so the pass queues at most one
-// blob beyond MaxUpload, whatever the number of readers.
-func (r *run) reserve(n int64, tree bool) bool {
+// reserve counts n bytes as queued for upload, unless MaxUpload is
+// already reached and the object is not one that must go (a tree, a list
+// completing a file): then it returns false and the object is not sent.
+// Readers reserve one at a time, so the pass queues at most one blob
+// beyond MaxUpload, whatever the number of readers.
+func (r *run) reserve(n int64, must bool) bool {
 	for {
 		cur := r.queued.Load()
-		if !tree && r.o.MaxUpload > 0 && cur >= r.o.MaxUpload {
+		if !must && r.o.MaxUpload > 0 && cur >= r.o.MaxUpload {
 			return false
 		}
 		if r.queued.CompareAndSwap(cur, cur+n) {

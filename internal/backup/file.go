@@ -189,15 +189,13 @@ func (r *run) chunkRegion(ch *chunker.Chunker, reg split.Region, src io.Reader, 
 	h := r.v.Hasher()
 	err := cutRegion(ch, reg.Kind, reg.Length, src, func(data []byte) error {
 		id := h.Sum(data)
+		// put refuses a blob once a limit is reached; asking after it
+		// would drop a file whose last blob it has just queued.
 		if err := r.up.put(id, data, false, g); err != nil {
 			stop = err
 			return err
 		}
 		ids = append(ids, id)
-		if r.limitReached() {
-			stop = errLimit
-			return errLimit
-		}
 		return nil
 	})
 	switch {
@@ -287,8 +285,10 @@ func (r *run) storeFile(e *entry, f *os.File, size int64, st state.Stat) (*vault
 		if err != nil {
 			return err
 		}
+		// A list of blobs completes a file all of whose blobs are
+		// queued: it goes past a limit, as the trees do.
 		return fb.add(h, reg.Kind, ids, func(id vault.ID, data []byte) error {
-			return r.up.put(id, data, false, g)
+			return r.up.send(id, data, false, false, g)
 		})
 	}
 	sum, layout, err := cutFile(hp, f, size, r.o.Rebuilders, r.p, region, func() {

@@ -175,3 +175,30 @@ func TestLibraryDatabaseInFirstCheckpoint(t *testing.T) {
 		t.Fatalf("the checkpoint holds %v, not the library database", found)
 	}
 }
+
+// A file whose last blob was queued when the limit was reached is stored:
+// the checkpoint holds it, as the vault holds its blob.
+func TestFileCompletedAtTheLimitIsInTheCheckpoint(t *testing.T) {
+	f := newFixture(t, false)
+	src := filepath.Join(f.dir, "Music")
+	for i := range 3 {
+		// Under the chunker's minimum: one blob each.
+		writeFile(t, filepath.Join(src, fmt.Sprint(i, ".flac")), randomBytes(uint64(770+i), 3<<10))
+	}
+	res := f.backup(Options{Paths: []string{src}, MaxUpload: 1, Readers: 1, Uploaders: 1})
+	if !res.Partial || res.BlobsUploaded != 1 {
+		t.Fatalf("want a checkpoint after one blob: %+v", res)
+	}
+	out := filepath.Join(f.dir, "out")
+	f.restore(res.SnapshotID, out)
+	var found []string
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			found = append(found, filepath.Base(p))
+		}
+		return nil
+	})
+	if len(found) != 1 {
+		t.Fatalf("the checkpoint holds %v; want the one file whose blob was uploaded", found)
+	}
+}

@@ -85,8 +85,14 @@ func newUploader(ctx context.Context, r *run) *uploader {
 }
 
 // put stores data under its ID unless the vault already has it. data may
-// be reused by the caller after put returns. g waits for the upload.
+// be reused by the caller after put returns. g waits for the upload. A
+// blob (not a tree) is refused with errLimit once a limit stops the pass.
 func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
+	return u.send(id, data, tree, !tree, g)
+}
+
+// send is put; limited says whether a limit refuses the object.
+func (u *uploader) send(id vault.ID, data []byte, tree, limited bool, g *group) error {
 	if err := u.ctx.Err(); err != nil {
 		return context.Cause(u.ctx)
 	}
@@ -127,7 +133,7 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 	// limit stops the pass; the trees of the checkpoint that follows a
 	// limit must go.
 	var stop func() error
-	if !tree {
+	if limited {
 		stop = u.r.limitErr
 	}
 	if err := u.bytes.acquire(u.ctx, weight, stop); err != nil {
@@ -138,7 +144,7 @@ func (u *uploader) put(id vault.ID, data []byte, tree bool, g *group) error {
 		}
 		return context.Cause(u.ctx)
 	}
-	if !u.r.reserve(int64(len(data)), tree) {
+	if !u.r.reserve(int64(len(data)), !limited) {
 		u.r.limitReached() // sets the StopReason
 		u.bytes.cancel(weight)
 		g.wg.Done()
