@@ -396,6 +396,6 @@ func (a *app) noteResuming(ctx context.Context, s *session, o backup.Options) {
 	if err != nil || n == 0 {
 		return
 	}
-	fmt.Fprintf(a.stderr, "tunesafe: resuming: a backup stopped before it finished; the %s (%s) it stored are not sent again\n",
+	fmt.Fprintf(a.stderr, "tunesafe: resuming: a backup stopped before it finished; what it stored (%s, %s) is not sent again\n",
 		plural(n, "file", "files"), bytesize.Format(size))
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/spf13/cobra"
 
@@ -126,7 +127,27 @@ func (a *app) createVault(ctx context.Context, loc string, encrypt bool, kdfWork
 
 // createLockedVault is createVault with an S3 Object Lock policy (nil for
 // none), which applies from the vault's first object on.
+//
+// A vault half made (its tunesafe.json, written last, missing) is not one
+// a command opens, nor a location where one creates a vault: the first
+// interrupt therefore waits for the creation to end (seconds, even on a
+// slow line), and the command then stops; the second stops at once.
 func (a *app) createLockedVault(ctx context.Context, loc string, encrypt bool, kdfWork int, lock *vault.ObjectLock) (*session, error) {
+	var interrupted atomic.Bool
+	release := a.interrupts.handle(func() {
+		interrupted.Store(true)
+		fmt.Fprintln(a.stderr, "tunesafe: stopping once the new vault is made (half made, it could not be used); interrupt again to stop at once")
+	})
+	s, err := a.createVaultNow(ctx, loc, encrypt, kdfWork, lock)
+	release()
+	if err == nil && interrupted.Load() {
+		s.Close()
+		return nil, context.Canceled
+	}
+	return s, err
+}
+
+func (a *app) createVaultNow(ctx context.Context, loc string, encrypt bool, kdfWork int, lock *vault.ObjectLock) (*session, error) {
 	if err := checkNotNested(ctx, loc, nil); err != nil {
 		return nil, err // before the folder is made
 	}
