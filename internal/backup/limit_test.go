@@ -164,13 +164,7 @@ func TestLibraryDatabaseInFirstCheckpoint(t *testing.T) {
 	}
 	out := filepath.Join(f.dir, "out")
 	f.restore(res.SnapshotID, out)
-	var found []string
-	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
-		if err == nil && !d.IsDir() {
-			found = append(found, filepath.Base(p))
-		}
-		return nil
-	})
+	found := fileNames(out)
 	if !slices.Contains(found, "Library.xml") {
 		t.Fatalf("the checkpoint holds %v, not the library database", found)
 	}
@@ -191,14 +185,20 @@ func TestFileCompletedAtTheLimitIsInTheCheckpoint(t *testing.T) {
 	}
 	out := filepath.Join(f.dir, "out")
 	f.restore(res.SnapshotID, out)
+	found := fileNames(out)
+	if len(found) != 1 {
+		t.Fatalf("the checkpoint holds %v; want the one file whose blob was uploaded", found)
+	}
+}
+
+// fileNames returns the base names of the files below dir.
+func fileNames(dir string) []string {
 	var found []string
-	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			found = append(found, filepath.Base(p))
 		}
 		return nil
 	})
-	if len(found) != 1 {
-		t.Fatalf("the checkpoint holds %v; want the one file whose blob was uploaded", found)
-	}
+	return found
 }
