@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"sync/atomic"
 	"time"
 
@@ -386,13 +385,7 @@ func (a *app) stopGently(ctx context.Context, o *backup.Options, p *backup.Progr
 // noteResuming says so when a backup that stopped before it finished
 // stored files of these paths: this one goes on from there.
 func (a *app) noteResuming(ctx context.Context, s *session, o backup.Options) {
-	var paths []string
-	for _, p := range append(slices.Clip(o.Paths), o.Files...) {
-		if abs, err := filepath.Abs(p); err == nil {
-			paths = append(paths, abs)
-		}
-	}
-	n, size, err := s.cache.PendingFiles(ctx, paths)
+	n, size, err := s.cache.PendingFiles(ctx, o.SourcePaths())
 	if err != nil || n == 0 {
 		return
 	}

@@ -293,7 +293,7 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	// them the reference the next pass counts new and changed files
 	// against. A probe stores nothing, so settles nothing.
 	if workErr == nil && !r.res.Partial && !probe {
-		if err := c.SettlePending(ctx, r.sourcePaths()); err != nil {
+		if err := c.SettlePending(ctx, r.o.SourcePaths()); err != nil {
 			workErr = fmt.Errorf("write cache: %w", err)
 		} else if err := c.ForgetRemoved(ctx, r.removedFiles, r.removedDirs); err != nil {
 			workErr = err
@@ -369,11 +369,12 @@ type run struct {
 	dirKids      map[string][]string
 }
 
-// sourcePaths returns the pass's source paths and single files, made
-// absolute: the part of the cache a complete pass settles.
-func (r *run) sourcePaths() []string {
+// SourcePaths returns the pass's source paths and single files, made
+// absolute: the part of the cache a complete pass settles, and where the
+// files an unfinished pass stored lie (state.Cache.PendingFiles).
+func (o Options) SourcePaths() []string {
 	var out []string
-	for _, p := range append(slices.Clip(r.o.Paths), r.o.Files...) {
+	for _, p := range append(slices.Clip(o.Paths), o.Files...) {
 		if abs, err := filepath.Abs(p); err == nil {
 			out = append(out, abs)
 		}
