@@ -232,7 +232,7 @@ func (a *app) openOrCreate(ctx context.Context) (*session, error) {
 	}
 	if !isS3(loc) && !mistypedS3(loc) {
 		if _, err := os.Stat(filepath.Join(loc, vault.ConfigKey)); errors.Is(err, os.ErrNotExist) {
-			if empty, _ := isEmptyOrMissing(loc); empty {
+			if empty, _ := isEmptyOrUnfinished(loc); empty {
 				if err := a.mayCreateVault(loc); err != nil {
 					return nil, err
 				}
@@ -270,9 +270,7 @@ func (a *app) mayCreateVault(loc string) error {
 	if a.vaultFlag == "" && os.Getenv("TUNESAFE_VAULT") == "" {
 		return missing("the config file's vault")
 	}
-	// State keys end in the digest of the folder's canonical location.
-	known, _ := filepath.Glob(a.vaultStateDir("*@" + locationDigest(filepath.Clean(abs))))
-	if len(known) > 0 {
+	if a.usedLocation(filepath.Clean(abs)) {
 		return missing("this computer has used a vault there")
 	}
 	if _, err := os.Stat(filepath.Dir(abs)); err != nil {
@@ -281,12 +279,21 @@ func (a *app) mayCreateVault(loc string) error {
 	return nil
 }
 
-func isEmptyOrMissing(dir string) (bool, error) {
+// isEmptyOrUnfinished reports whether dir is missing, empty, or holds
+// only what a vault's creation writes before its tunesafe.json (and a
+// disk's housekeeping): a creation killed part way, which a new one
+// takes over.
+func isEmptyOrUnfinished(dir string) (bool, error) {
 	des, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return true, nil
 	}
-	return len(des) == 0, err
+	for _, de := range des {
+		if !unfinishedInit(de.Name()) && !housekeeping(de.Name()) {
+			return false, nil
+		}
+	}
+	return true, err
 }
 
 // reportBackup tells what a backup did, and what the retention pass that

@@ -247,10 +247,19 @@ func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error
 }
 
 // knownLocation reports whether this computer has used a vault at the
-// location of backend: its state there is kept under a key ending in the
-// location's digest (stateKey).
+// location of backend.
 func (a *app) knownLocation(backend store.Store) bool {
-	known, _ := filepath.Glob(a.vaultStateDir("*@" + locationDigest(canonicalLocation(backend))))
+	return a.usedLocation(canonicalLocation(backend))
+}
+
+// usedLocation reports whether this computer has made or opened a vault
+// at the canonical location: its state there is kept under a key ending
+// in the location's digest (stateKey), with a copy of the vault's
+// tunesafe.json (keepConfig). A creation killed before the vault was
+// made leaves a state folder without one: there was never a vault to
+// miss.
+func (a *app) usedLocation(canonical string) bool {
+	known, _ := filepath.Glob(filepath.Join(a.vaultStateDir("*@"+locationDigest(canonical)), vault.ConfigKey))
 	return len(known) > 0
 }
 

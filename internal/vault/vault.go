@@ -259,9 +259,13 @@ func UnlockKeys(ctx context.Context, s store.Store, pass string) (*Keys, error) 
 	return (&Vault{store: s}).unlock(ctx, pass)
 }
 
-// unlock tries every key file with the passphrase.
+// unlock tries every key file with the passphrase. With the vault's
+// tunesafe.json read, it skips a key file the passphrase opens whose
+// identity is not the vault's recipient, and returns one such only when
+// no other fits.
 func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
 	found := false
+	var foreign *Keys
 	for info, err := range v.store.List(ctx, KeysPrefix) {
 		if err != nil {
 			return nil, err
@@ -278,7 +282,17 @@ func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
 		if err != nil {
 			return nil, &CorruptError{Key: info.Key, Err: err}
 		}
+		// A key file of another vault: one whose creation at this
+		// location stopped before its tunesafe.json, with the same
+		// passphrase. The vault's own is further on.
+		if v.cfg != nil && v.checkRecipient(k) != nil {
+			foreign = k
+			continue
+		}
 		return k, nil
+	}
+	if foreign != nil {
+		return foreign, nil // checkRecipient says why it does not fit
 	}
 	if !found {
 		return nil, ErrNoKeyFile
