@@ -27,7 +27,7 @@ func (a *app) initCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "init LOCATION",
 		Short: "Create a vault in an S3 bucket (s3://bucket/prefix) or a folder",
-		Long: `Create a vault. S3 vaults are encrypted by default, and so are folder vaults
+		Long: `Create a vault at LOCATION (or --vault LOCATION). S3 vaults are encrypted by default, and so are folder vaults
 when a passphrase is given ($TUNESAFE_PASSPHRASE or --passphrase-file); choose
 with --encrypt or --no-encrypt. The passphrase comes from
 $TUNESAFE_PASSPHRASE, --passphrase-file, or a prompt. The location becomes the
@@ -40,9 +40,20 @@ or changed (in GOVERNANCE mode, the default, an account allowed to bypass
 governance can still lift it; in COMPLIANCE mode no one can). The bucket must
 have Object Lock enabled. The policy is recorded in the vault, so every later
 command applies it.`,
-		Args: cobra.ExactArgs(1),
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.runInit(cmd.Context(), args[0], o)
+			// Every other command names its vault with --vault: init
+			// takes it too, as well as the argument.
+			loc := a.vaultFlag
+			switch {
+			case len(args) == 1 && loc != "" && loc != args[0]:
+				return usagef("", "init takes one location: %s (the argument) or %s (--vault), not both", args[0], loc)
+			case len(args) == 1:
+				loc = args[0]
+			case loc == "":
+				return usagef("for example: tunesafe init s3://my-bucket/tunesafe, or tunesafe init /media/usb/tunesafe", "init needs the LOCATION of the new vault")
+			}
+			return a.runInit(cmd.Context(), loc, o)
 		},
 	}
 	c.Flags().BoolVar(&o.encrypt, "encrypt", false, "encrypt the vault (default for S3, and for folders when a passphrase is given)")

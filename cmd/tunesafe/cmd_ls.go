@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -24,8 +26,10 @@ func (a *app) lsCommand() *cobra.Command {
 		Use:   "ls [SNAPSHOT] [PATH]",
 		Short: "List files in a snapshot (default: the latest)",
 		Long: `List the files in a snapshot. SNAPSHOT is an ID prefix or "latest" (the
-default); PATH is a folder inside the snapshot, as shown by ls. With -r, list
-everything below it. --artist, --album and --playlist list the tracks of the
+default); PATH is a folder inside the snapshot, as shown by ls ("Music/Sibelius")
+or as this computer has it ("/home/anna/Music/Sibelius" for a backup of
+/home/anna/Music). A single argument that is neither "latest" nor an ID prefix
+is a PATH in the latest snapshot. With -r, list everything below it. --artist, --album and --playlist list the tracks of the
 music library recorded with 'backup --library'; --playlists lists playlists.
 
 A folder whose tree (its list of files) the vault lost or holds damaged is
@@ -41,11 +45,14 @@ be of that host.`,
 		Args: cobra.MaximumNArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			which, p := "latest", ""
-			if len(args) > 0 {
+			switch {
+			case len(args) == 1 && !snapshotArg(args[0]):
+				p = args[0] // tunesafe ls Music/Sibelius
+			case len(args) > 0:
 				which = args[0]
-			}
-			if len(args) > 1 {
-				p = args[1]
+				if len(args) > 1 {
+					p = args[1]
+				}
 			}
 			if playlists || !sel.empty() {
 				return a.runLsLibrary(cmd.Context(), which, host, sel, playlists)
@@ -105,7 +112,7 @@ func (a *app) runLs(ctx context.Context, which, host, dir string, recursive bool
 	if err != nil {
 		return err
 	}
-	dir = strings.Trim(dir, "/")
+	dir = strings.Trim(inSnapshot(snap.Snapshot, dir), "/")
 	treeID, err := findDir(ctx, s.vault, snap.Tree, dir)
 	if err != nil {
 		return treeHint(err, "ls")
@@ -209,6 +216,35 @@ func (a *app) printLs(out []lsEntry) {
 	}
 }
 
+// snapshotArg reports whether arg can name a snapshot: "latest" or an ID
+// prefix (hexadecimal digits). Anything else is a path.
+func snapshotArg(arg string) bool {
+	if isLatest(arg) {
+		return true
+	}
+	for _, c := range arg {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
+// inSnapshot is the path in snap of p, given as ls and restore show it
+// ("Music/Sibelius") or as the computer that made snap has it
+// ("/home/anna/Music/Sibelius", the path it backed up and the one a user
+// types first): an absolute path is taken for the second.
+func inSnapshot(snap *vault.Snapshot, p string) string {
+	if !filepath.IsAbs(p) {
+		return p
+	}
+	rel, err := backup.SnapshotPath(backup.Options{Paths: snap.Paths}, p)
+	if err != nil {
+		return p
+	}
+	return rel
+}
+
 // findDir walks from the root tree to the folder named by p. A tree on
 // the way that the vault lost or holds damaged is a *restore.TreeError.
 func findDir(ctx context.Context, v *vault.Vault, root vault.ID, p string) (vault.ID, error) {
@@ -291,12 +327,43 @@ func (a *app) runLsLibrary(ctx context.Context, which, host string, sel selectio
 	return nil
 }
 
-// lsMode writes a mode as ls -l does: Go writes a symlink's type letter
-// as "L", where ls writes "l".
+// lsMode writes a mode as ls -l does ("drwxrwxrwt", "-rwsr-xr-x"), not
+// as Go's FileMode.String, which puts the type and the special bits in
+// letters of its own before the permissions ("dtrwxrwxrwx", "Lrwx...").
 func lsMode(m fs.FileMode) string {
-	s := m.String()
-	if m&fs.ModeSymlink != 0 {
-		s = "l" + strings.TrimPrefix(s, "L")
+	b := []byte("-rwxrwxrwx")
+	switch {
+	case m&fs.ModeDir != 0:
+		b[0] = 'd'
+	case m&fs.ModeSymlink != 0:
+		b[0] = 'l'
+	case m&fs.ModeNamedPipe != 0:
+		b[0] = 'p'
+	case m&fs.ModeSocket != 0:
+		b[0] = 's'
+	case m&fs.ModeCharDevice != 0:
+		b[0] = 'c'
+	case m&fs.ModeDevice != 0:
+		b[0] = 'b'
 	}
-	return s
+	for i := range 9 {
+		if m&(1<<(8-i)) == 0 {
+			b[1+i] = '-'
+		}
+	}
+	// A special bit shows in the execute column: lower case when the
+	// execute bit is set too, upper case when not.
+	special := func(col int, set bool, c byte) {
+		if !set {
+			return
+		}
+		if b[col] == '-' {
+			c -= 'a' - 'A'
+		}
+		b[col] = c
+	}
+	special(3, m&fs.ModeSetuid != 0, 's')
+	special(6, m&fs.ModeSetgid != 0, 's')
+	special(9, m&fs.ModeSticky != 0, 't')
+	return string(b)
 }

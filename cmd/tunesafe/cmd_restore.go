@@ -38,7 +38,8 @@ func (a *app) restoreCommand() *cobra.Command {
 		Short: "Restore files from a snapshot, byte for byte",
 		Long: `Restore a snapshot (default: the latest) into DIR. PATTERNs select paths as
 shown by 'tunesafe ls' (shell patterns: "Music/Sibelius*" selects those folders
-and everything in them); --playlist, --artist and --album select by the music
+and everything in them), or as this computer has them ("/home/anna/Music/Sibelius*"
+for a backup of /home/anna/Music); --playlist, --artist and --album select by the music
 library recorded with 'backup --library'. Every file is checked against its
 SHA-256. Files already present with the right content are skipped, so an
 interrupted restore can be run again; a different existing file is never
@@ -113,6 +114,14 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	if err != nil {
 		return err
 	}
+	// Patterns may be paths as this computer has them; an error names
+	// them as the user wrote them.
+	given := map[string]string{}
+	for i, p := range opts.Patterns {
+		if q := inSnapshot(snap.Snapshot, p); q != p {
+			opts.Patterns[i], given[q] = q, p
+		}
+	}
 	var playlist []library.Track
 	var view *library.View
 	if !o.sel.empty() {
@@ -147,6 +156,14 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		}
 		if err = writePlaylist(o.to, name, playlist, view, o.overwrite); err != nil {
 			return err
+		}
+	}
+	var nm *restore.NoMatchError
+	if errors.As(err, &nm) {
+		for i, p := range nm.Patterns {
+			if g, ok := given[p]; ok {
+				nm.Patterns[i] = g
+			}
 		}
 	}
 	err = restoreHint(err, o.to)
