@@ -47,7 +47,9 @@ Every object is checked against the log before it is written, so an object the
 original's provider lost or damaged is reported and never copied (exit code 4:
 repair the original, then copy again). The replica's log is copied last, and
 only once the replica holds everything it describes; what was pruned from the
-vault is deleted from the replica too.
+vault is deleted from the replica too. An object the original lost after an
+earlier copy, which the replica still holds, is a warning (exit code 3) that
+names the 'tunesafe repair --from' command taking it back from the replica.
 
 Run it again at any time: it copies only what the replica lacks, and an
 interrupted copy continues where it stopped. A replica that was written to
@@ -110,7 +112,7 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		return err
 	}
 	defer s.Close()
-	var problems, skipped int
+	var problems, warnings int
 	var reports []copyReport
 	var retainErr error
 	// The config file's replicas are brought up to date where they are: a
@@ -123,7 +125,7 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		if me := (*replicaMissingError)(nil); errors.As(err, &me) {
 			fmt.Fprintf(a.stderr, "tunesafe: warning: %v\n", err)
 			reports = append(reports, copyReport{To: t.To, Skipped: err.Error()})
-			skipped++
+			warnings++
 			continue
 		}
 		if err != nil {
@@ -132,6 +134,10 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 		r := copyReport{To: t.To, Duration: time.Since(start), copyResult: res}
 		if !a.json {
 			a.printCopy(r)
+		}
+		if len(res.InReplicaOnly) > 0 {
+			fmt.Fprintf(a.stderr, "tunesafe: warning: %s\n", a.inReplicaOnly(s, t, res.InReplicaOnly))
+			warnings++
 		}
 		if res.retainErr != nil {
 			r.RetainError = res.retainErr.Error()
@@ -159,11 +165,48 @@ func (a *app) runCopy(ctx context.Context, o copyOptions) error {
 	if retainErr != nil {
 		return retainErr
 	}
-	if skipped > 0 {
-		fmt.Fprintf(a.stderr, "tunesafe: copy completed with %s\n", plural(skipped, "warning", "warnings"))
-		return &warningsError{n: skipped}
+	if warnings > 0 {
+		fmt.Fprintf(a.stderr, "tunesafe: copy completed with %s\n", plural(warnings, "warning", "warnings"))
+		return &warningsError{n: warnings}
 	}
 	return nil
+}
+
+// inReplicaOnly says that the vault lacks, or holds damaged, objects its
+// log says it holds, that the replica at t holds them, and the repair
+// that takes them back from it: with --from, which repair needs for a
+// replica the config file does not list, or lists for another vault.
+func (a *app) inReplicaOnly(s *session, t copyTarget, lost []vaultcopy.Problem) string {
+	missing := 0
+	for _, p := range lost {
+		if p.Kind == "missing" {
+			missing++
+		}
+	}
+	state, why := "missing", "lost by its storage, or deleted behind Tunesafe's back"
+	switch {
+	case missing == 0:
+		state, why = "damaged", "damaged by its storage, or changed behind Tunesafe's back"
+	case missing < len(lost):
+		state, why = "missing or damaged", "lost or damaged by its storage, or changed behind Tunesafe's back"
+	}
+	is, example, them := "is", ": "+lost[0].Key, "it"
+	if len(lost) > 1 {
+		is, example, them = "are", ", for example "+lost[0].Key, "them"
+	}
+	cmd := []string{"tunesafe", "repair"}
+	if a.vaultFlag != "" {
+		cmd = append(cmd, "--vault", s.loc)
+	}
+	cmd = append(cmd, "--from", t.To)
+	if t.Profile != "" {
+		cmd = append(cmd, "--from-profile", t.Profile)
+	}
+	if t.Endpoint != "" {
+		cmd = append(cmd, "--from-endpoint", t.Endpoint)
+	}
+	return fmt.Sprintf("%s the vault's log says it holds %s %s in the vault (%s)%s; the replica at %s still holds %s: run '%s' to put %s back",
+		plural(len(lost), "object", "objects"), is, state, why, example, t.To, them, shellJoin(cmd), them)
 }
 
 // copyTarget is a replica's location, with what reaching it takes. The
@@ -398,6 +441,9 @@ func (a *app) copiesAfterBackup(ctx context.Context, s *session, noProgress bool
 		case len(res.Problems) > 0:
 			ws = append(ws, backup.Warning{Path: t.To, Err: fmt.Sprintf("copy: %s not copied, lost or damaged in the vault: run 'tunesafe audit' and 'tunesafe repair'", plural(len(res.Problems), "object", "objects"))})
 		}
+		if err == nil && len(res.InReplicaOnly) > 0 {
+			ws = append(ws, backup.Warning{Path: t.To, Err: "copy: " + a.inReplicaOnly(s, t, res.InReplicaOnly)})
+		}
 	}
 	return ws, nil
 }
@@ -488,6 +534,13 @@ func (a *app) printCopy(r copyReport) {
 			break
 		}
 		a.printf("not copied: %s (%s in the vault)\n", p.Key, map[string]string{"missing": "missing", "differs": "damaged"}[p.Kind])
+	}
+	for i, p := range res.InReplicaOnly {
+		if i == 10 {
+			a.printf("... and %d more\n", len(res.InReplicaOnly)-i)
+			break
+		}
+		a.printf("only in the replica: %s (%s in the vault)\n", p.Key, map[string]string{"missing": "missing", "differs": "damaged"}[p.Kind])
 	}
 	if r.Retain != nil {
 		a.printRetain(r.Retain)

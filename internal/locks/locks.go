@@ -14,6 +14,25 @@
 // computers cannot tell that its holder is gone, and would wait for it
 // to go stale.
 //
+// # Stale locks are deleted
+//
+// Stale locks of other computers (a laptop that crashed mid-backup, a
+// computer rebooted) would otherwise pile up under locks/, so they are
+// deleted (Lock.Removed names them) by:
+//
+//   - a command taking an exclusive lock, once it holds the vault: it
+//     ignores stale locks in any case, so deleting them changes nothing
+//     for it, and it has just found that no live holder is in its way;
+//   - any command taking a lock, for locks not refreshed for Abandoned
+//     (a day, against a refresh every few minutes): a computer whose
+//     clock runs ahead must not delete a live holder's lock that the
+//     others still honour.
+//
+// A holder only suspended (a laptop asleep) writes its lock again at its
+// next refresh. A delete the storage refuses (Object Lock, permissions)
+// leaves the lock where it is, ignored as before: it is no error of the
+// command taking its own lock.
+//
 // Removing a lock is best effort (Release): a run that ends because its
 // storage stopped answering does not wait for it again to remove its lock,
 // which the next command on this computer removes, and which other
@@ -57,6 +76,11 @@ const (
 	Stale   = 30 * time.Minute
 	Refresh = 5 * time.Minute
 )
+
+// Abandoned is how long a lock goes without a refresh before any command
+// taking a lock deletes it (commands taking an exclusive lock delete it
+// once Stale).
+const Abandoned = 24 * time.Hour
 
 // Info is the content of a lock object.
 type Info struct {
@@ -232,12 +256,19 @@ type Lock struct {
 	now    func() time.Time
 	// cleared are the locks of dead holders removed as this one was taken.
 	cleared []Info
+	// removed are the stale locks removed as this one was taken.
+	removed []Info
 }
 
 // Cleared returns the locks removed as this one was taken: their holders
 // ran on this computer and ended without removing them (killed, or their
 // storage stopped answering as they ended).
 func (l *Lock) Cleared() []Info { return slices.Clone(l.cleared) }
+
+// Removed returns the stale locks, of other computers or from before this
+// computer's reboot, removed as this one was taken (see "Stale locks are
+// deleted" in the package comment).
+func (l *Lock) Removed() []Info { return slices.Clone(l.removed) }
 
 // Bounds of the removal of a lock, whatever the store's retry policy: the
 // lock's DELETE is the last request of a run, often of one that failed
@@ -276,10 +307,8 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 		l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
 		return nil, err
 	}
+	var stale []Info
 	for _, o := range others {
-		if now().Sub(o.Refreshed) > Stale {
-			continue
-		}
 		if p.dead(o) {
 			// Other computers cannot tell its holder is gone.
 			// One that could not be removed is still ignored,
@@ -291,16 +320,41 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 			cancel()
 			continue
 		}
+		if now().Sub(o.Refreshed) > Stale {
+			stale = append(stale, o)
+			continue
+		}
 		if exclusive(kind) || exclusive(o.Kind) {
 			l.s.Delete(context.WithoutCancel(ctx), l.info.Key)
 			return nil, &ConflictError{Other: o, Running: p.tell && p.here(o)}
 		}
 	}
+	l.removed = removeStale(ctx, s, stale, exclusive(kind), now())
 	var rctx context.Context
 	rctx, l.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	l.wg.Add(1)
 	go l.refresh(rctx)
 	return l, nil
+}
+
+// removeStale deletes those of the stale locks that the taker of a new
+// lock may delete, all of them when it took an exclusive lock, and
+// returns those deleted. It tries briefly, as Release does, and within
+// one bound for all: a delete that fails, or that the storage refuses,
+// leaves the lock, which stays ignored.
+func removeStale(ctx context.Context, s store.Store, stale []Info, exclusive bool, now time.Time) []Info {
+	var removed []Info
+	ctx, cancel := context.WithTimeout(retry.AtMost(ctx, releaseAttempts), releaseTimeout)
+	defer cancel()
+	for _, o := range stale {
+		if !exclusive && now.Sub(o.Refreshed) <= Abandoned {
+			continue
+		}
+		if s.Delete(ctx, o.Key) == nil {
+			removed = append(removed, o)
+		}
+	}
+	return removed
 }
 
 func (l *Lock) write(ctx context.Context) error {

@@ -32,15 +32,22 @@
 // then stays where it was until a copy completes (repair the source first).
 // Objects the log does not know are not copied.
 //
+// The source is listed too, beside the replica, since an object copied
+// earlier is not read again: one the source has lost since (or holds at a
+// size the log does not allow), while the replica still holds it as the
+// log recorded, is reported as well (Result.InReplicaOnly). The replica is
+// complete all the same, and is what can heal the source: a repair takes
+// such objects back from it.
+//
 // # Interruptions, and the cost of a routine copy
 //
-// Copy keeps no state of its own. It lists the replica and copies what is
-// missing, so an interrupted copy continues where it stopped, wasting at most
-// the objects in flight. An object present in the replica is taken as
-// correct by its size when its last PUT precedes the replica's checkpoint
-// (an earlier copy verified it); one written since is compared by SHA-256,
-// since the size alone cannot tell two encryptions of the same content
-// apart.
+// Copy keeps no state of its own. It lists the replica (and, at the same
+// time, the source) and copies what is missing, so an interrupted copy
+// continues where it stopped, wasting at most the objects in flight. An
+// object present in the replica is taken as correct by its size when its
+// last PUT precedes the replica's checkpoint (an earlier copy verified
+// it); one written since is compared by SHA-256, since the size alone
+// cannot tell two encryptions of the same content apart.
 //
 // # Divergence
 //
@@ -164,6 +171,14 @@ type Result struct {
 	// source (copy again once they end).
 	Problems []Problem `json:"problems,omitempty"`
 	Pending  []Problem `json:"pending,omitempty"`
+	// InReplicaOnly are objects the source lacks ("missing"), or holds
+	// at a size or provider checksum its log does not allow ("differs"),
+	// though its log says it holds them, and that the replica holds as
+	// the log recorded (copied before the source lost them). They hold
+	// nothing back: the replica is complete, and the one place left
+	// that holds them, from which a repair of the source takes them
+	// back. Locks are not among them.
+	InReplicaOnly []Problem `json:"in_replica_only,omitempty"`
 	// NotDeleted are objects the replica refused to delete (Object Lock).
 	NotDeleted []string `json:"not_deleted,omitempty"`
 }
@@ -196,6 +211,9 @@ func Copy(ctx context.Context, o Options) (Result, error) {
 		if err := c.copyAll(ctx, phase); err != nil {
 			return c.res, err
 		}
+	}
+	if err := c.confirmLost(ctx); err != nil {
+		return c.res, err
 	}
 	c.res.Records = c.destSize
 	if len(c.res.Problems) > 0 || len(c.res.Pending) > 0 {
@@ -245,6 +263,9 @@ func Current(ctx context.Context, o Options) (Result, bool, error) {
 	if _, there := c.dest[ReplicaKey]; !there {
 		return Result{}, false, nil
 	}
+	if err := c.confirmLost(ctx); err != nil {
+		return Result{}, false, err
+	}
 	c.res.Present++ // tunesafe.json
 	c.res.Records, c.res.Complete, c.res.Current = c.destSize, true, true
 	return c.res, true, nil
@@ -257,6 +278,11 @@ type copier struct {
 	dest     map[string]store.Info // the replica's listing
 	destCP   []byte                // its log/checkpoint, nil if none
 	destSize int64                 // the size of its log
+	src      map[string]store.Info // the source's listing
+
+	// suspects are objects the replica holds as the log recorded and the
+	// source's listing lacks or shows damaged (confirmLost).
+	suspects []string
 
 	pub    auditlog.Published
 	expect map[string]auditlog.Expected
@@ -281,15 +307,21 @@ type item struct {
 // allows.
 func (it item) size() int64 { return it.want.Contents[0].Size }
 
-// survey lists the replica and checks that it is this vault's replica, or
-// empty.
+// survey lists the replica and the source, and checks that the replica is
+// this vault's replica, or empty.
 func (c *copier) survey(ctx context.Context) error {
-	c.dest = map[string]store.Info{}
-	for info, err := range c.o.Dest.List(ctx, "") {
-		if err != nil {
-			return fmt.Errorf("list %s: %w", c.o.Dest, err)
-		}
-		c.dest[info.Key] = info
+	// Both at once: on a large vault each listing is many requests.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		c.dest, err = listAll(gctx, c.o.Dest)
+		return err
+	})
+	g.Go(func() (err error) {
+		c.src, err = listAll(gctx, c.o.Source)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return err
 	}
 	var err error
 	if c.config, err = store.ReadAll(ctx, c.o.Source, configKey); err != nil {
@@ -320,6 +352,18 @@ func (c *copier) survey(ctx context.Context) error {
 	}
 	c.destSize = cp.Size
 	return nil
+}
+
+// listAll lists every object of s by key.
+func listAll(ctx context.Context, s store.Store) (map[string]store.Info, error) {
+	out := map[string]store.Info{}
+	for info, err := range s.List(ctx, "") {
+		if err != nil {
+			return nil, fmt.Errorf("list %s: %w", s, err)
+		}
+		out[info.Key] = info
+	}
+	return out, nil
 }
 
 // vaultID names a vault by the id in its tunesafe.json.
@@ -359,11 +403,13 @@ func (c *copier) plan(ctx context.Context) error {
 		if there && slices.ContainsFunc(want.Contents, func(x auditlog.Content) bool { return x.Size == have.Size }) {
 			if want.LastPut < c.destSize {
 				c.res.Present++ // verified by the copy that published that checkpoint
+				c.held(key, want)
 				continue
 			}
 			if have.SHA256 != nil {
 				if want.Matches(have.Size, [32]byte(have.SHA256)) {
 					c.res.Present++
+					c.held(key, want)
 					continue
 				}
 			} else {
@@ -514,9 +560,68 @@ func (c *copier) destMatches(ctx context.Context, it item) (bool, error) {
 	}
 	c.mu.Lock()
 	c.res.Present++
+	c.held(it.key, it.want)
 	c.mu.Unlock()
 	c.skipped(it)
 	return true, nil
+}
+
+// held takes note of an object the replica holds as the log recorded,
+// and so does not read from the source: a suspect when the source's
+// listing lacks it, or shows it as the log does not allow. An object the
+// log allows to be absent is none, nor is a lock: its holder may have
+// released it since the checkpoint. The caller holds mu, or runs alone.
+func (c *copier) held(key string, want auditlog.Expected) {
+	if want.AbsentOK || strings.HasPrefix(key, locksPrefix) {
+		return
+	}
+	if info, ok := c.src[key]; ok && allows(want, info) {
+		return
+	}
+	c.suspects = append(c.suspects, key)
+}
+
+// allows reports whether the log allows an object as a listing shows it:
+// by its size, and by the provider's checksum when there is one.
+func allows(want auditlog.Expected, info store.Info) bool {
+	if info.SHA256 != nil {
+		return want.Matches(info.Size, [32]byte(info.SHA256))
+	}
+	return slices.ContainsFunc(want.Contents, func(x auditlog.Content) bool { return x.Size == info.Size })
+}
+
+// confirmLost asks the source again about each suspect, since an object
+// written after the listing is not in it, and reports those it still
+// lacks or holds damaged in Result.InReplicaOnly.
+func (c *copier) confirmLost(ctx context.Context) error {
+	var mu sync.Mutex
+	var lost []Problem
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(c.o.Workers, 1))
+	for _, key := range c.suspects {
+		g.Go(func() error {
+			info, err := c.o.Source.Stat(gctx, key)
+			kind := "differs"
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				kind = "missing"
+			case err != nil:
+				return fmt.Errorf("stat %s: %w", key, err)
+			case allows(c.expect[key], info):
+				return nil
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			lost = append(lost, Problem{Key: key, Kind: kind})
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	slices.SortFunc(lost, func(a, b Problem) int { return strings.Compare(a.Key, b.Key) })
+	c.res.InReplicaOnly = lost
+	return nil
 }
 
 func (c *copier) problem(key, kind string) {
