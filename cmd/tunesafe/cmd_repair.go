@@ -57,7 +57,9 @@ What cannot be repaired is listed with the reason: the file is gone or
 changed, no replica holds it, or the object is a tree or snapshot, which
 without a replica only a new backup writes again ('tunesafe backup' restores
 the trees of folders that have not changed). Every upload is recorded in the
-vault's tamper-evident log.
+vault's tamper-evident log. A damage marker (left by a check, so that other
+computers store its objects again) whose objects the audit finds all stored
+again and intact is deleted.
 
 --forget-unneeded also records as gone (a DELETE in the log, reason
 "acknowledged-lost") every lost object nothing needs: a lock or prune marker,
@@ -87,6 +89,9 @@ type repairReport struct {
 		Counts auditlog.Counts `json:"counts"`
 	} `json:"audit"`
 	*repair.Result
+	// Retired are the keys of the damage markers the audit found done
+	// with: every object they name stored again and intact.
+	Retired []string `json:"damage_markers_retired,omitempty"`
 }
 
 func (a *app) runRepair(ctx context.Context, o repairOptions) error {
@@ -112,11 +117,11 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if err := s.log.Flush(ctx); err != nil {
 		return err
 	}
-	marked, err := markedKeys(ctx, s.vault)
+	marks, err := readDamageMarks(ctx, s.vault)
 	if err != nil {
 		return err
 	}
-	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: checkWorkers, Hash: marked})
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Deep: o.deep, Checksums: true, Workers: checkWorkers, Hash: marks.hash})
 	if err != nil {
 		return err
 	}
@@ -130,6 +135,14 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 	if !rep.Complete {
 		return withHint(&integrityError{msg: "the vault's log is inconsistent: nothing was repaired"},
 			"run 'tunesafe audit' to see where the log was tampered with, and keep a copy of the vault before writing to it")
+	}
+	// The damage markers whose objects the audit found stored again
+	// and intact are done with (a dry run deletes nothing).
+	var retired []string
+	if !o.dryRun {
+		if retired, err = a.retireDamage(ctx, s, marks, &rep); err != nil {
+			return err
+		}
 	}
 	var damage []repair.Damage
 	configFound := false
@@ -183,13 +196,16 @@ func (a *app) runRepair(ctx context.Context, o repairOptions) error {
 		return err
 	}
 	if a.json {
-		out := repairReport{Result: res}
+		out := repairReport{Result: res, Retired: retired}
 		out.Audit.Mode, out.Audit.Counts = rep.Mode, rep.Counts
 		if err := a.printJSON(out); err != nil {
 			return err
 		}
 	} else {
 		a.printRepair(rep, res)
+		if len(retired) > 0 {
+			a.printf("%s", retiredLine(retired))
+		}
 	}
 	if n := len(res.Unrepaired); n > 0 {
 		hint := "each one is listed above with the reason; files still on another computer can be repaired there with 'tunesafe repair'"

@@ -49,7 +49,8 @@ checksum with what was stored, without downloading; --deep downloads and
 hashes everything; --sample 5% downloads a rotating share, so that repeated runs
 cover every object. Every mode also downloads and hashes the objects a check
 found damaged before (on any computer: the vault's damage markers), so that
-corruption only --deep sees is not forgotten. Results are recorded in the
+corruption only --deep sees is not forgotten; a marker whose objects are all
+stored again since and hash right is deleted. Results are recorded in the
 log; --stats shows the durability record since the vault was created.
 
 Exit code 4 means something was lost, corrupted or tampered with: run
@@ -148,6 +149,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 			}
 			return err
 		}
+		a.noteCleared(lock)
 		released := false
 		release = func() error {
 			if released {
@@ -161,16 +163,22 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		// entries object and one checkpoint less.
 		opts.Unpublished = true
 	}
-	marked, err := markedKeys(ctx, s.vault)
+	marks, err := readDamageMarks(ctx, s.vault)
 	if err != nil {
 		return err
 	}
-	opts.Hash = marked
+	opts.Hash = marks.hash
 	start := time.Now()
 	var stop func()
 	opts.Progress, stop = a.showAuditProgress(o.noProgress)
 	rep, err := auditlog.Audit(ctx, s.log, s.raw, opts)
 	stop()
+	if err != nil {
+		return err
+	}
+	// Markers whose objects are all stored again and intact are deleted
+	// under the lock; their DELETEs are published with its release.
+	retired, err := a.retireDamage(ctx, s, marks, &rep)
 	if err != nil {
 		return err
 	}
@@ -190,17 +198,22 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		return err
 	}
 	if a.json {
-		if err := rep.WriteJSON(a.stdout); err != nil {
-			return err
-		}
-	} else if table {
-		if err := rep.WriteText(a.stdout); err != nil {
+		if err := a.writeAuditJSON(rep, retired); err != nil {
 			return err
 		}
 	} else {
-		a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedSummary(rep), time.Since(start).Round(time.Millisecond))
-		c := rep.Counts
-		a.printf("intact %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
+		if table {
+			if err := rep.WriteText(a.stdout); err != nil {
+				return err
+			}
+		} else {
+			a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedSummary(rep), time.Since(start).Round(time.Millisecond))
+			c := rep.Counts
+			a.printf("intact %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
+		}
+		if len(retired) > 0 {
+			a.printf("%s", retiredLine(retired))
+		}
 	}
 	if o.stats && !a.json {
 		sum, err := auditlog.Stats(ctx, s.log)
@@ -218,6 +231,19 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		return withHint(err, damageHint(rep, o, table))
 	}
 	return nil
+}
+
+// writeAuditJSON writes the report of a verify or audit as JSON: the
+// report's own form (auditlog.Report.WriteJSON), and the keys of the damage
+// markers the check retired, if any.
+func (a *app) writeAuditJSON(rep auditlog.Report, retired []string) error {
+	if rep.Findings == nil {
+		rep.Findings = []auditlog.Finding{}
+	}
+	return a.printJSON(struct {
+		auditlog.Report
+		Retired []string `json:"damage_markers_retired,omitempty"`
+	}{rep, retired})
 }
 
 // damageHint says what to do about what a verify or audit found: see it

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"slices"
@@ -19,6 +20,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/backup"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/locks"
+	"github.com/tunesafe/tunesafe/internal/repair"
 	"github.com/tunesafe/tunesafe/internal/retention"
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -130,7 +132,7 @@ func damagedIDs(rep *auditlog.Report, except map[string]bool) []vault.ID {
 }
 
 // damageAnnouncedMeta keys, in the cache, the SHA-256 of the IDs this
-// computer last named in a damage marker.
+// computer last named in a damage marker, a space, and the marker's key.
 const damageAnnouncedMeta = "damage-announced"
 
 // announceDamage writes a damage marker naming ids (vault.MarkDamage): at
@@ -138,7 +140,9 @@ const damageAnnouncedMeta = "damage-announced"
 // stores again what it still has of them, instead of trusting that the
 // vault holds them. Nothing is written when ids is empty, when the vault
 // is only read here (a replica), or when this computer named the same
-// objects last: a check repeated before a repair writes no new marker.
+// objects last and that marker is still there: a check repeated before a
+// repair writes no new marker, and one after the marker was retired
+// (repair.Retire) and the same objects were damaged again does.
 func (a *app) announceDamage(ctx context.Context, s *session, ids []vault.ID) error {
 	if len(ids) == 0 || s.log == nil || s.log.ReadOnly() {
 		return nil
@@ -150,8 +154,18 @@ func (a *app) announceDamage(ctx context.Context, s *session, ids []vault.ID) er
 		h.Write(id[:])
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
-	if last, err := s.cache.Meta(ctx, damageAnnouncedMeta); err == nil && last == sum {
-		return nil
+	if last, err := s.cache.Meta(ctx, damageAnnouncedMeta); err == nil {
+		// A value without a key (written by an older version) names a
+		// marker that may be retired: the marker is written again.
+		if lastSum, lastKey, ok := strings.Cut(last, " "); ok && lastSum == sum {
+			_, err := s.vault.Store().Stat(ctx, lastKey)
+			if err == nil {
+				return nil
+			}
+			if !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("look for the damage marker %s: %w", lastKey, err)
+			}
+		}
 	}
 	host, _ := os.Hostname()
 	key, err := s.vault.MarkDamage(ctx, a.now(), host, sorted)
@@ -161,7 +175,7 @@ func (a *app) announceDamage(ctx context.Context, s *session, ids []vault.ID) er
 	if err := backup.OwnMarker(ctx, s.cache, s.vault, key); err != nil {
 		return fmt.Errorf("record the damage marker in the cache: %w", err)
 	}
-	return s.cache.SetMeta(ctx, damageAnnouncedMeta, sum)
+	return s.cache.SetMeta(ctx, damageAnnouncedMeta, sum+" "+key)
 }
 
 // checkedSummary says how a verify checked the objects, for its summary
@@ -224,19 +238,27 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	if err != nil {
 		return nil, nil, err
 	}
+	logCleared(log, lock)
 	defer func() {
 		if err := lock.Release(ctx); err != nil {
 			log.Warn("the vault's lock stays", "err", err)
 		}
 	}()
 	log.Info("checking the vault's integrity", "sample", plan.sample)
-	marked, err := markedKeys(ctx, s.vault)
+	marks, err := readDamageMarks(ctx, s.vault)
 	if err != nil {
 		return nil, nil, err
 	}
-	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: checkWorkers, Hash: marked})
+	rep, err := auditlog.Audit(ctx, s.log, s.raw, auditlog.AuditOptions{Sample: plan.sample, Checksums: true, Workers: checkWorkers, Hash: marks.hash})
 	if err != nil {
 		return nil, nil, err
+	}
+	retired, err := a.retireDamage(ctx, s, marks, &rep)
+	if err != nil {
+		return &rep, nil, err
+	}
+	if len(retired) > 0 {
+		log.Info("damage markers retired: nothing named there is damaged any more", "markers", len(retired))
 	}
 	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return &rep, nil, err
@@ -292,23 +314,61 @@ func formatEvery(d time.Duration) string {
 	return d.String()
 }
 
-// markedKeys returns the keys of the objects the vault's damage markers
-// name (vault.MarkDamage), for an audit to download and hash whatever its
-// mode (auditlog.AuditOptions.Hash): a check on another computer, or a
-// deep one here, found them lost or corrupted, which a quick or sampled
-// audit, comparing sizes and the provider's checksums, may not see. One
-// stored again since hashes right and is no finding. A marker names
-// IDs, not kinds: both the blob's and the tree's key are named, and only
-// the one the log describes is looked at.
-func markedKeys(ctx context.Context, v *vault.Vault) (func(string) bool, error) {
-	ids, err := v.Damaged(ctx, "")
+// damageMarks is what the vault's damage markers name (vault.MarkDamage),
+// read before a check: an audit downloads and hashes their objects
+// whatever its mode (auditlog.AuditOptions.Hash, with hash), since a check
+// on another computer, or a deep one here, found them lost or corrupted,
+// which a quick or sampled audit, comparing sizes and the provider's
+// checksums, may not see. One stored again since hashes right and is no
+// finding. A marker names IDs, not kinds: both the blob's and the tree's
+// key are named, and only the one the log describes is looked at.
+type damageMarks struct {
+	markers []vault.DamageMarker
+	keys    map[string]bool
+}
+
+// readDamageMarks reads the vault's damage markers.
+func readDamageMarks(ctx context.Context, v *vault.Vault) (damageMarks, error) {
+	markers, err := v.DamageMarkers(ctx, "")
 	if err != nil {
-		return nil, fmt.Errorf("read damage markers: %w", err)
+		return damageMarks{}, fmt.Errorf("read damage markers: %w", err)
 	}
-	keys := make(map[string]bool, 2*len(ids))
-	for _, id := range ids {
-		keys[vault.BlobKey(id)] = true
-		keys[vault.TreeKey(id)] = true
+	m := damageMarks{markers: markers, keys: map[string]bool{}}
+	for _, marker := range markers {
+		for _, id := range marker.Damaged {
+			m.keys[vault.BlobKey(id)] = true
+			m.keys[vault.TreeKey(id)] = true
+		}
 	}
-	return func(key string) bool { return keys[key] }, nil
+	return m, nil
+}
+
+// hash is the audit's Hash option.
+func (m damageMarks) hash(key string) bool { return m.keys[key] }
+
+// retireDamage deletes the damage markers whose job the audit rep shows
+// done (repair.Retire says when: every object each names stored again
+// and intact, or deleted), through the logged store, and returns their
+// keys. Run it while the check's lock is held. Nothing is deleted when
+// the vault is only read here (a replica, a read-only disk, a damaged
+// log, a rebuilt tunesafe.json), or when the audit is not complete.
+func (a *app) retireDamage(ctx context.Context, s *session, m damageMarks, rep *auditlog.Report) ([]string, error) {
+	if len(m.markers) == 0 || s.log == nil || s.log.ReadOnly() || s.replicaOf != "" || s.readOnly != nil || s.lostConfig != nil ||
+		!rep.Complete || rep.LogDamage != "" {
+		return nil, nil
+	}
+	ctx = a.deleteReason(ctx, repair.ReasonRetired)
+	retired, err := repair.Retire(ctx, s.vault, m.markers, func(key string) (repair.Checked, bool) {
+		r, ok := rep.Rechecked[key]
+		return repair.Checked{Intact: r.Intact, Written: r.Written, Gone: r.Gone}, ok
+	})
+	if err != nil {
+		return retired, fmt.Errorf("delete damage markers whose objects are repaired: %w", err)
+	}
+	return retired, nil
+}
+
+// retiredLine is the one line a check prints when it retired markers.
+func retiredLine(retired []string) string {
+	return fmt.Sprintf("retired %s: nothing named there is damaged any more\n", plural(len(retired), "damage marker", "damage markers"))
 }

@@ -41,7 +41,8 @@ type AuditOptions struct {
 	// Hash, if not nil, names further objects to download and hash
 	// whatever the mode: those a check on another computer found
 	// corrupted (a damage marker), which a quick audit, comparing sizes
-	// and the provider's checksums, may not see.
+	// and the provider's checksums, may not see. What the audit found of
+	// each is in Report.Rechecked.
 	Hash func(key string) bool
 	// Checksums asks the store for the SHA-256 of every listed object
 	// whose listing carries none (S3 listings do not), one Stat each, so
@@ -338,6 +339,7 @@ func (c *comparison) run(ctx context.Context) error {
 						c.firstSummed = t
 					}
 				}
+				c.recheck(info, k, v)
 				switch {
 				case v.absent:
 					c.rep.absent(info.Key, k)
@@ -368,12 +370,33 @@ func (c *comparison) run(ctx context.Context) error {
 		}
 		c.rep.Objects++
 		c.rep.absent(key, k)
+		c.recheck(store.Info{Key: key}, k, verdict{absent: true})
 		if len(k.want) > 0 {
 			c.prog.Objects++
 		}
 	}
 	c.report()
 	return nil
+}
+
+// recheck records in Report.Rechecked what the check of an object
+// AuditOptions.Hash names found (v; k is what the log says of it, or nil).
+// The caller holds mu (or runs alone).
+func (c *comparison) recheck(info store.Info, k *keyState, v verdict) {
+	if c.opts.Hash == nil || !c.opts.Hash(info.Key) {
+		return
+	}
+	var r Recheck
+	switch {
+	case v.absent:
+		r.Gone = k == nil || k.absentOK
+	case v.finding == nil && v.downloaded:
+		r.Intact, r.Written = true, info.ModTime
+	}
+	if c.rep.Rechecked == nil {
+		c.rep.Rechecked = map[string]Recheck{}
+	}
+	c.rep.Rechecked[info.Key] = r
 }
 
 // report passes the progress on; the caller holds mu (or runs alone).
@@ -557,9 +580,10 @@ func (c *comparison) check(ctx context.Context, info store.Info, k *keyState) (v
 // absent classifies a key the log knows and the store does not have.
 func (rep *Report) absent(key string, k *keyState) {
 	switch {
-	case k.absentOK && k.del != nil && strings.HasPrefix(key, locks.Prefix):
-		// Every command that takes a lock puts and deletes one; a
-		// released lock is routine, not a deletion to report.
+	case k.absentOK && k.del != nil && routineDelete(key, k.del):
+		// Every command that takes a lock puts and deletes one, and
+		// removes stale ones; a check retires the damage markers whose
+		// objects are repaired. Routine, not deletions to report.
 		rep.Counts.OK++
 	case k.absentOK && k.del != nil:
 		f := Finding{Class: DeletedByUser, Key: key}
@@ -577,6 +601,20 @@ func (rep *Report) absent(key string, k *keyState) {
 		f.fromPut(k.put)
 		rep.add(f)
 	}
+}
+
+// ReasonDamageRepaired is the DELETE reason of a damage marker retired
+// because every object it names is stored again and intact.
+const ReasonDamageRepaired = "damage-repaired"
+
+// routineDelete reports whether del, the last DELETE of key, is one that
+// commands make in their course: a lock's, or a retired damage marker's.
+func routineDelete(key string, del *Entry) bool {
+	if strings.HasPrefix(key, locks.Prefix) {
+		return true
+	}
+	r, ok := del.Record.(Delete)
+	return ok && strings.HasPrefix(key, "prunes/") && r.Reason == ReasonDamageRepaired
 }
 
 // coordinationPrefixes hold the vault's coordination objects (docs/FORMAT.md,

@@ -232,3 +232,30 @@ func TestAuditDamagedLog(t *testing.T) {
 		t.Errorf("the damaged log changed")
 	}
 }
+
+// A damage marker that a check retired (every object it named repaired)
+// is a routine delete, like a released lock: no finding. One deleted for
+// another reason is still reported as the user's.
+func TestAuditRetiredDamageMarkerIsRoutine(t *testing.T) {
+	f := newFixture(t)
+	l := f.open()
+	s := Wrap(f.store, l)
+	retired, other := "prunes/20261124T100000.000000000Z-damaged-ab", "prunes/20261124T110000.000000000Z-damaged-cd"
+	put(t, s, retired, "{}")
+	put(t, s, other, "{}")
+	if err := s.Delete(WithReason(t.Context(), ReasonDamageRepaired, "tunesafe verify"), retired); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(WithReason(t.Context(), "acknowledged-lost", "tunesafe repair"), other); err != nil {
+		t.Fatal(err)
+	}
+	flush(t, l)
+	rep, err := Audit(t.Context(), l, f.mem, AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := classes(rep)
+	if _, found := got[retired]; found || got[other] != DeletedByUser || rep.Counts.DeletedByUser != 1 {
+		t.Fatalf("findings %v, counts %+v", got, rep.Counts)
+	}
+}

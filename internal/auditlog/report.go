@@ -123,6 +123,26 @@ type Report struct {
 	LogDamage string `json:"log_damage,omitempty"`
 	// Recorded says a Verify record of this audit was published.
 	Recorded bool `json:"recorded"`
+	// Rechecked says, by key, what the audit found of each object
+	// AuditOptions.Hash named that the log knows or the store lists. A
+	// key in neither is not in it. It is for the caller (a damage
+	// marker's objects: see package repair), not part of the JSON form.
+	Rechecked map[string]Recheck `json:"-"`
+}
+
+// Recheck is what an audit found of one object AuditOptions.Hash named.
+// Neither Intact nor Gone: it is lost, corrupted, or not Tunesafe's (the
+// report's findings say which).
+type Recheck struct {
+	// Intact: present, downloaded, and its content hashed to what the
+	// log says it holds.
+	Intact bool
+	// Written is the time the storage gives an intact object (its
+	// listing's; zero when it gives none).
+	Written time.Time
+	// Gone: absent, as the log allows: deleted by a logged DELETE, or
+	// never stored (only failed PUTs).
+	Gone bool
 }
 
 // Failures counts durability failures: lost, corrupted, tampered.

@@ -18,7 +18,9 @@ import (
 // it changed, stop trusting their list of stored objects; from a damage
 // marker they also forget the objects it names, which may still be listed
 // (corrupted) or be on the list they had (lost), so that their next backup
-// stores those objects again from the files that hold them.
+// stores those objects again from the files that hold them. A damage
+// marker is deleted once every object it names is stored again and
+// intact, or deleted (RetireDamageMarker); a prune's marker stays.
 const PrunesPrefix = "prunes/"
 
 // damageTag marks the name of a damage marker, so that a cache reads only
@@ -112,16 +114,43 @@ type DamageMark struct {
 
 // DamageMarks is Damaged with the markers' times.
 func (v *Vault) DamageMarks(ctx context.Context, after string) ([]DamageMark, error) {
+	markers, err := v.DamageMarkers(ctx, after)
+	if err != nil {
+		return nil, err
+	}
+	var marks []DamageMark
+	for _, m := range markers {
+		for _, id := range m.Damaged {
+			marks = append(marks, DamageMark{ID: id, Marked: m.Written})
+		}
+	}
+	return marks, nil
+}
+
+// DamageMarker is one damage marker: its key, the time the storage gives
+// it (its listing's, zero when the storage gives none), and the IDs it
+// names.
+type DamageMarker struct {
+	Key     string
+	Written time.Time
+	Damaged []ID
+}
+
+// DamageMarkers returns the damage markers after the marker key after
+// (all of them when after is ""), in key order: oldest first. A marker
+// that cannot be read or parsed is an error, as in Damaged; one deleted
+// since it was listed is left out.
+func (v *Vault) DamageMarkers(ctx context.Context, after string) ([]DamageMarker, error) {
 	var infos []store.Info
 	for info, err := range v.store.List(ctx, PrunesPrefix) {
 		if err != nil {
 			return nil, err
 		}
-		if info.Key > after && strings.Contains(info.Key, damageTag) {
+		if info.Key > after && IsDamageMarker(info.Key) {
 			infos = append(infos, info)
 		}
 	}
-	var marks []DamageMark
+	var markers []DamageMarker
 	for _, info := range infos {
 		key := info.Key
 		b, err := store.ReadAll(ctx, v.store, key)
@@ -135,9 +164,27 @@ func (v *Vault) DamageMarks(ctx context.Context, after string) ([]DamageMark, er
 		if err := json.Unmarshal(b, &r); err != nil {
 			return nil, &CorruptError{Key: key, Err: err}
 		}
-		for _, id := range r.Damaged {
-			marks = append(marks, DamageMark{ID: id, Marked: info.ModTime})
-		}
+		markers = append(markers, DamageMarker{Key: key, Written: info.ModTime, Damaged: r.Damaged})
 	}
-	return marks, nil
+	return markers, nil
+}
+
+// IsDamageMarker reports whether key names a damage marker (MarkDamage),
+// not a prune's.
+func IsDamageMarker(key string) bool {
+	return strings.HasPrefix(key, PrunesPrefix) && strings.Contains(key, damageTag)
+}
+
+// RetireDamageMarker deletes the damage marker key, through the vault's
+// store (on a logged store the DELETE is in the log, with the context's
+// reason). It is for a marker whose job is done: a cache that has not
+// read it yet would only forget objects that are right (docs/FORMAT.md,
+// "Coordination objects"; repair.Retire decides when). It refuses any other key: a
+// prune's marker is never deleted, since a cache relies on it to stop
+// trusting what the prune removed.
+func (v *Vault) RetireDamageMarker(ctx context.Context, key string) error {
+	if !IsDamageMarker(key) {
+		return fmt.Errorf("retire damage marker: %s is no damage marker", key)
+	}
+	return v.store.Delete(ctx, key)
 }

@@ -47,3 +47,43 @@ func TestDamaged(t *testing.T) {
 		}
 	}
 }
+
+// DamageMarkers reads each damage marker whole, with the storage's time
+// for it; a retired one is no longer read, and a prune's marker cannot be
+// retired.
+func TestRetireDamageMarker(t *testing.T) {
+	ctx := context.Background()
+	_, v := initVault(t, true)
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	first, err := v.MarkDamage(ctx, t0, "h1", []ID{{1}, {2}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prune, err := v.MarkPrune(ctx, PruneRecord{Time: t0.Add(time.Minute), Host: "h2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last, err := v.MarkDamage(ctx, t0.Add(2*time.Minute), "h1", []ID{{3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	markers, err := v.DamageMarkers(ctx, "")
+	if err != nil || len(markers) != 2 {
+		t.Fatalf("markers %+v (%v), want 2", markers, err)
+	}
+	if m := markers[0]; m.Key != first || m.Written.IsZero() || !slices.Equal(m.Damaged, []ID{{1}, {2}}) {
+		t.Errorf("first marker %+v", m)
+	}
+	if err := v.RetireDamageMarker(ctx, prune); err == nil {
+		t.Error("a prune's marker was retired")
+	}
+	if err := v.RetireDamageMarker(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := v.Damaged(ctx, ""); err != nil || !slices.Equal(ids, []ID{{3}}) {
+		t.Fatalf("after retiring the first marker: %v (%v), want only the last's", ids, err)
+	}
+	if keys, err := v.PrunesAfter(ctx, ""); err != nil || !slices.Equal(keys, []string{prune, last}) {
+		t.Fatalf("markers left %v (%v)", keys, err)
+	}
+}
