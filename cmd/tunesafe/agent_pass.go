@@ -123,9 +123,7 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 			if err != nil {
 				return nil, err
 			}
-			for _, o := range lock.Cleared() {
-				log.Info("removed a lock left behind", "holder", o.Holder())
-			}
+			logCleared(log, lock)
 			release = sync.OnceFunc(func() {
 				if err := lock.Release(ctx); err != nil {
 					log.Warn("the vault's lock stays", "err", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/locks"
@@ -19,6 +20,16 @@ func (a *app) noteCleared(lock *locks.Lock) {
 	}
 	if msg := staleRemoved(lock.Removed(), a.now()); msg != "" {
 		fmt.Fprintf(a.stderr, "tunesafe: %s\n", msg)
+	}
+}
+
+// logCleared is noteCleared for the agent, which logs.
+func logCleared(log *slog.Logger, lock *locks.Lock) {
+	for _, o := range lock.Cleared() {
+		log.Info("removed a lock left behind", "holder", o.Holder())
+	}
+	if removed := lock.Removed(); len(removed) > 0 {
+		log.Info("removed stale locks", "count", len(removed), "first", removed[0].Holder())
 	}
 }
 
