@@ -307,29 +307,45 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 			return err
 		}
 	} else {
-		what := "snapshot"
-		if res.Partial {
-			what = "checkpoint"
-		}
-		if res.Unchanged {
+		saved := !res.Partial || res.SnapshotID != ""
+		switch {
+		case res.Unchanged:
 			a.printf("nothing changed; no new snapshot (snapshot %s is current)\n", short(res.SnapshotID))
-		} else {
-			a.printf("%s %s saved\n", what, short(res.SnapshotID))
+		case !saved:
+			// backup.Result.SnapshotID: a checkpoint would have held
+			// nothing to restore. The cache records what was uploaded.
+			a.printf("no checkpoint saved: the backup stopped before it had stored a whole file")
+			if res.BytesUploaded > 0 {
+				a.printf("; what it uploaded is not sent again")
+			}
+			a.printf("\n")
+		case res.Partial:
+			a.printf("checkpoint %s saved\n", short(res.SnapshotID))
+		default:
+			a.printf("snapshot %s saved\n", short(res.SnapshotID))
 		}
-		a.printf("files: %d new, %d changed, %d unchanged", res.FilesNew, res.FilesChanged, res.FilesUnchanged)
-		if res.FilesRemoved > 0 {
-			a.printf(", %d removed", res.FilesRemoved)
+		if saved {
+			// A stopped pass counts what its checkpoint holds; the
+			// files it did not get to are on the "stopped" line.
+			what := "files"
+			if res.Partial {
+				what = "files in the checkpoint"
+			}
+			a.printf("%s: %d new, %d changed, %d unchanged", what, res.FilesNew, res.FilesChanged, res.FilesUnchanged)
+			if res.FilesRemoved > 0 {
+				a.printf(", %d removed", res.FilesRemoved)
+			}
+			a.printf("; %s", plural(res.Dirs, "folder", "folders"))
+			if res.Excluded > 0 {
+				a.printf("; %d excluded", res.Excluded)
+			}
+			a.printf("\n")
 		}
-		a.printf("; %s", plural(res.Dirs, "folder", "folders"))
-		if res.Excluded > 0 {
-			a.printf("; %d excluded", res.Excluded)
-		}
-		a.printf("\n")
 		if res.FilesStoredAgain > 0 {
 			a.printf("stored again: %s the vault had lost or damaged part of\n", plural(res.FilesStoredAgain, "unchanged file", "unchanged files"))
 		}
 		a.printf("read %s, uploaded %s in %s and %s, in %s\n",
-			bytesize.Format(res.BytesRead), bytesize.Format(res.BytesUploaded), plural(res.BlobsUploaded, "blob", "blobs"), plural(res.TreesUploaded, "tree", "trees"), res.Duration.Round(time.Millisecond))
+			readText(res), bytesize.Format(res.BytesUploaded), plural(res.BlobsUploaded, "blob", "blobs"), plural(res.TreesUploaded, "tree", "trees"), res.Duration.Round(time.Millisecond))
 		if res.Partial {
 			// An upper bound (backup.Progress.Remaining): the pieces of a
 			// file not yet stored count as unsent, so the figure a next
@@ -348,6 +364,18 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		return &warningsError{n: n}
 	}
 	return nil
+}
+
+// readText is what a backup read, for its summary: the bytes of the files
+// it read whole, or, when it stopped before it read any (in the metadata
+// phase), what it read of them ahead of their audio, which is not counted
+// in the bytes read (backup.Result.BytesReadMetadata), so that "read 0 B"
+// does not say that nothing was read.
+func readText(res *backup.Result) string {
+	if res.BytesRead == 0 && res.BytesReadMetadata > 0 {
+		return bytesize.Format(res.BytesReadMetadata) + " of metadata (tags, pictures, library files) ahead of the audio"
+	}
+	return bytesize.Format(res.BytesRead)
 }
 
 func short(id string) string {

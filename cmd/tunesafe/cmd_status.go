@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -97,9 +98,19 @@ type statusReport struct {
 	RemainingCounted time.Time `json:"remaining_counted,omitzero"`
 	// Unfinished counts the files a backup stored before it stopped
 	// unfinished (killed, or cut off) that no complete snapshot holds:
-	// something is left to back up, and Remaining is unknown, as what that
-	// backup had not got to is not recorded (state.Cache.PendingFiles).
+	// something is left to back up (state.Cache.PendingFiles). Remaining
+	// is then unknown, as what that backup had not got to is not recorded,
+	// unless it was the last backup and counted it (RemainingByBackup).
 	Unfinished *agent.Remaining `json:"unfinished,omitempty"`
+	// RemainingByBackup: Remaining is what the last backup, which ended
+	// unfinished at RemainingCounted, counted it left (state.LastPass):
+	// by hand, stopped or cancelled, no status file tells it. Its
+	// checkpoint, when it saved one, tells it afresh (RemainingEstimated).
+	RemainingByBackup bool `json:"remaining_by_backup,omitempty"`
+	// lastPass is this computer's record of the last backup pass into the
+	// vault, by hand or by the agent, when newer than the agent's status
+	// file; nil if none.
+	lastPass *state.LastPass
 	// cutUncounted: the agent's pass was cut off before it had counted
 	// what it had to store; the agent's remaining is an older pass's.
 	// countCut: lastCount is the count of the pass that was cut off.
@@ -111,6 +122,11 @@ type statusReport struct {
 	lastCountAt time.Time
 	// Rate is the measured upload rate in bytes per second (0: unknown).
 	Rate float64 `json:"rate"`
+	// RateMeasured is when the last backup measured Rate, over the time
+	// its uploads were under way, when Rate is that backup's (by hand, or
+	// the agent's, as this computer's cache recorded it) rather than
+	// what the agent's status says; zero otherwise.
+	RateMeasured time.Time `json:"rate_measured,omitzero"`
 	// ETASeconds is the time to upload the remainder at Rate, counting
 	// only the time inside the windows; absent when unknown.
 	ETASeconds *int64 `json:"eta_s,omitempty"`
@@ -372,6 +388,15 @@ func (a *app) fromCache(ctx context.Context, r *statusReport, key string, integr
 		}
 		r.newerIntegrity(i)
 	}
+	if !r.Agent.Running {
+		lp, ok, err := c.LastPass(ctx)
+		if err != nil {
+			return err
+		}
+		if ok {
+			r.fromLastPass(lp)
+		}
+	}
 	host, _ := os.Hostname()
 	newest, last, err := newestIn(ctx, c, host)
 	if err != nil {
@@ -387,6 +412,20 @@ func (a *app) fromCache(ctx context.Context, r *statusReport, key string, integr
 		}
 	}
 	return nil
+}
+
+// fromLastPass takes from the record of the last backup pass what no
+// running agent tells, when it is newer than what the agent's status file
+// says (the agent's own passes are recorded there as well): the rate that
+// pass measured, or the last one that measured one, and the pass itself,
+// for what remains (statusFromVault).
+func (r *statusReport) fromLastPass(lp state.LastPass) {
+	if lp.Rate > 0 && (r.Rate <= 0 || lp.RateMeasured.After(r.Agent.Updated)) {
+		r.Rate, r.RateMeasured = lp.Rate, lp.RateMeasured
+	}
+	if lp.Ended.After(r.Agent.Updated) {
+		r.lastPass = &lp
+	}
 }
 
 // clockWindows judges from the clock, against the running agent's
@@ -473,6 +512,7 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 	r.Source = "vault"
 	r.Protected, r.ProtectedCached = nil, false
 	r.Remaining, r.RemainingEstimated, r.RemainingCounted, r.Unfinished = nil, false, time.Time{}, nil
+	r.RemainingByBackup = false
 	ref, complete := newestOfHost(all, host)
 	if complete != nil && complete.Time.After(r.LastSuccess) {
 		r.LastSuccess = complete.Time
@@ -499,9 +539,20 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 		if err != nil {
 			return err
 		}
+		if files > 0 {
+			r.Unfinished = &agent.Remaining{Files: files, Bytes: bytes}
+		}
+		// The last backup ended unfinished after that snapshot (with no
+		// checkpoint, or it would be the newest): what it counted left.
+		if lp := r.lastPass; lp != nil && !lp.Complete && (lp.FilesRemaining > 0 || lp.BytesRemaining > 0) &&
+			(ref == nil || !lp.Started.Before(ref.Time) && slices.Equal(lp.Paths, ref.Paths)) {
+			r.Remaining = &agent.Remaining{Files: lp.FilesRemaining, Bytes: lp.BytesRemaining}
+			r.RemainingCounted, r.RemainingByBackup = lp.Ended, true
+			return nil
+		}
 		switch {
 		case files > 0:
-			r.Unfinished = &agent.Remaining{Files: files, Bytes: bytes}
+			// Unfinished: what that backup had not got to is unknown.
 		case r.cutUncounted && (ref == nil || !r.Agent.Updated.Before(ref.Time)):
 			// The agent's pass was cut off before it counted, and no
 			// snapshot was stored since: unknown.
@@ -584,9 +635,13 @@ func (a *app) printLocalStatus(r *statusReport, haveFile bool, st agent.Status) 
 	} else {
 		row("last error", "none")
 	}
-	if r.Rate > 0 {
+	if r.Rate > 0 && !r.RateMeasured.IsZero() {
+		row("rate", "%s/s (as the backup of %s measured it)", bytesize.Format(int64(r.Rate)), stamp(r.RateMeasured))
+	} else if r.Rate > 0 {
 		row("rate", "%s/s", bytesize.Format(int64(r.Rate)))
 	} else {
+		// A backup measures it over 15 s of uploads at least
+		// (state.LastPass).
 		row("rate", "not measured yet")
 	}
 	row("next window", "%s", r.windowLine())
@@ -669,6 +724,12 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 	}
 
 	switch rem := r.Remaining; {
+	case rem != nil && r.RemainingByBackup:
+		line := fmt.Sprintf("at most %s, %s (as the last backup counted when it ended unfinished at %s)", plural(rem.Files, "file", "files"), bytesize.Format(rem.Bytes), stamp(r.RemainingCounted))
+		if u := r.Unfinished; u != nil {
+			line += fmt.Sprintf("; no complete snapshot holds the %s stored so far", plural(u.Files, "file", "files"))
+		}
+		row("remaining", "%s; run 'tunesafe backup'", line)
 	case r.Unfinished != nil:
 		row("remaining", "some files: a backup stopped before it finished, and no complete snapshot holds the %s it stored; run 'tunesafe backup'",
 			plural(r.Unfinished.Files, "file", "files"))

@@ -148,6 +148,12 @@ type backupCounters struct {
 	remaining int64
 	// limit is the upload limit in force, in bytes per second; 0 for none.
 	limit int64
+	// stopping: a limit or an interrupt stopped the pass
+	// (backup.Progress.Stopping); what is left of it is the uploads under
+	// way, inFlight bytes of pieces, of which uploaded ones have ended
+	// (backup.Progress.BytesInFlight, BytesUploaded).
+	stopping           bool
+	inFlight, uploaded int64
 }
 
 // backupFigures are the rates and the time left that a backup's progress
@@ -173,6 +179,14 @@ type backupMeter struct {
 //     far that had to be sent (at most 1, and 1 while nothing is stored
 //     yet; the rest was in the vault already), at the send rate.
 //
+// A pass that is stopping sends no new piece: what it has left is the
+// uploads under way, then its checkpoint's trees. Its time left is that of
+// the bytes of the pieces in flight not yet sent, at the send rate: the
+// bytes sent less those of the uploads that have ended stand for what of
+// them has gone (they also count a little that is no piece's: the vault's
+// log, a checkpoint's snapshot), and the trees, small, are not counted.
+// The time the whole backup would take is not what the line is doing.
+//
 // On a slow line the readers run far ahead of the uploads and the sending
 // term rules: its rate is that of the line, steady where the reads come in
 // bursts as the uploads make room. When everything is in the vault already
@@ -196,6 +210,10 @@ func (m *backupMeter) update(now time.Time, c backupCounters) backupFigures {
 		}
 		return time.Duration(bytes / perSec * float64(time.Second))
 	}
+	if c.stopping {
+		f.eta = timeFor(float64(max(c.inFlight-(c.sent-c.uploaded), 0)), f.sendRate)
+		return f
+	}
 	share := 1.0
 	if stored := c.toRead - c.remaining; stored > 0 {
 		share = min(float64(c.sent)/float64(stored), 1)
@@ -204,15 +222,16 @@ func (m *backupMeter) update(now time.Time, c backupCounters) backupFigures {
 	return f
 }
 
-// backupRemaining is the bytes a pass has still to store: an upper bound,
-// backup.Progress.Remaining once the scan has ended; before, the bytes to
-// read less those uploaded stand in (as in the agent's status), never the
-// bytes not yet read.
-func backupRemaining(p *backup.Progress) int64 {
-	if _, bytes, ok := p.Remaining(); ok {
+// backupRemaining is the bytes a pass has still to store, given the bytes
+// it has sent as they go: an upper bound, backup.Progress.RemainingSent
+// once the scan has ended; before, the bytes to read less those sent stand
+// in (as in the agent's status), never the bytes not yet read. Both follow
+// an upload as its bytes go, not only as each piece ends.
+func backupRemaining(p *backup.Progress, sent int64) int64 {
+	if _, bytes, ok := p.RemainingSent(sent); ok {
 		return bytes
 	}
-	return max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0)
+	return max(p.BytesToRead.Load()-max(p.BytesUploaded.Load(), sent), 0)
 }
 
 // showBackupProgress draws a status line on a terminal, or emits JSON
@@ -245,16 +264,18 @@ func (a *app) showBackupProgress(p *backup.Progress, disabled bool) func() {
 			return
 		}
 		up := p.BytesUploaded.Load()
+		sent := max(lim.Passed()-base, up)
 		c := backupCounters{
 			toRead: p.BytesToRead.Load(), read: p.BytesRead.Load(),
-			sent: max(lim.Passed()-base, up), remaining: backupRemaining(p), limit: lim.Rate(),
+			sent: sent, remaining: backupRemaining(p, sent), limit: lim.Rate(),
+			stopping: p.Stopping(), inFlight: p.BytesInFlight.Load(), uploaded: up,
 		}
 		f := m.update(time.Now(), c)
 		event := map[string]any{
 			"phase": p.PhaseName(), "elapsed_s": int(time.Since(start).Seconds()),
 			"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
-			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": c.toRead, "bytes_read": c.read,
-			"bytes_uploaded": up, "bytes_sent": c.sent, "bytes_remaining": c.remaining,
+			"bytes_total": p.BytesTotal.Load(), "bytes_to_read": c.toRead, "bytes_read": c.read, "bytes_read_metadata": p.BytesReadMetadata.Load(),
+			"bytes_uploaded": up, "bytes_sent": c.sent, "bytes_remaining": c.remaining, "bytes_in_flight": c.inFlight,
 			"upload_rate": int64(f.sendRate), "read_rate": int64(f.readRate), "warnings": p.Warnings.Load(),
 		}
 		if s := int64(math.Ceil(f.eta.Seconds())); s > 0 {

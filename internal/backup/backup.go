@@ -17,7 +17,8 @@
 //     trees and cost nothing.
 //
 // While a long pass runs, a checkpoint (a partial snapshot of what is
-// already stored) is committed periodically and when a limit stops the pass.
+// already stored) is committed periodically and when a limit stops the pass,
+// once it would hold a file: one with none would have nothing to restore.
 package backup
 
 import (
@@ -93,52 +94,6 @@ type Options struct {
 	SkipIfUnchanged bool
 }
 
-// Progress counts a running pass; all fields are updated atomically and
-// may be read at any time.
-type Progress struct {
-	Phase         atomic.Value // string: "scan", "metadata", "data", "finishing" (a limit stopped the data phase; the uploads under way end), "trees"
-	FilesTotal    atomic.Int64
-	BytesTotal    atomic.Int64
-	FilesToRead   atomic.Int64
-	BytesToRead   atomic.Int64
-	FilesDone     atomic.Int64
-	BytesRead     atomic.Int64
-	BytesUploaded atomic.Int64
-	BlobsUploaded atomic.Int64
-	Warnings      atomic.Int64
-
-	// unstored, once the scan has ended, counts the files and bytes of
-	// the sources not yet stored (see Remaining).
-	unstored atomic.Pointer[func() (files, bytes int64)]
-}
-
-// Remaining returns the files and bytes of the pass's sources not yet
-// stored in the vault, uploaded or found there already; known is false
-// until the scan has ended, before which they cannot be told.
-//
-// A file counts as stored once all its pieces are; until then its bytes
-// count in full, even those already uploaded or already in the vault. The
-// bytes to read less the bytes uploaded is the other bound: it follows an
-// upload piece by piece, though it takes no account of the pieces the
-// vault holds already. Both are at least what is truly left to send, so
-// the smaller is the figure. Bytes read are no measure of it: on a slow
-// line the files are read long before their pieces are sent.
-func (p *Progress) Remaining() (files, bytes int64, known bool) {
-	f := p.unstored.Load()
-	if f == nil {
-		return 0, 0, false
-	}
-	files, bytes = (*f)()
-	bytes = min(bytes, max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0))
-	return files, bytes, true
-}
-
-// PhaseName returns the current phase.
-func (p *Progress) PhaseName() string {
-	s, _ := p.Phase.Load().(string)
-	return s
-}
-
 // Warning is a problem with one path that did not stop the pass.
 type Warning struct {
 	Path string `json:"path"`
@@ -147,17 +102,23 @@ type Warning struct {
 
 // Result summarises a pass.
 type Result struct {
+	// SnapshotID names the snapshot the pass saved, or its checkpoint;
+	// "" when it stopped (Partial) with no file to hold in one (a first
+	// backup stopped before its first file): such a checkpoint would
+	// have nothing to restore, and none is saved.
 	SnapshotID string `json:"snapshot_id"`
 	Partial    bool   `json:"partial"`
 	// Unchanged: nothing changed since the snapshot SnapshotID, and no new
 	// snapshot was written (Options.SkipIfUnchanged).
 	Unchanged  bool   `json:"unchanged,omitempty"`
 	StopReason string `json:"stop_reason,omitempty"`
-	// FilesNew, FilesChanged and FilesUnchanged count the files against
-	// this computer's last complete backup into the vault, as its cache
-	// records it: a file stored by a pass that was interrupted or stopped
-	// at a limit still counts as new or changed, though it is not read
-	// again.
+	// FilesNew, FilesChanged and FilesUnchanged count the files of the
+	// snapshot against this computer's last complete backup into the
+	// vault, as its cache records it: a file stored by a pass that was
+	// interrupted or stopped at a limit still counts as new or changed,
+	// though it is not read again. A pass that stopped (Partial) counts
+	// the files its checkpoint holds, and none when it saved no
+	// checkpoint (SnapshotID ""); FilesRemaining counts those it left.
 	FilesNew       int64 `json:"files_new"`
 	FilesChanged   int64 `json:"files_changed"`
 	FilesUnchanged int64 `json:"files_unchanged"`
@@ -168,18 +129,24 @@ type Result struct {
 	// FilesRemoved counts the files of this computer's last complete
 	// backup, as its cache records it, that the paths no longer hold (or
 	// that are now excluded).
-	FilesRemoved   int64         `json:"files_removed"`
-	Dirs           int64         `json:"dirs"`
-	Excluded       int64         `json:"excluded"` // files and folders left out by Options.Exclude
-	BytesTotal     int64         `json:"bytes_total"`
-	BytesRead      int64         `json:"bytes_read"`
-	BytesUploaded  int64         `json:"bytes_uploaded"`
-	BlobsUploaded  int64         `json:"blobs_uploaded"`
-	TreesUploaded  int64         `json:"trees_uploaded"`
-	FilesRemaining int64         `json:"files_remaining"`
-	BytesRemaining int64         `json:"bytes_remaining"`
-	Duration       time.Duration `json:"duration_ns"`
-	Warnings       []Warning     `json:"warnings"` // never nil, so an empty list in JSON
+	FilesRemoved int64 `json:"files_removed"`
+	// Dirs counts the folders of the snapshot (of a stopped pass: of its
+	// checkpoint).
+	Dirs       int64 `json:"dirs"`
+	Excluded   int64 `json:"excluded"` // files and folders left out by Options.Exclude
+	BytesTotal int64 `json:"bytes_total"`
+	BytesRead  int64 `json:"bytes_read"`
+	// BytesReadMetadata is what the metadata phase read ahead of the
+	// audio (Progress.BytesReadMetadata), read again within BytesRead
+	// by the data phase for the files it got to.
+	BytesReadMetadata int64         `json:"bytes_read_metadata"`
+	BytesUploaded     int64         `json:"bytes_uploaded"`
+	BlobsUploaded     int64         `json:"blobs_uploaded"`
+	TreesUploaded     int64         `json:"trees_uploaded"`
+	FilesRemaining    int64         `json:"files_remaining"`
+	BytesRemaining    int64         `json:"bytes_remaining"`
+	Duration          time.Duration `json:"duration_ns"`
+	Warnings          []Warning     `json:"warnings"` // never nil, so an empty list in JSON
 }
 
 // ErrLimit is returned inside the engine when MaxTime or MaxUpload is hit.
@@ -243,6 +210,20 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	}
 	start := time.Now()
 	r := &run{v: v, c: c, o: o, p: o.Progress, res: &Result{Warnings: []Warning{}}, start: start, chunkers: make(chan *chunker.Chunker, o.Readers), plans: newPlanCache(planBudget), probe: probe}
+	res, err := r.pass(ctx)
+	if !probe {
+		// However the pass ended: a cancelled pass is the one whose
+		// count nothing else records (no checkpoint, no status file).
+		if rerr := r.recordPass(context.WithoutCancel(ctx), err == nil); err == nil && rerr != nil {
+			err = rerr
+		}
+	}
+	return res, err
+}
+
+// pass runs the pass r was made for (runPass).
+func (r *run) pass(ctx context.Context) (*Result, error) {
+	c := r.c
 	err := r.ensureKnown(ctx)
 	if err != nil {
 		return nil, err
@@ -259,7 +240,7 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	unstored := r.remaining
 	r.p.unstored.Store(&unstored)
 
-	if probe {
+	if r.probe {
 		changed := false
 		walkFiles(r.roots, func(*entry) { changed = true })
 		if changed {
@@ -272,19 +253,23 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	if errors.Is(workErr, errLimit) {
 		r.res.Partial = true
 		workErr = nil
-		// The uploads already sent on their way finish (on a slow line,
-		// one blob): cancelling them would waste what they sent. The
-		// checkpoint's trees wait for them in the window anyway; the
-		// phase says what the line is doing meanwhile.
-		r.p.Phase.Store("finishing")
+		// The phase is "finishing" since the limit was reached
+		// (limitReached). The checkpoint's trees wait for the uploads
+		// under way in the window anyway.
 		if err := up.bytes.idle(up.ctx); err != nil {
 			workErr = err
 		}
 	}
 	var id vault.ID
-	if workErr == nil {
+	saved := false
+	// A stopped pass whose checkpoint would hold no file saves none:
+	// there would be nothing to restore from it, and on a slow line the
+	// trees of a large library's folders would take long to send. What
+	// it uploaded is in the cache all the same, and is not sent again.
+	if workErr == nil && (!r.res.Partial || r.holdsFiles()) {
 		r.p.Phase.Store("trees")
 		id, workErr = r.commit(ctx, r.res.Partial)
+		saved = workErr == nil
 	}
 	if upErr := up.close(); workErr == nil {
 		workErr = upErr
@@ -292,28 +277,43 @@ func runPass(ctx context.Context, v *vault.Vault, c *state.Cache, o Options, pro
 	// A complete pass, once its records are committed (up.close), makes
 	// them the reference the next pass counts new and changed files
 	// against. A probe stores nothing, so settles nothing.
-	if workErr == nil && !r.res.Partial && !probe {
+	if workErr == nil && !r.res.Partial && !r.probe {
 		if err := c.SettlePending(ctx, r.o.SourcePaths()); err != nil {
 			workErr = fmt.Errorf("write cache: %w", err)
 		} else if err := c.ForgetRemoved(ctx, r.removedFiles, r.removedDirs); err != nil {
 			workErr = err
 		}
 	}
-	r.res.Duration = time.Since(start)
+	r.res.Duration = time.Since(r.start)
 	r.res.TreesUploaded = r.treesUploaded.Load()
 	if workErr != nil {
 		return r.res, workErr
 	}
-	r.res.SnapshotID = id.String()
+	if saved {
+		r.res.SnapshotID = id.String()
+	}
 	r.res.BytesRead = r.p.BytesRead.Load()
+	r.res.BytesReadMetadata = r.p.BytesReadMetadata.Load()
 	r.res.BytesUploaded = r.p.BytesUploaded.Load()
 	r.res.BlobsUploaded = r.p.BlobsUploaded.Load()
 	if r.res.Partial {
+		r.countHeld(saved)
 		r.res.FilesRemaining, r.res.BytesRemaining, _ = r.p.Remaining()
 	}
 	// A complete pass leaves nothing to go: the files it could not read
 	// are its warnings, not work another pass would finish.
 	return r.res, nil
+}
+
+// absPaths returns paths made absolute, as snapshots record them.
+func absPaths(paths []string) []string {
+	var out []string
+	for _, p := range paths {
+		if abs, err := filepath.Abs(p); err == nil {
+			out = append(out, abs)
+		}
+	}
+	return out
 }
 
 // run is the state of one pass.
@@ -336,8 +336,12 @@ type run struct {
 	commitM sync.Mutex
 	// stopOnce sets Result.StopReason to the first limit reached.
 	stopOnce sync.Once
-	// checkpoint is the partial snapshot this pass wrote last, if any.
-	checkpoint    *vault.ID
+	// checkpoint is the partial snapshot this pass wrote last, if any;
+	// held counts what the snapshot it wrote last holds.
+	checkpoint *vault.ID
+	held       vault.Stats
+	// filesStored counts the files this pass stored.
+	filesStored   atomic.Int64
 	treesUploaded atomic.Int64
 	// verifyCached makes the scan check that every blob of a cached file
 	// node is still stored (after a prune, or with a new cache).
@@ -406,11 +410,7 @@ func (r *run) skipFile(e *entry, err error) {
 	r.warn(e.path, err)
 	r.warnM.Lock()
 	defer r.warnM.Unlock()
-	if e.pending == state.PendingNew {
-		r.res.FilesNew--
-	} else {
-		r.res.FilesChanged--
-	}
+	r.uncountLocked(e)
 }
 
 // limitReached reports whether Options.Stop, MaxTime or MaxUpload stops
@@ -420,7 +420,14 @@ func (r *run) limitReached() bool {
 	if reason == "" {
 		return false
 	}
-	r.stopOnce.Do(func() { r.res.StopReason = reason })
+	r.stopOnce.Do(func() {
+		r.res.StopReason = reason
+		r.p.stopping.Store(true)
+		// The uploads already sent on their way finish (on a slow line,
+		// one blob): cancelling them would waste what they sent. The
+		// phase says what the line is doing meanwhile.
+		r.p.Phase.Store("finishing")
+	})
 	return true
 }
 

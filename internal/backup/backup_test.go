@@ -303,10 +303,14 @@ func TestStopHook(t *testing.T) {
 	calls := 0
 	res := f.backup(Options{Paths: []string{src}, Readers: 1, Stop: func() (string, bool) {
 		calls++
-		return "window closed", calls > 8
+		// Past the first file's blobs (about seven), before the last's.
+		return "window closed", calls > 20
 	}})
 	if !res.Partial || res.StopReason != "window closed" || res.SnapshotID == "" {
 		t.Fatalf("stopped pass: %+v", res)
+	}
+	if res.FilesNew == 0 || res.FilesRemaining == 0 || res.FilesNew+res.FilesRemaining != 6 {
+		t.Fatalf("stopped pass: %d files in its checkpoint, %d left; want some of each, 6 in all", res.FilesNew, res.FilesRemaining)
 	}
 }
 

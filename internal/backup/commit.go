@@ -7,7 +7,6 @@ import (
 	"maps"
 	"os"
 	"os/user"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -280,6 +279,9 @@ func (r *run) startCheckpoints(ctx context.Context) func() {
 			case <-ctx.Done():
 				return
 			case <-t.C:
+				if !r.holdsFiles() {
+					continue // nothing to restore from it yet
+				}
 				if _, err := r.commit(ctx, true); err != nil {
 					r.o.Logger.Warn("checkpoint failed", "err", err)
 				} else {
@@ -318,14 +320,8 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 	if err := r.up.ctx.Err(); err != nil {
 		return vault.ID{}, context.Cause(r.up.ctx)
 	}
-	var paths []string
-	for _, p := range r.o.Paths {
-		if abs, err := filepath.Abs(p); err == nil {
-			paths = append(paths, abs)
-		}
-	}
 	s := &vault.Snapshot{
-		Time: r.start.UTC(), Host: r.o.Host, Paths: paths, Tree: rootID, Tags: r.o.Tags,
+		Time: r.start.UTC(), Host: r.o.Host, Paths: absPaths(r.o.Paths), Tree: rootID, Tags: r.o.Tags,
 		Partial: partial, Stats: stats, Program: r.o.Program,
 	}
 	if u, err := user.Current(); err == nil {
@@ -381,6 +377,7 @@ func (r *run) commit(ctx context.Context, partial bool) (vault.ID, error) {
 			r.setCheckpoints(ctx, m)
 		}
 	}
+	r.held = stats
 	if partial {
 		r.checkpoint = &id
 	} else {
@@ -547,9 +544,6 @@ func (r *run) putTree(t *vault.Tree, g *group) (vault.ID, error) {
 	}
 	return enc.ID, r.up.put(enc.ID, enc.Plain, true, g)
 }
-
-// anyDone reports whether any file has been stored in this pass.
-func (r *run) anyDone() bool { return r.p.FilesDone.Load() > 0 }
 
 // remaining counts the files and bytes not stored by this pass, for
 // Progress.Remaining while it runs.

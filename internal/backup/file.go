@@ -10,6 +10,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tunesafe/tunesafe/internal/chunker"
@@ -126,12 +127,13 @@ func (r *run) uploadMetadata(ctx context.Context, e *entry) error {
 	if err != nil || !fi.Mode().IsRegular() {
 		return nil
 	}
-	hp := makePlan(r.o.Splitter, r.o.Rebuilders, e.path, f, fi.Size(), statOf(fi))
+	counted := countingReaderAt{r: f, n: &r.p.BytesReadMetadata}
+	hp := makePlan(r.o.Splitter, r.o.Rebuilders, e.path, counted, fi.Size(), statOf(fi))
 	r.plans.put(e, hp)
 	p := hp.plan
 	src := p.Stream
 	if src == nil {
-		src = f
+		src = counted
 	}
 	g := &group{}
 	ch := r.chunker()
@@ -326,5 +328,17 @@ func (c *countingReader) Read(b []byte) (int, error) {
 	n, err := c.r.Read(b)
 	c.n += int64(n)
 	c.p.BytesRead.Add(int64(n))
+	return n, err
+}
+
+// countingReaderAt counts the bytes read through it in n.
+type countingReaderAt struct {
+	r io.ReaderAt
+	n *atomic.Int64
+}
+
+func (c countingReaderAt) ReadAt(b []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(b, off)
+	c.n.Add(int64(n))
 	return n, err
 }

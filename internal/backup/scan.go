@@ -32,6 +32,11 @@ type entry struct {
 	// pending is how a changed file counts, and is recorded in the cache
 	// once stored: new or changed since the last complete pass.
 	pending state.Pending
+	// storedAgain: the file is as the cache records it, but read and
+	// stored again (Result.FilesStoredAgain). uncounted: the pass took
+	// back how it counted the file, which it did not store
+	// (run.uncountLocked).
+	storedAgain, uncounted bool
 	// allMetadata says the metadata phase stored all of this file (a
 	// library database). Set by that phase's reader of the file, read
 	// after the phase.
@@ -276,6 +281,7 @@ func (r *run) scanEntry(ctx context.Context, dir, name, path string, fi fs.FileI
 			// damaged or pruned): read and stored again, it still counts
 			// as the backups counted it.
 			e.pending = c.Pending
+			e.storedAgain = true
 			r.countCached(c.Pending)
 			r.res.FilesStoredAgain++
 		case ok && c.Pending != state.PendingNew:

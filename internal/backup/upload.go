@@ -75,6 +75,7 @@ func newUploader(ctx context.Context, r *run) *uploader {
 		inflight: map[vault.ID]chan struct{}{},
 		bytes:    newWindow(maxQueued),
 	}
+	u.bytes.inFlight = &r.p.BytesInFlight
 	for range r.o.Uploaders {
 		u.wg.Add(1)
 		go u.worker()

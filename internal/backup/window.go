@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -29,11 +30,21 @@ type window struct {
 	now     func() time.Time
 	poll    time.Duration // how often a waiting acquire asks its stop function
 
-	mu      sync.Mutex
-	used    int64         // bytes acquired and not yet released
-	done    []completion  // completions within the horizon, oldest first
-	recent  int64         // sum of done's bytes
-	changed chan struct{} // closed and replaced whenever used falls or the bound may grow
+	// inFlight, if not nil, is kept equal to used, for the progress
+	// (Progress.BytesInFlight).
+	inFlight *atomic.Int64
+
+	mu   sync.Mutex
+	used int64 // bytes acquired and not yet released
+	// busy is the time something was in flight (used > 0) before the
+	// current such span, which began at busySince; busyToLast is the
+	// time something was in flight until the last upload completed (see
+	// busyTime).
+	busy, busyToLast time.Duration
+	busySince        time.Time
+	done             []completion  // completions within the horizon, oldest first
+	recent           int64         // sum of done's bytes
+	changed          chan struct{} // closed and replaced whenever used falls or the bound may grow
 }
 
 type completion struct {
@@ -90,7 +101,7 @@ func (w *window) acquire(ctx context.Context, n int64, stop func() error) error 
 		}
 		w.mu.Lock()
 		if w.used == 0 || w.used+n <= w.limitLocked(w.now()) {
-			w.used += n
+			w.setUsedLocked(w.used + n)
 			w.mu.Unlock()
 			return nil
 		}
@@ -140,7 +151,7 @@ func (w *window) idle(ctx context.Context) error {
 // cancel gives back n acquired bytes whose upload did not complete.
 func (w *window) cancel(n int64) {
 	w.mu.Lock()
-	w.used -= n
+	w.setUsedLocked(w.used - n)
 	w.wakeLocked()
 	w.mu.Unlock()
 }
@@ -149,8 +160,9 @@ func (w *window) cancel(n int64) {
 // the bound for the next horizon.
 func (w *window) release(n int64) {
 	w.mu.Lock()
-	w.used -= n
+	w.setUsedLocked(w.used - n)
 	now := w.now()
+	w.busyToLast = w.busyLocked(now)
 	w.done = append(w.done, completion{at: now, bytes: n})
 	w.recent += n
 	w.expireLocked(now)
@@ -161,4 +173,39 @@ func (w *window) release(n int64) {
 func (w *window) wakeLocked() {
 	close(w.changed)
 	w.changed = make(chan struct{})
+}
+
+// setUsedLocked sets the bytes in flight, and keeps the time the window
+// was busy and the mirror (inFlight) with it.
+func (w *window) setUsedLocked(used int64) {
+	switch {
+	case w.used == 0 && used > 0:
+		w.busySince = w.now()
+	case w.used > 0 && used == 0:
+		w.busy += w.now().Sub(w.busySince)
+	}
+	w.used = used
+	if w.inFlight != nil {
+		w.inFlight.Store(used)
+	}
+}
+
+// busyLocked is the time something has been in flight until now.
+func (w *window) busyLocked(now time.Time) time.Duration {
+	if w.used > 0 {
+		return w.busy + now.Sub(w.busySince)
+	}
+	return w.busy
+}
+
+// busyTime is the time something was in flight until the last upload
+// completed: the time the completed uploads took, less the time the line
+// was idle (the scan, the readers cutting files, nothing to send). The
+// bytes of the completed uploads over it are the line's rate; the uploads
+// cancelled after the last completion (the pass was cancelled) do not
+// lower it.
+func (w *window) busyTime() time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.busyToLast
 }
