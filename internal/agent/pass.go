@@ -84,7 +84,11 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 			st.Pass = nil
 			st.LastPass = summary(now, end, res, prog, "stopped early: "+agentStopping)
 		})
-		a.log.Info("backup pass stopped: the agent is stopping; checkpoint saved", "snapshot", res.SnapshotID)
+		if res.SnapshotID != "" {
+			a.log.Info("backup pass stopped: the agent is stopping; checkpoint saved", "snapshot", res.SnapshotID)
+		} else {
+			a.log.Info("backup pass stopped: the agent is stopping; no checkpoint saved: no whole file was stored yet")
+		}
 		err = ctx.Err()
 	case ctx.Err() != nil:
 		a.update(func(st *Status) { st.Pass = nil })
@@ -316,9 +320,16 @@ func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup
 		outcome = "completed: nothing changed; no new snapshot"
 	}
 	if res != nil && res.Partial {
-		outcome = "checkpoint: " + res.StopReason
+		why := res.StopReason
 		if !closeAt.IsZero() && !end.Before(closeAt.Add(-time.Minute)) {
-			outcome = "checkpoint: the window closed"
+			why = "the window closed"
+		}
+		outcome = "checkpoint: " + why
+		if res.SnapshotID == "" {
+			// Stopped before a whole file was stored: nothing to
+			// restore from, hence no checkpoint (what was uploaded
+			// is not sent again).
+			outcome = "stopped before a whole file was stored, no checkpoint: " + why
 		}
 	}
 	sum := summary(start, end, res, prog, outcome)
@@ -327,7 +338,9 @@ func (a *Agent) succeeded(start, end time.Time, res *backup.Result, prog *backup
 		st.LastPass = sum
 		st.LastSuccess = end
 		if res != nil && res.Partial {
-			st.LastCheckpoint = end
+			if res.SnapshotID != "" {
+				st.LastCheckpoint = end
+			}
 		} else {
 			st.LastComplete = end
 		}

@@ -138,3 +138,28 @@ func TestSuccessSupersedesTheLastError(t *testing.T) {
 		t.Fatal("an error as late as the last success does not stand")
 	}
 }
+
+// A pass cut by its window before it stored any whole file saves no
+// checkpoint (the engine returns no snapshot): the status does not say
+// it did, and the last checkpoint stays the earlier one.
+func TestStoppedBeforeAnyFileIsNoCheckpoint(t *testing.T) {
+	earlier := date(2, 7, 0)
+	prev := Status{LastSuccess: earlier, LastCheckpoint: earlier}
+	h := newHarness(t, "23:00-07:00", date(3, 23, 0), time.Time{}, Config{Vault: "/v", Previous: &prev})
+	cut := untilLimit(h.clock, 0)
+	h.pass.do = func(i int, ctx context.Context, req Request) (*backup.Result, error) {
+		res, err := cut(i, ctx, req)
+		res.SnapshotID = ""
+		return res, err
+	}
+	if _, err := h.agent.RunOnce(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := h.agent.Status()
+	if !st.LastCheckpoint.Equal(earlier) {
+		t.Errorf("last checkpoint %v, want the earlier %v", st.LastCheckpoint, earlier)
+	}
+	if o := st.LastPass.Outcome; strings.HasPrefix(o, "checkpoint") || !strings.Contains(o, "no checkpoint") {
+		t.Errorf("outcome %q", o)
+	}
+}
