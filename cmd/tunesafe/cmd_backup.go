@@ -197,7 +197,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 			return err
 		}
 		if interrupted.Load() && res.Partial {
-			if err := a.reportBackup(res, nil); err != nil && !errors.As(err, new(*warningsError)) {
+			if err := a.reportBackup(res, nil); err != nil && !errors.As(err, new(*warningsError)) && !errors.As(err, new(*limitStopError)) {
 				return err
 			}
 			return &stoppedError{}
@@ -358,6 +358,14 @@ func (a *app) reportBackup(res *backup.Result, kept *retain.Result) error {
 		for _, w := range res.Warnings {
 			fmt.Fprintf(a.stderr, "tunesafe: warning: %s: %s\n", w.Path, w.Err)
 		}
+	}
+	if res.Partial {
+		// Not complete: its own exit code, over the warnings', so that
+		// a script knows to run it again.
+		if n := len(res.Warnings); n > 0 {
+			fmt.Fprintf(a.stderr, "tunesafe: backup stopped with %s\n", plural(n, "warning", "warnings"))
+		}
+		return &limitStopError{reason: res.StopReason}
 	}
 	if n := len(res.Warnings); n > 0 {
 		fmt.Fprintf(a.stderr, "tunesafe: backup completed with %s\n", plural(n, "warning", "warnings"))

@@ -24,6 +24,7 @@ const (
 	exitUsage       = 2  // bad command line or configuration
 	exitWarnings    = 3  // backup completed, but some files were skipped
 	exitIntegrity   = 4  // data lost, corrupted or tampered with
+	exitStopped     = 5  // backup stopped at a limit, with a checkpoint
 	exitNoVault     = 10 // no vault at the location, or an unreadable one
 	exitPassphrase  = 11 // wrong or missing passphrase
 	exitCredentials = 12 // missing or rejected storage credentials
@@ -45,6 +46,13 @@ func usagef(hint, format string, args ...any) error {
 type warningsError struct{ n int }
 
 func (e *warningsError) Error() string { return fmt.Sprintf("completed with %d warnings", e.n) }
+
+// limitStopError: a backup stopped at --max-time, --max-upload or its
+// stop hook, saved a checkpoint and said so in its summary; the exit code
+// tells a script that the backup is not complete yet.
+type limitStopError struct{ reason string }
+
+func (e *limitStopError) Error() string { return "backup stopped: " + e.reason }
 
 // integrityError: a check found lost, corrupted or tampered data.
 type integrityError struct{ msg string }
@@ -98,6 +106,8 @@ func classify(err error) (code int, msg, hint string) {
 		return exitUsage, msg, or(hint, "back up the music folder, not "+oe.Why)
 	case errors.As(err, &we):
 		return exitWarnings, msg, ""
+	case errors.As(err, new(*limitStopError)):
+		return exitStopped, msg, ""
 	case errors.As(err, &re):
 		return exitUsage, re.Error(), or(hint, re.hint())
 	case errors.As(err, &ue):

@@ -62,7 +62,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		app.json = app.json || jsonRequested(args)
 	}
 	code, msg, hint := classify(err)
-	if se := (*stoppedError)(nil); code == exitWarnings || errors.As(err, &se) {
+	if se := (*stoppedError)(nil); code == exitWarnings || code == exitStopped || errors.As(err, &se) {
 		// The summary already said it; nothing more to add.
 		return code
 	}

@@ -62,8 +62,8 @@ func TestStoppedSummary(t *testing.T) {
 	a := newApp(nil, &out, &errOut)
 	err := a.reportBackup(&backup.Result{SnapshotID: "0123456789abcdef", Partial: true, StopReason: "interrupted",
 		FilesNew: 1, FilesUnchanged: 4, Dirs: 2, FilesRemaining: 7, BytesRemaining: 7 << 20, BytesRead: 3 << 20, Warnings: []backup.Warning{}}, nil)
-	if err != nil {
-		t.Fatal(err)
+	if code, _, _ := classify(err); code != exitStopped {
+		t.Fatalf("a stopped backup's report: %v, exit code %d, want %d", err, code, exitStopped)
 	}
 	for _, want := range []string{
 		"checkpoint 0123456789ab saved\n",
@@ -78,8 +78,8 @@ func TestStoppedSummary(t *testing.T) {
 	out.Reset()
 	err = a.reportBackup(&backup.Result{Partial: true, StopReason: "--max-upload 1B reached", FilesRemaining: 8, BytesRemaining: 8 << 20,
 		BytesReadMetadata: 40 << 10, BytesUploaded: 300, BlobsUploaded: 1, Warnings: []backup.Warning{}}, nil)
-	if err != nil {
-		t.Fatal(err)
+	if code, _, _ := classify(err); code != exitStopped {
+		t.Fatalf("exit code %d, want %d", code, exitStopped)
 	}
 	got := out.String()
 	for _, want := range []string{

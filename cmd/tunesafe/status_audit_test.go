@@ -82,7 +82,7 @@ func TestStatusCheckpointIsNoSuccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := e.run("backup", "--no-progress", "--max-upload", "1B")
-	if code != 0 || !strings.Contains(out, "checkpoint") {
+	if code != exitStopped || !strings.Contains(out, "checkpoint") {
 		t.Fatalf("backup --max-upload: exit %d\n%s%s", code, out, errOut)
 	}
 	all := e.snapshots()
@@ -240,7 +240,7 @@ func TestStatusRemainingAsTheAgentCounted(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(e.music, "c.flac"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, out, errOut := e.run("backup", "--no-progress", "--max-upload", "1B"); code != 0 || !strings.Contains(out, "checkpoint") {
+	if code, out, errOut := e.run("backup", "--no-progress", "--max-upload", "1B"); code != exitStopped || !strings.Contains(out, "checkpoint") {
 		t.Fatalf("backup --max-upload: exit %d\n%s%s", code, out, errOut)
 	}
 	ended := time.Now()
