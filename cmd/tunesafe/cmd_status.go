@@ -80,8 +80,12 @@ type statusReport struct {
 	// ProtectedCached: while the agent runs, Protected is the newest
 	// snapshot of this computer that its cache records (made by hand, or
 	// before the agent's first pass), newer than any the agent reported.
-	ProtectedCached bool              `json:"protected_cached,omitempty"`
-	Pass            *agent.PassStatus `json:"pass,omitempty"`
+	ProtectedCached bool `json:"protected_cached,omitempty"`
+	// OtherHosts are the newest snapshots of the other computers backing
+	// up into the vault, newest first, when read from the vault: on a new
+	// computer, what there is to restore.
+	OtherHosts []otherHost       `json:"other_hosts,omitempty"`
+	Pass       *agent.PassStatus `json:"pass,omitempty"`
 	// Remaining is at most what is left to store: pieces of a file that
 	// an earlier pass stored before it stopped count until a pass gets to
 	// that file again, as they do in the pass's own count
@@ -147,7 +151,8 @@ type statusReport struct {
 	// WindowsFrom says whose Windows are: "agent", those the running
 	// agent runs with (its --window, else the config file's), or
 	// "config", the config file's, with which an agent started without
-	// --window would run.
+	// --window would run, or "default" when the config file sets none
+	// (always).
 	WindowsFrom string `json:"windows_from"`
 	// AgentWindows, while no agent runs, are the windows the agent last
 	// ran with, when they are not the config file's.
@@ -464,6 +469,9 @@ func (a *app) statusWindows(cfg *fileConfig, r *statusReport, now time.Time) err
 		return err
 	}
 	r.Windows, r.WindowsFrom = w.String(), "config"
+	if len(cfg.Windows) == 0 {
+		r.WindowsFrom = "default"
+	}
 	next := w.NextOpen(now)
 	r.WindowOpen = !next.After(now) && !w.NeedsIdle() && !w.NeedsPower()
 	r.NextWindow = time.Time{}
@@ -513,6 +521,7 @@ func (a *app) statusFromVault(ctx context.Context, r *statusReport, cfg *fileCon
 	r.Protected, r.ProtectedCached = nil, false
 	r.Remaining, r.RemainingEstimated, r.RemainingCounted, r.Unfinished = nil, false, time.Time{}, nil
 	r.RemainingByBackup = false
+	r.OtherHosts = otherHosts(all, host)
 	ref, complete := newestOfHost(all, host)
 	if complete != nil && complete.Time.After(r.LastSuccess) {
 		r.LastSuccess = complete.Time
@@ -656,11 +665,14 @@ func (a *app) printLocalStatus(r *statusReport, haveFile bool, st agent.Status) 
 // closed.
 func (r *statusReport) windowLine() string {
 	win := "windows: " + r.Windows
-	if r.WindowsFrom == "config" {
+	switch r.WindowsFrom {
+	case "config":
 		win += ", from the config file"
-		if r.AgentWindows != "" {
-			win += "; the agent last ran with " + r.AgentWindows
-		}
+	case "default":
+		win += ", as the config file sets none"
+	}
+	if r.WindowsFrom != "agent" && r.AgentWindows != "" {
+		win += "; the agent last ran with " + r.AgentWindows
 	}
 	var line string
 	switch {
@@ -706,6 +718,14 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 		row("protected", "not known here: the agent's next pass reads it from the vault (the last success was %s)", stamp(r.LastSuccess))
 	} else if r.Agent.Running && !r.Agent.OtherVault {
 		row("protected", "not known until the agent's first pass")
+	} else if len(r.OtherHosts) > 0 {
+		o := r.OtherHosts[0]
+		others := o.Host
+		if n := len(r.OtherHosts) - 1; n > 0 {
+			others += fmt.Sprintf(" and %s", plural(n, "other computer", "other computers"))
+		}
+		row("protected", "nothing yet from this computer; the vault holds the backups of %s (%s, %s in its newest, %s): 'tunesafe restore --host %s --to DIR' restores them",
+			others, plural(o.Files, "file", "files"), bytesize.Format(o.Bytes), stamp(o.Time), o.Host)
 	} else {
 		row("protected", "nothing yet: no snapshot of this computer in the vault")
 	}

@@ -198,8 +198,9 @@ func TestStatusWindowClosedWhileThePassFinishes(t *testing.T) {
 	}
 }
 
-// While no agent runs, the windows shown are the config file's, labelled
-// so, with those the agent last ran with (its --window) when they differ.
+// While no agent runs, the windows shown are the config file's (here
+// none: the default), labelled so, with those the agent last ran with
+// (its --window) when they differ.
 func TestStatusWindowsWhileNoAgentRuns(t *testing.T) {
 	e, vaultDir := newVaultEnv(t)
 	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
@@ -209,13 +210,13 @@ func TestStatusWindowsWhileNoAgentRuns(t *testing.T) {
 		Vault: vaultDir, Windows: "23:00-07:00"})
 	noon := time.Date(2026, 3, 3, 12, 0, 0, 0, time.Local)
 	out, errOut, err := e.statusAt(noon)
-	want := "next window:   open now (windows: always, from the config file; the agent last ran with 23:00-07:00)\n"
+	want := "next window:   open now (windows: always, as the config file sets none; the agent last ran with 23:00-07:00)\n"
 	if err != nil || !strings.Contains(out, want) {
 		t.Fatalf("status: %v, want %q\n%s%s", err, want, out, errOut)
 	}
 	out, _, err = e.statusAt(noon, "--json")
 	var r statusReport
-	if err != nil || json.Unmarshal([]byte(out), &r) != nil || r.WindowsFrom != "config" || r.Windows != "always" || r.AgentWindows != "23:00-07:00" {
+	if err != nil || json.Unmarshal([]byte(out), &r) != nil || r.WindowsFrom != "default" || r.Windows != "always" || r.AgentWindows != "23:00-07:00" {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
 
@@ -433,5 +434,22 @@ func TestStatusProtectedWhileTheAgentWaits(t *testing.T) {
 		LastSuccess: later, LastComplete: later, Protected: &agent.Snapshot{ID: "0123456789abcdef", Time: later, Files: 3, Bytes: 9000}})
 	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "protected:     3 files, 8.8 KiB (snapshot 0123456789ab of "+stamp(later)+")\n") {
 		t.Fatalf("status with the agent's report: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// On a new computer, status does not say only "nothing yet": it names the
+// other computers whose backups the vault holds, and how to restore them.
+func TestStatusNamesOtherComputersBackups(t *testing.T) {
+	e, _ := newVaultEnv(t)
+	if code, out, errOut := e.run("backup", "--no-progress", "--host", "annas-laptop"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := e.run("status")
+	want := "protected:     nothing yet from this computer; the vault holds the backups of annas-laptop ("
+	if code != 0 || !strings.Contains(out, want) || !strings.Contains(out, "'tunesafe restore --host annas-laptop --to DIR' restores them") {
+		t.Fatalf("status: exit %d, want %q\n%s%s", code, want, out, errOut)
+	}
+	if r := e.statusJSON(); len(r.OtherHosts) != 1 || r.OtherHosts[0].Host != "annas-laptop" || r.OtherHosts[0].Files == 0 {
+		t.Fatalf("status --json: other hosts %+v", r.OtherHosts)
 	}
 }

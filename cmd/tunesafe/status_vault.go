@@ -120,6 +120,31 @@ func newestIn(ctx context.Context, c *state.Cache, host string) (newest *agent.S
 
 // newestOfHost returns the newest snapshot of host in all (oldest first),
 // checkpoint or not, and the newest complete one; nil when there is none.
+// otherHost is the newest snapshot of a computer other than this one.
+type otherHost struct {
+	Host  string    `json:"host"`
+	ID    string    `json:"id"`
+	Time  time.Time `json:"time"`
+	Files int64     `json:"files"`
+	Bytes int64     `json:"bytes"`
+}
+
+// otherHosts returns the newest snapshot of each host but host in all
+// (oldest first, as ReadableSnapshots gives them), newest first.
+func otherHosts(all []vault.SnapshotRef, host string) []otherHost {
+	var out []otherHost
+	seen := map[string]bool{host: true}
+	for i := len(all) - 1; i >= 0; i-- {
+		s := all[i]
+		if seen[s.Host] {
+			continue
+		}
+		seen[s.Host] = true
+		out = append(out, otherHost{Host: s.Host, ID: s.ID.String(), Time: s.Time, Files: s.Stats.Files, Bytes: s.Stats.Bytes})
+	}
+	return out
+}
+
 func newestOfHost(all []vault.SnapshotRef, host string) (newest, complete *vault.SnapshotRef) {
 	for i := len(all) - 1; i >= 0 && complete == nil; i-- {
 		if all[i].Host != host {
