@@ -209,7 +209,17 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 		} else {
 			a.printf("checked %s (%s) in %s\n", plural(rep.Objects, "object", "objects"), checkedSummary(rep), time.Since(start).Round(time.Millisecond))
 			c := rep.Counts
-			a.printf("intact %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
+			// "intact" only when every byte was read back: an object
+			// checked by its size or the provider's checksum (recorded
+			// when it was stored) may still have rotted since.
+			ok := "intact"
+			if rep.SizeOnly+rep.Hashed-rep.Downloaded > 0 {
+				ok = "present as logged"
+			}
+			a.printf("%s %d, lost %d, corrupted %d, deleted by you %d, foreign %d, tampered %d\n", ok, c.OK, c.Lost, c.Corrupted, c.DeletedByUser, c.Foreign, c.Tampered)
+			if ok != "intact" && c.Lost+c.Corrupted+c.Tampered == 0 {
+				a.printf("not every byte was read back: 'tunesafe verify --deep' does (it downloads the whole vault, as a restore would)\n")
+			}
 		}
 		if len(retired) > 0 {
 			a.printf("%s", retiredLine(retired))
