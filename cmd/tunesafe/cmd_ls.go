@@ -332,19 +332,15 @@ func (a *app) runLsLibrary(ctx context.Context, which, host string, sel selectio
 // letters of its own before the permissions ("dtrwxrwxrwx", "Lrwx...").
 func lsMode(m fs.FileMode) string {
 	b := []byte("-rwxrwxrwx")
-	switch {
-	case m&fs.ModeDir != 0:
-		b[0] = 'd'
-	case m&fs.ModeSymlink != 0:
-		b[0] = 'l'
-	case m&fs.ModeNamedPipe != 0:
-		b[0] = 'p'
-	case m&fs.ModeSocket != 0:
-		b[0] = 's'
-	case m&fs.ModeCharDevice != 0:
-		b[0] = 'c'
-	case m&fs.ModeDevice != 0:
-		b[0] = 'b'
+	// In this order: a character device is also a ModeDevice.
+	for _, t := range []struct {
+		bit    fs.FileMode
+		letter byte
+	}{{fs.ModeDir, 'd'}, {fs.ModeSymlink, 'l'}, {fs.ModeNamedPipe, 'p'}, {fs.ModeSocket, 's'}, {fs.ModeCharDevice, 'c'}, {fs.ModeDevice, 'b'}} {
+		if m&t.bit != 0 {
+			b[0] = t.letter
+			break
+		}
 	}
 	for i := range 9 {
 		if m&(1<<(8-i)) == 0 {

@@ -35,11 +35,7 @@ func (g *gatedStore) settled() int64 {
 // The uploads already under way finish and are kept.
 func TestStopWhileWaitingForRoom(t *testing.T) {
 	f := newFixture(t, false)
-	g := &gatedStore{Store: f.store, open: make(chan struct{})}
-	v, err := vault.Open(context.Background(), g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, v := f.gatedVault(t)
 	src := filepath.Join(f.dir, "Music")
 	for i := range 8 {
 		writeFile(t, filepath.Join(src, fmt.Sprint(i, ".flac")), randomBytes(uint64(700+i), 1<<20))
@@ -97,11 +93,7 @@ func TestMaxUploadReasonAsWritten(t *testing.T) {
 // stopped that upload is not stored: the blob never went.
 func TestBlobStoppedByLimitIsLostToItsSharers(t *testing.T) {
 	f := newFixture(t, false)
-	g := &gatedStore{Store: f.store, open: make(chan struct{})}
-	v, err := vault.Open(context.Background(), g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, v := f.gatedVault(t)
 	var stop atomic.Bool
 	r := &run{v: v, c: f.cache, p: &Progress{}, res: &Result{}, known: map[vault.ID]struct{}{},
 		o: Options{Uploaders: 4, Stop: func() (string, bool) { return "stopped", stop.Load() }}}

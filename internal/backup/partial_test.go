@@ -132,11 +132,7 @@ func TestMetadataReadsCounted(t *testing.T) {
 // tells what is left of them (BytesInFlight), not the whole backup.
 func TestStoppingWhileUploadsFinish(t *testing.T) {
 	f := newFixture(t, false)
-	g := &gatedStore{Store: f.store, open: make(chan struct{})}
-	v, err := vault.Open(context.Background(), g, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g, v := f.gatedVault(t)
 	src := filepath.Join(f.dir, "Music")
 	for i := range 4 {
 		writeFile(t, filepath.Join(src, fmt.Sprint(i, ".flac")), randomBytes(uint64(860+i), 1<<20))

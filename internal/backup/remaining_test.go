@@ -17,6 +17,18 @@ import (
 // gatedStore holds every upload of a blob until open is closed, as a slow
 // line does: the files are read long before their pieces are sent. puts
 // counts the blob uploads that reached it.
+// gatedVault opens f's vault through a gatedStore, whose PUTs wait
+// until open is closed.
+func (f *fixture) gatedVault(t *testing.T) (*gatedStore, *vault.Vault) {
+	t.Helper()
+	g := &gatedStore{Store: f.store, open: make(chan struct{})}
+	v, err := vault.Open(context.Background(), g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g, v
+}
+
 type gatedStore struct {
 	store.Store
 	open chan struct{}
