@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,11 +10,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tunesafe/tunesafe/internal/bwlimit"
 	"github.com/tunesafe/tunesafe/internal/bytesize"
 	"github.com/tunesafe/tunesafe/internal/library"
 	"github.com/tunesafe/tunesafe/internal/restore"
@@ -96,6 +99,15 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	}
 	if err := restore.CheckPatterns(patterns); err != nil {
 		return usagef("", "%v", err)
+	}
+	if err := a.checkTargetOutsideVault(o.to); err != nil {
+		return err
+	}
+	if a.lim != nil && a.lim.down == nil {
+		// Unlimited, but counting: the stores and transports built on
+		// it count the bytes received as they arrive, for the rate and
+		// the time left that progress shows (showRestoreProgress).
+		a.lim.down = bwlimit.New(0)
 	}
 	opts := restore.Options{To: o.to, Patterns: patterns, Overwrite: o.overwrite, Workers: o.workers, Logger: a.logger(), Progress: &restore.Progress{}}
 	s, err := a.openVault(ctx)
@@ -194,7 +206,11 @@ func treeHint(err error, command string) error {
 	if !errors.As(err, &tr) {
 		return err
 	}
-	return withHint(err, fmt.Sprintf("the vault lost or holds damaged the tree (the list of files) of a folder, so running %s again will not help: "+
+	older := ""
+	if command == "restore" {
+		older = "an older snapshot may hold the folder intact ('tunesafe snapshots', then 'tunesafe restore --snapshot ID PATH'); "
+	}
+	return withHint(err, fmt.Sprintf("the vault lost or holds damaged the tree (the list of files) of a folder, so running %s again will not help: "+older+
 		"run 'tunesafe verify' to see what else is lost or damaged ('tunesafe audit' also says by whom), "+
 		"then 'tunesafe repair --from LOCATION' to put it back from a replica made by 'tunesafe copy' "+
 		"(without one, 'tunesafe repair' and then a backup of the unchanged folder store it again)", command))
@@ -205,11 +221,16 @@ func restoreHint(err error, to string) error {
 	var te *restore.TargetError
 	var nm *restore.NoMatchError
 	var tr *restore.TreeError
+	var rf *restore.FailedError
 	switch {
 	case errors.As(err, &tr):
 		return treeHint(err, "restore")
 	case errors.As(err, &nm):
 		return withHint(err, "list the snapshot's paths with 'tunesafe ls -r'; a pattern matches whole names (\"Music/Sibelius*\")")
+	case errors.As(err, &rf) && inTheWay(rf) == "folders":
+		return withHint(err, fmt.Sprintf("what is in the way stays there when you run restore again: move the folders in the way away (--overwrite never replaces a folder), or restore into another --to than %s", to))
+	case errors.As(err, &rf) && inTheWay(rf) != "":
+		return withHint(err, fmt.Sprintf("what is in the way stays there when you run restore again: add --overwrite to replace the files and symlinks in the way (a folder in the way is never replaced: move it away), or restore into another --to than %s", to))
 	case !errors.As(err, &te):
 		return err
 	case errors.Is(err, restore.ErrBusy):
@@ -224,6 +245,74 @@ func restoreHint(err error, to string) error {
 		return withHint(err, fmt.Sprintf("%s is a file, not a folder: give --to a folder (it is created if missing)", to))
 	}
 	return err
+}
+
+// inTheWay says whether every failure of a restore is something in the
+// way in the target: "folders" when each is a folder where the snapshot
+// has a file or symlink, "files" when they are different files
+// (restore.ErrExists), or files or symlinks where the snapshot has
+// another kind (which --overwrite replaces), maybe folders too; "" when
+// some failure is of another kind.
+func inTheWay(rf *restore.FailedError) string {
+	errs := rf.Unwrap()
+	what := ""
+	for _, e := range errs {
+		var iw *restore.InTheWayError
+		switch {
+		case errors.As(e, &iw) && iw.Found == "folder":
+			what = cmp.Or(what, "folders")
+		case errors.Is(e, restore.ErrExists), errors.As(e, &iw):
+			what = "files"
+		default:
+			return ""
+		}
+	}
+	return what
+}
+
+// checkTargetOutsideVault refuses a restore into a folder vault or a
+// folder inside it, before anything is written: the music would lie among
+// the vault's objects, which verify reports as foreign ones. A target
+// reached through a symlink is compared where it leads.
+func (a *app) checkTargetOutsideVault(to string) error {
+	loc, err := a.vaultLocation()
+	if err != nil || loc == "" || isS3(loc) || strings.Contains(loc, "://") {
+		return nil // openVault reports what is wrong with it
+	}
+	vaultDir, err1 := resolvePath(loc)
+	target, err2 := resolvePath(to)
+	if err1 != nil || err2 != nil {
+		return nil
+	}
+	rel, err := filepath.Rel(vaultDir, target)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil
+	}
+	what := "inside the vault at " + loc
+	if rel == "." {
+		what = "the vault folder"
+	}
+	return usagef("restore into a folder outside the vault, for example --to ~/restored; nothing was written",
+		"--to %s is %s", to, what)
+}
+
+// resolvePath is p made absolute, with the symlinks of the longest part
+// of it that exists resolved.
+func resolvePath(p string) (string, error) {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return "", err
+	}
+	rest := ""
+	for dir := abs; ; dir = filepath.Dir(dir) {
+		if real, err := filepath.EvalSymlinks(dir); err == nil {
+			return filepath.Join(real, rest), nil
+		}
+		if filepath.Dir(dir) == dir {
+			return abs, nil
+		}
+		rest = filepath.Join(filepath.Base(dir), rest)
+	}
 }
 
 // writePlaylist writes NAME.m3u8 in dir with paths relative to it, to a

@@ -146,9 +146,9 @@ func classify(err error) (code int, msg, hint string) {
 		// Before the corruption case, which would match too: restoring
 		// again is what a user tries first, and what does not help.
 		if rd.Lost {
-			return exitIntegrity, msg, or(hint, "the vault no longer holds what this restore needs, so running restore again will not help: run 'tunesafe verify' to see what else is lost, then 'tunesafe repair' to upload it again from files still on a computer that backed them up")
+			return exitIntegrity, msg, or(hint, "the vault no longer holds what this restore needs, so running restore again will not help: "+restoreDamageHelp("verify", "repair"))
 		}
-		return exitIntegrity, msg, or(hint, "the vault holds a damaged copy of what this restore needs, so running restore again will not help: run 'tunesafe verify --deep' to see what else is damaged, then 'tunesafe repair --deep' to upload it again from files still on a computer that backed them up")
+		return exitIntegrity, msg, or(hint, "the vault holds a damaged copy of what this restore needs, so running restore again will not help: "+restoreDamageHelp("verify --deep", "repair --deep"))
 	case errors.As(err, &ie), errors.As(err, &ce):
 		return exitIntegrity, msg, or(hint, "run 'tunesafe audit' to see what was lost or damaged and by whom")
 	case errors.As(err, &rf):
@@ -180,6 +180,16 @@ func classify(err error) (code int, msg, hint string) {
 		return exitFailure, msg, hint
 	}
 	return exitFailure, msg, hint
+}
+
+// restoreDamageHelp is the way back to a file whose content the vault
+// lost or holds damaged: most often the computer that backed it up is the
+// one that died, so the ways that need no such computer come first.
+func restoreDamageHelp(verify, repair string) string {
+	return "an older snapshot may hold the file intact ('tunesafe snapshots', then 'tunesafe restore --snapshot ID PATH'); " +
+		"'tunesafe repair --from LOCATION' puts it back from a replica made by 'tunesafe copy', " +
+		"'tunesafe " + repair + "' from the files still on a computer that backed them up; " +
+		"'tunesafe " + verify + "' lists what else is affected"
 }
 
 // conflictHint says what holds the vault, to wait for it, and, unless

@@ -287,25 +287,104 @@ func (a *app) showBackupProgress(p *backup.Progress, disabled bool) func() {
 	})
 }
 
-// showRestoreProgress is the restore counterpart.
+// restoreCounters is one reading of a running restore's counters.
+type restoreCounters struct {
+	// total and done are the bytes of the files selected, and of those
+	// written and verified or found correct already (restore.Progress).
+	total, done int64
+	// received is the bytes received from the vault since the restore
+	// began, as they arrive (see showRestoreProgress).
+	received int64
+	// limit is the download limit in force, in bytes per second; 0 for
+	// none.
+	limit int64
+}
+
+// restoreFigures are the rate and the time left that a restore's progress
+// shows.
+type restoreFigures struct {
+	rate float64 // bytes per second
+	// pending is the bytes received and not yet written (an estimate).
+	pending int64
+	eta     time.Duration
+}
+
+// restoreMeter turns successive readings of a restore's counters into a
+// rate and a time left. The zero value is ready to use.
+type restoreMeter struct {
+	received, done rate
+	last           restoreCounters
+	pending        int64
+}
+
+// update takes a reading made at now. A file's bytes are done once a
+// whole blob (about 1 MiB) of it has arrived and been written, which on a
+// slow line takes half a minute and more, several files at once: the
+// rate is that of the bytes as they arrive, and the bytes left are those
+// not done less those received and not yet written (pending: the bytes
+// received since the last reading add to it, the bytes done since take
+// from it, down to 0, as a file found correct already is done with
+// nothing received). The bytes received include a little that is no
+// file's (trees, the index), left in pending. Without a receiving count
+// (nothing received ever) the rate is that of the bytes done. With no
+// rate or nothing left, the ETA is 0, unknown.
+func (m *restoreMeter) update(now time.Time, c restoreCounters) restoreFigures {
+	recvRate, doneRate := m.received.addAt(now, c.received), m.done.addAt(now, c.done)
+	m.pending = max(m.pending+(c.received-m.last.received)-(c.done-m.last.done), 0)
+	m.last = c
+	f := restoreFigures{rate: recvRate, pending: m.pending}
+	if c.received == 0 {
+		f.rate = doneRate
+	}
+	if c.limit > 0 {
+		// As for a backup's send rate (backupMeter.update).
+		f.rate = min(f.rate, float64(c.limit))
+	}
+	if left := c.total - c.done - m.pending; left > 0 && f.rate > 0 {
+		f.eta = time.Duration(float64(left) / f.rate * float64(time.Second))
+	}
+	return f
+}
+
+// showRestoreProgress draws a status line on a terminal, or emits JSON
+// progress events on stderr with --json. "bytes_done" is the bytes of the
+// files written and verified (or found correct); "bytes_received", and
+// the rate and the time left, follow the bytes as they arrive from the
+// vault, counted by the download limiter (a.lim.down, which runRestore
+// makes there with or without a limit) as the S3 transport or the folder
+// store hands them on (bwlimit.Transport, bwlimit.Store).
 func (a *app) showRestoreProgress(p *restore.Progress, disabled bool) func() {
 	sink := a.progressTo(disabled)
 	if sink == nil {
 		return func() {}
 	}
-	var r rate
+	var lim *bwlimit.Limiter // nil counts nothing
+	if a.lim != nil {
+		lim = a.lim.down
+	}
+	base := lim.Passed()
+	var m restoreMeter
 	return ticker(time.Second, func(final bool) {
 		if final && !a.json {
 			sink.clear()
 			return
 		}
-		done := p.BytesDone.Load()
-		perSec := r.add(done)
-		sink.show(map[string]any{"files_total": p.FilesTotal.Load(), "files_done": p.FilesDone.Load(),
-			"bytes_total": p.BytesTotal.Load(), "bytes_done": done, "rate": int64(perSec)},
-			fmt.Sprintf("%d/%s  %s/%s  %s/s  ETA %s", p.FilesDone.Load(), plural(p.FilesTotal.Load(), "file", "files"),
-				bytesize.Format(done), bytesize.Format(p.BytesTotal.Load()), bytesize.Format(int64(perSec)), eta(p.BytesTotal.Load()-done, perSec)))
+		c := restoreCounters{total: p.BytesTotal.Load(), done: p.BytesDone.Load(), received: lim.Passed() - base, limit: lim.Rate()}
+		event, line := restoreProgress(p.FilesTotal.Load(), p.FilesDone.Load(), c, m.update(time.Now(), c))
+		sink.show(event, line)
 	})
+}
+
+// restoreProgress is the JSON event and the terminal line of one reading
+// of a restore's counters, files and c, and of the figures made of it.
+func restoreProgress(filesTotal, filesDone int64, c restoreCounters, f restoreFigures) (map[string]any, string) {
+	event := map[string]any{"files_total": filesTotal, "files_done": filesDone,
+		"bytes_total": c.total, "bytes_done": c.done, "bytes_received": c.received, "rate": int64(f.rate)}
+	if s := int64(math.Ceil(f.eta.Seconds())); s > 0 {
+		event["eta_s"] = s
+	}
+	return event, fmt.Sprintf("%d/%s  %s/%s  down %s  %s/s  ETA %s", filesDone, plural(filesTotal, "file", "files"),
+		bytesize.Format(c.done), bytesize.Format(c.total), bytesize.Format(c.received), bytesize.Format(int64(f.rate)), formatETA(f.eta))
 }
 
 // showRetainProgress is the counterpart for the Object Lock retention pass.
