@@ -248,13 +248,7 @@ func TestBackupProgressJSON(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
-	var last map[string]any
-	for _, line := range strings.Split(errOut, "\n") {
-		var ev map[string]any
-		if json.Unmarshal([]byte(line), &ev) == nil && ev["type"] == "progress" {
-			last = ev
-		}
-	}
+	last := lastProgress(errOut)
 	if last == nil {
 		t.Fatalf("no progress event:\n%s", errOut)
 	}
@@ -271,4 +265,17 @@ func TestBackupProgressJSON(t *testing.T) {
 	if last["bytes_remaining"] != 0.0 || last["eta_s"] != nil {
 		t.Errorf("a finished pass: bytes_remaining %v, eta_s %v", last["bytes_remaining"], last["eta_s"])
 	}
+}
+
+// lastProgress returns the last "progress" event of a --json command's
+// stderr, nil when there is none.
+func lastProgress(stderr string) map[string]any {
+	var last map[string]any
+	for _, line := range strings.Split(stderr, "\n") {
+		var ev map[string]any
+		if json.Unmarshal([]byte(line), &ev) == nil && ev["type"] == "progress" {
+			last = ev
+		}
+	}
+	return last
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -75,13 +74,7 @@ func TestRestoreProgressJSONCountsReceived(t *testing.T) {
 	if code != exitOK {
 		t.Fatalf("exit %d:\n%s", code, errOut)
 	}
-	var last map[string]any
-	for _, line := range strings.Split(errOut, "\n") {
-		var ev map[string]any
-		if json.Unmarshal([]byte(line), &ev) == nil && ev["type"] == "progress" {
-			last = ev
-		}
-	}
+	last := lastProgress(errOut)
 	done, _ := last["bytes_done"].(float64)
 	received, _ := last["bytes_received"].(float64)
 	if last == nil || done == 0 || received < done {
