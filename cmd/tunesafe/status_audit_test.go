@@ -253,12 +253,7 @@ func TestStatusRemainingAsTheAgentCounted(t *testing.T) {
 		t.Fatalf("status: exit %d, want %q\n%s%s", code, want, out, errOut)
 	}
 	// A backup since tells more than the agent's count.
-	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
-		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
-		t.Fatalf("status after a complete backup: exit %d\n%s%s", code, out, errOut)
-	}
+	e.completeBackup(t, "status after a complete backup")
 }
 
 // An error the agent recorded before a later success is history: status
@@ -358,12 +353,7 @@ func TestStatusAfterTheAgentWasKilledMidPass(t *testing.T) {
 // settles them: nothing is left.
 func TestStatusAfterAnInterruptedBackup(t *testing.T) {
 	e, vaultDir := newVaultEnv(t)
-	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
-		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
-		t.Fatalf("status after a complete backup: exit %d\n%s%s", code, out, errOut)
-	}
+	e.completeBackup(t, "status after a complete backup")
 	// What the killed backup recorded of the new file it stored.
 	c := filepath.Join(e.music, "c.flac")
 	if err := os.WriteFile(c, make([]byte, 7000), 0o644); err != nil {
@@ -400,12 +390,7 @@ func TestStatusAfterAnInterruptedBackup(t *testing.T) {
 		t.Fatalf("status --json: remaining %+v, unfinished %+v", r.Remaining, r.Unfinished)
 	}
 
-	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
-		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
-	}
-	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
-		t.Fatalf("status after the backup completed: exit %d\n%s%s", code, out, errOut)
-	}
+	e.completeBackup(t, "status after the backup completed")
 }
 
 // While the agent waits for its window, before its first pass, what is
@@ -451,5 +436,17 @@ func TestStatusNamesOtherComputersBackups(t *testing.T) {
 	}
 	if r := e.statusJSON(); len(r.OtherHosts) != 1 || r.OtherHosts[0].Host != "annas-laptop" || r.OtherHosts[0].Files == 0 {
 		t.Fatalf("status --json: other hosts %+v", r.OtherHosts)
+	}
+}
+
+// completeBackup backs up and checks that status then has nothing left
+// (what names the moment, for messages).
+func (e *reviewEnv) completeBackup(t *testing.T, what string) {
+	t.Helper()
+	if code, out, errOut := e.run("backup", "--no-progress"); code != 0 {
+		t.Fatalf("backup: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, out, errOut := e.run("status"); code != 0 || !strings.Contains(out, "remaining:     nothing, as of the last snapshot\n") {
+		t.Fatalf("%s: exit %d\n%s%s", what, code, out, errOut)
 	}
 }
