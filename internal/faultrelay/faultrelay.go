@@ -145,9 +145,7 @@ func (r *Relay) CutAll() {
 	r.cutBudget = -1
 	r.mu.Unlock()
 	for _, l := range links {
-		if l.reset() {
-			r.cuts.Add(1)
-		}
+		l.reset(func() { r.cuts.Add(1) })
 	}
 }
 
@@ -222,7 +220,7 @@ func (r *Relay) serve(client *net.TCPConn) {
 	r.mu.Lock()
 	if r.closed {
 		r.mu.Unlock()
-		l.reset()
+		l.reset(nil)
 		return
 	}
 	r.links[l] = struct{}{}

@@ -19,17 +19,18 @@ type link struct {
 	once           sync.Once
 }
 
-// reset aborts both connections with a TCP reset. It reports whether this
-// call did it.
-func (l *link) reset() bool {
-	did := false
+// reset aborts both connections with a TCP reset, once. counted, when
+// not nil, runs if this call is the one that resets, before either end
+// can see it: a cut is then in Stats by the time a client notices it.
+func (l *link) reset(counted func()) {
 	l.once.Do(func() {
-		did = true
+		if counted != nil {
+			counted()
+		}
 		close(l.done)
 		resetConn(l.client)
 		resetConn(l.server)
 	})
-	return did
 }
 
 // close closes both connections normally, after both ways have ended.
@@ -98,14 +99,14 @@ func (r *Relay) pipe(l *link, d *direction, from io.Reader, dst *net.TCPConn, up
 				return
 			}
 			if err != nil {
-				l.reset()
+				l.reset(nil)
 				return
 			}
 			data = data[k:]
 		}
 		if rerr != nil {
 			if !errors.Is(rerr, io.EOF) {
-				l.reset()
+				l.reset(nil)
 				return
 			}
 			dst.CloseWrite() // pass the half-close on
