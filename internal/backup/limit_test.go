@@ -104,7 +104,7 @@ func TestBlobStoppedByLimitIsLostToItsSharers(t *testing.T) {
 		u.close()
 	}()
 	h := v.Hasher()
-	first := randomBytes(730, firstWindow)
+	first := randomBytes(730, 1<<20)
 	if err := u.put(h.Sum(first), first, false, &group{}); err != nil {
 		t.Fatal(err)
 	}

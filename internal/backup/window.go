@@ -18,7 +18,11 @@ import (
 //     at a time would leave the line idle most of the time.
 //
 // The window allows as many bytes in flight as uploads completed in the
-// last horizon (at least one job, however large, and at most max). That
+// last horizon (at least one job, however large, and at most max). A line
+// nothing has crossed yet, or nothing within the horizon, gets one job at
+// a time: two pieces of half a megabyte sent side by side on a slow line
+// would both be lost to a kill, and a limit reached meanwhile would wait
+// for both. That
 // is the line's rate times the horizon: enough for any request that takes
 // less than the horizon to keep the line full, so the bound grows by about
 // what completes in each round trip (doubling, as TCP's slow start does)
@@ -55,18 +59,15 @@ type completion struct {
 // horizon is how long the window's bound can keep the line busy.
 const horizon = 2 * time.Second
 
-// firstWindow is the bound before anything has completed: one average
-// blob, so that a slow line never starts with many in flight.
-const firstWindow = 1 << 20
-
 func newWindow(max int64) *window {
 	return &window{max: max, horizon: horizon, now: time.Now, poll: stopPoll, changed: make(chan struct{})}
 }
 
-// limitLocked is the current bound.
+// limitLocked is the current bound; acquire lets one job go whatever it
+// is, so a bound of 0 means one job at a time.
 func (w *window) limitLocked(now time.Time) int64 {
 	w.expireLocked(now)
-	return min(max(w.recent, firstWindow), w.max)
+	return min(w.recent, w.max)
 }
 
 func (w *window) expireLocked(now time.Time) {

@@ -35,8 +35,9 @@ func fits(t *testing.T, w *window, n int64) bool {
 
 const mib = 1 << 20
 
-// A line nothing has crossed yet gets one average blob at a time; a job
-// larger than the bound still goes when nothing else is in flight.
+// A line nothing has crossed yet gets one job at a time, however small
+// the pieces: a kill then loses that one alone. The job goes whatever its
+// size.
 func TestWindowStartsWithOneBlob(t *testing.T) {
 	w, _ := testWindow(16 * mib)
 	if !fits(t, w, 4*mib) {
@@ -46,11 +47,11 @@ func TestWindowStartsWithOneBlob(t *testing.T) {
 		t.Fatal("a second job went beside a first one larger than the bound")
 	}
 	w.cancel(4 * mib)
-	if !fits(t, w, mib/2) || !fits(t, w, mib/2) {
-		t.Fatal("two half-MiB jobs do not fit the first bound of 1 MiB")
+	if !fits(t, w, 256<<10) {
+		t.Fatal("a 256 KiB job did not go alone")
 	}
-	if fits(t, w, 1) {
-		t.Fatal("more than 1 MiB in flight before anything completed")
+	if fits(t, w, 256<<10) {
+		t.Fatal("two pieces in flight before anything completed")
 	}
 }
 
@@ -89,6 +90,25 @@ func TestWindowShrinksOnASlowLine(t *testing.T) {
 	c.advance(horizon + time.Millisecond)
 	if n := countFits(t, w, mib); n != 1 {
 		t.Fatalf("%d blobs fit after the horizon passed with nothing completed, want 1", n)
+	}
+	w.cancel(mib)
+	if n := countFits(t, w, 256<<10); n != 1 {
+		t.Fatalf("%d pieces of 256 KiB fit after the horizon passed with nothing completed, want 1", n)
+	}
+}
+
+// On a slow line small blobs (tags, covers) share the window: as many go
+// side by side as the line carried in the last horizon, and no more.
+func TestWindowSmallBlobsOnASlowLine(t *testing.T) {
+	w, c := testWindow(16 * mib)
+	// 36 kB/s: a 72 kB blob completes after 2 s, just within the horizon.
+	if !fits(t, w, 72_000) {
+		t.Fatal("first job did not go")
+	}
+	c.advance(horizon)
+	w.release(72_000)
+	if n := countFits(t, w, 8_000); n != 9 {
+		t.Fatalf("%d tag blobs of 8 kB fit after 72 kB completed within the horizon, want 9", n)
 	}
 }
 
