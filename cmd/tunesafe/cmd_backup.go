@@ -395,7 +395,7 @@ func short(id string) string {
 
 // stopGently makes the first interrupt stop the backup o runs cleanly,
 // as a limit does: no new piece is sent, the uploads under way finish,
-// and a checkpoint is saved. interrupted reports whether it came. Before
+// and a checkpoint is saved if the pass stored a whole file. interrupted reports whether it came. Before
 // the scan has ended nothing is stored that a checkpoint would add: the
 // interrupt then cancels ctx, which the backup must run under.
 func (a *app) stopGently(ctx context.Context, o *backup.Options, p *backup.Progress) (_ context.Context, interrupted *atomic.Bool, release func()) {
@@ -407,7 +407,7 @@ func (a *app) stopGently(ctx context.Context, o *backup.Options, p *backup.Progr
 			return
 		}
 		interrupted.Store(true)
-		fmt.Fprintln(a.stderr, "tunesafe: stopping: the uploads under way finish, then a checkpoint is saved; interrupt again to stop at once")
+		fmt.Fprintln(a.stderr, "tunesafe: stopping: "+stoppingText(p)+"; interrupt again to stop at once")
 	})
 	prev := o.Stop
 	o.Stop = func() (string, bool) {
@@ -423,6 +423,17 @@ func (a *app) stopGently(ctx context.Context, o *backup.Options, p *backup.Progr
 		unregister()
 		cancel()
 	}
+}
+
+// stoppingText says what a stopped backup still does. A pass that has
+// stored no whole file yet saves no checkpoint unless one completes
+// among the uploads under way (backup.Result.SnapshotID); what they send
+// is kept all the same.
+func stoppingText(p *backup.Progress) string {
+	if p.FilesDone.Load() > 0 {
+		return "the uploads under way finish, then a checkpoint is saved"
+	}
+	return "the uploads under way finish and are kept for the next backup (no file is whole yet, so there may be no checkpoint)"
 }
 
 // noteResuming says so when a backup that stopped before it finished
