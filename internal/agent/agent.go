@@ -227,6 +227,8 @@ type Agent struct {
 	st        Status
 	sinkErr   string
 	rateMeter rateMeter
+	// sentBase is what Config.Sent counted when the running pass began.
+	sentBase int64
 }
 
 // block is a reason not to start a pass before until.

@@ -32,11 +32,12 @@ func (a *Agent) runPass(ctx context.Context, now, closeAt time.Time) (res *backu
 		// counts afresh once its scan ends.
 		st.Remaining = nil
 	})
+	start := rateSample{now, a.sent(prog)}
 	a.mu.Lock()
 	a.rateMeter = rateMeter{}
+	a.sentBase = start.n
 	prevRate := a.st.Rate
 	a.mu.Unlock()
-	start := rateSample{now, a.sent(prog)}
 	a.log.Info("backup pass started", "max_time", maxTime.String())
 
 	// The pass outlives ctx by a little: stopping the agent stops the pass
@@ -257,7 +258,11 @@ func (a *Agent) recovered() {
 // refresh copies a running pass's counters into the status.
 func (a *Agent) refresh(now time.Time, p *backup.Progress) {
 	a.mu.Lock()
-	rate := a.capped(a.rateMeter.add(now, a.sent(p)))
+	sent := a.sent(p)
+	rate := a.capped(a.rateMeter.add(now, sent))
+	// What the pass has sent as it goes: the limiter's count since the
+	// pass began, at least what the uploads that ended stored.
+	sent = max(sent-a.sentBase, p.BytesUploaded.Load())
 	a.mu.Unlock()
 	a.update(func(st *Status) {
 		if st.Pass == nil {
@@ -266,7 +271,7 @@ func (a *Agent) refresh(now time.Time, p *backup.Progress) {
 		ps := *st.Pass
 		ps.fill(p)
 		st.Pass = &ps
-		if rem := remaining(p); rem != nil {
+		if rem := remaining(p, sent); rem != nil {
 			st.Remaining = rem
 		}
 		if rate > 0 {
@@ -275,12 +280,15 @@ func (a *Agent) refresh(now time.Time, p *backup.Progress) {
 	})
 }
 
-// remaining is what a pass has left to store, or nil before it can tell.
-// Before the engine knows file by file (backup.Progress.Remaining), the
-// bytes to read less those uploaded stand in: never the bytes not yet read,
-// since on a slow line every file is read long before it is sent.
-func remaining(p *backup.Progress) *Remaining {
-	if files, bytes, ok := p.Remaining(); ok {
+// remaining is what a pass has left to store, or nil before it can tell,
+// given the bytes it has sent so far as they go (sent; 0 counts only the
+// uploads that ended): so on a slow line it falls as a piece goes, not a
+// piece (half a minute at 36 kB/s) at a time. Before the engine knows file
+// by file (backup.Progress.RemainingSent), the bytes to read less those
+// sent stand in: never the bytes not yet read, since on a slow line every
+// file is read long before it is sent.
+func remaining(p *backup.Progress, sent int64) *Remaining {
+	if files, bytes, ok := p.RemainingSent(sent); ok {
 		return &Remaining{Files: files, Bytes: bytes}
 	}
 	if p.FilesTotal.Load() == 0 {
@@ -288,7 +296,7 @@ func remaining(p *backup.Progress) *Remaining {
 	}
 	return &Remaining{
 		Files: max(p.FilesTotal.Load()-p.FilesDone.Load(), 0),
-		Bytes: max(p.BytesToRead.Load()-p.BytesUploaded.Load(), 0),
+		Bytes: max(p.BytesToRead.Load()-max(p.BytesUploaded.Load(), sent), 0),
 	}
 }
 

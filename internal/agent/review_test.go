@@ -274,3 +274,40 @@ func TestRateCappedAtTheLimit(t *testing.T) {
 		t.Fatalf("the rate was not shown: %+v", st)
 	}
 }
+
+// On a slow line the remaining bytes fall as a piece is sent, not only
+// when its upload ends: a 1 MiB piece takes half a minute at 36 kB/s.
+// The limiter's count from before the pass began does not count.
+func TestRemainingFollowsBytesSent(t *testing.T) {
+	var sent atomic.Int64
+	sent.Store(7_000_000) // an earlier pass of this agent
+	h := newHarness(t, "always", date(2, 12, 0), date(2, 13, 0), Config{StatusEvery: 5 * time.Second, Sent: sent.Load})
+	h.pass.do = func(n int, ctx context.Context, req Request) (*backup.Result, error) {
+		p := req.Progress
+		p.Phase.Store("data")
+		p.FilesTotal.Store(2)
+		p.BytesToRead.Store(2_000_000)
+		p.BytesRead.Store(2_000_000)
+		for range 4 {
+			sent.Add(180_000) // 5 s at 36 kB/s; no upload has ended
+			h.clock.Step(t, ctx, 5*time.Second)
+		}
+		return nil, store.Permanent(store.KindCredentials, errors.New("denied"))
+	}
+	h.run(t)
+	var seen []int64
+	for _, s := range h.status.States() {
+		if s.Pass != nil && s.Remaining != nil {
+			seen = append(seen, s.Remaining.Bytes)
+		}
+	}
+	if len(seen) == 0 {
+		t.Fatal("no status with what remains")
+	}
+	if last := seen[len(seen)-1]; last != 2_000_000-4*180_000 {
+		t.Fatalf("remaining shown %v; want it to end at %d, the bytes to read less those sent", seen, 2_000_000-4*180_000)
+	}
+	if lp := h.agent.Status().LastPass; lp == nil || lp.BytesRemaining != 2_000_000 {
+		t.Fatalf("last pass = %+v; want 2000000 bytes remaining, as no upload ended", lp)
+	}
+}

@@ -198,7 +198,9 @@ func summary(start, end time.Time, res *backup.Result, p *backup.Progress, outco
 	s := &PassSummary{Started: start, Ended: end, Outcome: outcome}
 	if res == nil {
 		s.BytesRead, s.BytesUploaded = p.BytesRead.Load(), p.BytesUploaded.Load()
-		if rem := remaining(p); rem != nil {
+		// The uploads cut short by the end of the pass count for
+		// nothing: only those that ended.
+		if rem := remaining(p, 0); rem != nil {
 			s.FilesRemaining, s.BytesRemaining = rem.Files, rem.Bytes
 		}
 		return s
