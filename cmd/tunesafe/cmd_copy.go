@@ -198,6 +198,9 @@ func (a *app) inReplicaOnly(s *session, t copyTarget, lost []vaultcopy.Problem) 
 	if a.vaultFlag != "" {
 		cmd = append(cmd, "--vault", s.loc)
 	}
+	if a.endpoint != "" {
+		cmd = append(cmd, "--endpoint", a.endpoint)
+	}
 	cmd = append(cmd, "--from", t.To)
 	if t.Profile != "" {
 		cmd = append(cmd, "--from-profile", t.Profile)
@@ -244,7 +247,8 @@ func (a *app) copyTo(ctx context.Context, s *session, t copyTarget, workers int,
 	if isInterrupt(err) {
 		return res, err
 	}
-	rec := copyRecord{To: t.To, Time: a.now().UTC(), Records: res.Records, Complete: err == nil && res.Complete, Problems: len(res.Problems)}
+	rec := copyRecord{To: t.To, Time: a.now().UTC(), Records: res.Records, Complete: err == nil && res.Complete, Problems: len(res.Problems),
+		Recoverable: len(res.InReplicaOnly)}
 	switch {
 	case err != nil:
 		_, msg, _ := classify(err)
@@ -379,7 +383,10 @@ type copyRecord struct {
 	Records  int64     `json:"log_records"`
 	Complete bool      `json:"complete"`
 	Problems int       `json:"problems,omitempty"`
-	Error    string    `json:"error,omitempty"`
+	// Recoverable counts the objects the replica holds that the vault
+	// has lost or holds damaged (vaultcopy.Result.InReplicaOnly).
+	Recoverable int    `json:"recoverable,omitempty"`
+	Error       string `json:"error,omitempty"`
 	// Invalid: the config file's copy cannot be used as written (a
 	// relative folder, S3 options on a folder); no copy is tried.
 	Invalid string `json:"invalid,omitempty"`

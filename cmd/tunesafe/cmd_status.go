@@ -805,6 +805,9 @@ func (a *app) printVaultStatus(r *statusReport, lastSuccessShown bool) {
 			row("copy", "%s: the copy of %s did not finish: %s", c.To, stamp(c.Time), c.Error)
 		case !c.Complete:
 			row("copy", "%s: the copy of %s left %s behind (lost or damaged in the vault): run 'tunesafe audit'", c.To, stamp(c.Time), plural(c.Problems, "object", "objects"))
+		case c.Recoverable > 0:
+			row("copy", "%s: up to date as of %s, and holds %s the vault has lost or damaged: run '%s'",
+				c.To, stamp(c.Time), plural(c.Recoverable, "object", "objects"), shellJoin([]string{"tunesafe", "repair", "--from", c.To}))
 		default:
 			row("copy", "%s: up to date as of %s (%s)", c.To, stamp(c.Time), plural(c.Records, "log record", "log records"))
 		}
