@@ -607,6 +607,10 @@ func (rep *Report) absent(key string, k *keyState) {
 // because every object it names is stored again and intact.
 const ReasonDamageRepaired = "damage-repaired"
 
+// ReasonStaleLock is the reason of a logged DELETE that removed another
+// command's lock, left by a command that died (see package locks).
+const ReasonStaleLock = "stale-lock"
+
 // routineDelete reports whether del, the last DELETE of key, is one that
 // commands make in their course: a lock's, or a retired damage marker's.
 func routineDelete(key string, del *Entry) bool {

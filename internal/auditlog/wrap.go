@@ -7,6 +7,7 @@ import (
 	"iter"
 	"strings"
 
+	"github.com/tunesafe/tunesafe/internal/locks"
 	"github.com/tunesafe/tunesafe/internal/store"
 )
 
@@ -78,6 +79,11 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	why, command, ok := ReasonFrom(ctx)
 	if !ok {
 		return store.Permanent(store.KindInvalid, fmt.Errorf("delete %s: %w", key, ErrNoReason))
+	}
+	if strings.HasPrefix(key, locks.Prefix) && locks.RemovingStale(ctx) {
+		// The command took a lock of its own, and removes another's that
+		// is left from a command that died: not the command's purpose.
+		why = ReasonStaleLock
 	}
 	in, err := s.log.Begin(Delete{Key: key, Reason: why, Command: command})
 	if err != nil {

@@ -313,7 +313,7 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 			// Other computers cannot tell its holder is gone.
 			// One that could not be removed is still ignored,
 			// and removed by the next lock taken here.
-			dctx, cancel := context.WithTimeout(retry.AtMost(ctx, releaseAttempts), releaseTimeout)
+			dctx, cancel := context.WithTimeout(retry.AtMost(removingStale(ctx), releaseAttempts), releaseTimeout)
 			if s.Delete(dctx, o.Key) == nil {
 				l.cleared = append(l.cleared, o)
 			}
@@ -344,7 +344,7 @@ func acquire(ctx context.Context, s store.Store, kind string, now func() time.Ti
 // leaves the lock, which stays ignored.
 func removeStale(ctx context.Context, s store.Store, stale []Info, exclusive bool, now time.Time) []Info {
 	var removed []Info
-	ctx, cancel := context.WithTimeout(retry.AtMost(ctx, releaseAttempts), releaseTimeout)
+	ctx, cancel := context.WithTimeout(retry.AtMost(removingStale(ctx), releaseAttempts), releaseTimeout)
 	defer cancel()
 	for _, o := range stale {
 		if !exclusive && now.Sub(o.Refreshed) <= Abandoned {
@@ -355,6 +355,22 @@ func removeStale(ctx context.Context, s store.Store, stale []Info, exclusive boo
 		}
 	}
 	return removed
+}
+
+type staleKey struct{}
+
+// removingStale marks ctx as that of deleting another command's lock,
+// dead or stale, rather than releasing the taker's own.
+func removingStale(ctx context.Context) context.Context {
+	return context.WithValue(ctx, staleKey{}, true)
+}
+
+// RemovingStale reports whether a delete under ctx removes another
+// command's dead or stale lock (Take), so that a log of deletes can say
+// so rather than give the reason of the command that took the new lock.
+func RemovingStale(ctx context.Context) bool {
+	v, _ := ctx.Value(staleKey{}).(bool)
+	return v
 }
 
 func (l *Lock) write(ctx context.Context) error {
