@@ -131,6 +131,9 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 	if err := backup.CheckNames(paths); err != nil {
 		return usagef("a snapshot holds each path under its folder's name: give the parent folder, or back up one of them at a time into its own vault", "%v", err)
 	}
+	if err := a.checkNearbyVault(); err != nil {
+		return err
+	}
 	excluded, err := a.exclusions(cfg, o.exclude)
 	if err != nil {
 		return err

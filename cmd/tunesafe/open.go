@@ -289,7 +289,7 @@ func openVaultError(loc string, err error) error {
 		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
 			"copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted")
 	}
-	return fmt.Errorf("open vault %s: %w", loc, err)
+	return noVaultHint(loc, fmt.Errorf("open vault %s: %w", loc, err))
 }
 
 // writable asks a store that can tell without writing (a folder) whether
