@@ -11,6 +11,7 @@ import (
 
 	"github.com/tunesafe/tunesafe/docs"
 	"github.com/tunesafe/tunesafe/internal/auditlog"
+	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -181,6 +182,21 @@ func (a *app) createVaultNow(ctx context.Context, loc string, encrypt bool, kdfW
 	if err := checkFresh(ctx, loc, backend); err != nil {
 		return nil, err
 	}
+	// Key files a creation killed part way left (checkFresh let nothing
+	// else through): removed once this vault exists, so that its own is
+	// the only one, and rebuilding a lost tunesafe.json from the key
+	// files cannot take the dead one's.
+	var dead []string
+	for info, err := range chain.List(ctx, vault.KeysPrefix) {
+		if err != nil {
+			return nil, err
+		}
+		// An unencrypted vault's log key has one name, which this
+		// creation writes again.
+		if info.Key != plainLogKey {
+			dead = append(dead, info.Key)
+		}
+	}
 	opts := vault.InitOptions{Encrypt: encrypt, ScryptLogN: kdfWork, FormatDoc: docs.Format, ID: vault.NewVaultID(), ObjectLock: lock}
 	if encrypt {
 		p, err := a.passphrase(true)()
@@ -217,6 +233,7 @@ func (a *app) createVaultNow(ctx context.Context, loc string, encrypt bool, kdfW
 		return nil, fmt.Errorf("init %s: %w", loc, err)
 	}
 	a.keepConfig(key, v.ConfigJSON())
+	removeDeadKeyFiles(a.deleteReason(ctx, auditlog.ReasonUnfinishedInit), logged, dead)
 	s, err := a.newSession(ctx, loc, key, v, l)
 	if err != nil {
 		own.release()
@@ -225,6 +242,15 @@ func (a *app) createVaultNow(ctx context.Context, loc string, encrypt bool, kdfW
 	s.own = own
 	s.raw = chain
 	return s, nil
+}
+
+// removeDeadKeyFiles deletes the key files of a dead creation. One that
+// cannot be deleted (Object Lock) stays: opening skips a key file whose
+// identity is not the vault's.
+func removeDeadKeyFiles(ctx context.Context, s store.Store, keys []string) {
+	for _, k := range keys {
+		s.Delete(ctx, k)
+	}
 }
 
 // newVaultPassphraseError: no passphrase for the vault about to be made at

@@ -611,14 +611,28 @@ const ReasonDamageRepaired = "damage-repaired"
 // command's lock, left by a command that died (see package locks).
 const ReasonStaleLock = "stale-lock"
 
+// ReasonUnfinishedInit is the reason of a logged DELETE that removed a
+// key file left by a vault creation killed part way, once a new vault
+// was made at its location.
+const ReasonUnfinishedInit = "unfinished-init"
+
 // routineDelete reports whether del, the last DELETE of key, is one that
-// commands make in their course: a lock's, or a retired damage marker's.
+// commands make in their course: a lock's, a retired damage marker's, or
+// a dead creation's key file's.
 func routineDelete(key string, del *Entry) bool {
 	if strings.HasPrefix(key, locks.Prefix) {
 		return true
 	}
 	r, ok := del.Record.(Delete)
-	return ok && strings.HasPrefix(key, "prunes/") && r.Reason == ReasonDamageRepaired
+	switch {
+	case !ok:
+		return false
+	case strings.HasPrefix(key, "prunes/"):
+		return r.Reason == ReasonDamageRepaired
+	case strings.HasPrefix(key, "keys/"):
+		return r.Reason == ReasonUnfinishedInit
+	}
+	return false
 }
 
 // coordinationPrefixes hold the vault's coordination objects (docs/FORMAT.md,
