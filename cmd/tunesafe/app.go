@@ -16,6 +16,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"golang.org/x/term"
+
+	"github.com/tunesafe/tunesafe/internal/store/retry"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -42,6 +44,9 @@ type app struct {
 	profile        *os.File
 	// given is the vault passphrase once a command has been given it.
 	given string
+	// givenBy says where given came from ("$TUNESAFE_PASSPHRASE",
+	// "--passphrase-file F", promptSource).
+	givenBy string
 	// reading is set for a command of readingCommands.
 	reading bool
 	// started is set when the command line has been parsed and the
@@ -49,6 +54,10 @@ type app struct {
 	started bool
 	log     *slog.Logger // see logger
 	logOnce sync.Once
+	// reporter tells the log of storage requests retried; see
+	// retryReporter.
+	reporter     *retry.Reporter
+	reporterOnce sync.Once
 	// now is the clock; tests may replace it.
 	now func() time.Time
 	// storage, when set (by the agent's pass), hears of the storage's

@@ -32,6 +32,9 @@ type restoreOptions struct {
 	noProgress bool
 	sel        selection
 	m3u8       bool
+	// freeSpace tells the free bytes of a folder's file system
+	// (restore.FreeSpace; tests fake it).
+	freeSpace func(dir string) (int64, error)
 }
 
 func (a *app) restoreCommand() *cobra.Command {
@@ -59,9 +62,11 @@ ID reads that snapshot, whatever its host; with --host too, it must be of
 that host.
 
 Exit status: 0 when everything selected is in place; 1 when some entries could
-not be restored (each is listed; the others are), when a pattern matches
-nothing, or when DIR cannot be written to (disk full, read-only, permission
-denied: the restore stops at once); 4 when the vault's data is damaged (a file
+not be restored (each is listed; the others are), when DIR cannot be
+written to (disk full, read-only, permission denied: the restore stops at
+once), or when DIR has less free space than the files to write (checked
+before anything is written; files already there are not counted); 2 when a PATTERN, --playlist, --artist or --album matches nothing in
+the snapshot (nothing is written); 4 when the vault's data is damaged (a file
 or folder whose content or tree the vault lost or holds damaged is listed, and
 the rest restored; a pattern reads only the folders it may match).
 
@@ -149,18 +154,24 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 			a.warnMissing(notStored)
 		}
 		if len(set) == 0 {
+			const hint = "the library lists the tracks, but the backup stored none of their files: 'tunesafe ls -r' lists what it holds"
 			if len(tracks) == 1 {
-				return errors.New("the selected track has no file in the snapshot")
+				return usagef(hint, "the selected track has no file in the snapshot")
 			}
-			return fmt.Errorf("none of the %d selected tracks has a file in the snapshot", len(tracks))
+			return usagef(hint, "none of the %d selected tracks has a file in the snapshot", len(tracks))
 		}
 		opts.Select = func(rel string, _ *vault.Node) bool { return set[rel] }
 		playlist = tracks
 	}
 	opts.Rebuilders = rebuilders()
+	opts.FreeSpace = o.freeSpace
+	if opts.FreeSpace == nil {
+		opts.FreeSpace = restore.FreeSpace
+	}
 	stop := a.showRestoreProgress(opts.Progress, o.noProgress)
 	res, err := restore.Run(ctx, s.vault, snap.Snapshot, opts)
 	stop()
+	err = noSpaceHint(err)
 	if err == nil && o.m3u8 {
 		name := o.sel.playlist
 		if pl, perr := view.Library.PlaylistByName(name); perr == nil {
@@ -180,7 +191,7 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	}
 	err = restoreHint(err, o.to)
 	if res != nil && a.json {
-		if perr := a.printJSON(res); perr != nil {
+		if perr := a.printJSON(restoreSummary{snap.ID.String(), snap.Host, snap.Time, res}); perr != nil {
 			return perr
 		}
 	} else if res != nil {
@@ -189,13 +200,29 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 				fmt.Fprintf(a.stderr, "tunesafe: not restored: %s: %s\n", f.Path, f.Err)
 			}
 		}
-		a.printf("restored %s, %s (%d already correct), from snapshot %s into %s in %s\n",
-			plural(res.Restored, "file", "files"), bytesize.Format(res.BytesRestored), res.Unchanged, snapshotOf(snap), o.to, res.Duration.Round(time.Millisecond))
+		a.printf("restored %s, %s (%d already correct), %s, from snapshot %s into %s in %s\n",
+			plural(res.Restored, "file", "files"), bytesize.Format(res.BytesRestored), res.Unchanged, plural(res.Dirs, "folder", "folders"),
+			snapshotOf(snap), o.to, res.Duration.Round(time.Millisecond))
+		if res.Failed > 0 {
+			a.printf("not restored: %s (of %s selected)\n", plural(res.Failed, "file or folder", "files or folders"), plural(res.FilesSelected, "file", "files"))
+		}
+		if res.BytesResumed > 0 {
+			a.printf("resumed: %s of it was already downloaded by an interrupted restore\n", bytesize.Format(res.BytesResumed))
+		}
 		if res.AttrsNotSet > 0 {
 			fmt.Fprintf(a.stderr, "tunesafe: note: the permissions or times of %s could not be set (the file system of %s keeps none, as FAT and exFAT, or they belong to another user); their contents are restored\n", plural(res.AttrsNotSet, "file or folder", "files and folders"), o.to)
 		}
 	}
 	return err
+}
+
+// restoreSummary is what 'restore --json' prints: which snapshot it
+// restored from, and what it did.
+type restoreSummary struct {
+	Snapshot string    `json:"snapshot_id"`
+	Host     string    `json:"snapshot_host"`
+	Time     time.Time `json:"snapshot_time"`
+	*restore.Result
 }
 
 // treeHint gives err, met by command (restore, ls or diff), the hint of a

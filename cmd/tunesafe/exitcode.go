@@ -110,6 +110,10 @@ func classify(err error) (code int, msg, hint string) {
 		return exitStopped, msg, ""
 	case errors.As(err, &re):
 		return exitUsage, re.Error(), or(hint, re.hint())
+	case errors.As(err, new(*restore.NoMatchError)):
+		// Like a --playlist, --artist or 'ls PATH' that names nothing in
+		// the snapshot: the command line asks for what is not there.
+		return exitUsage, msg, or(hint, "list the snapshot's paths with 'tunesafe ls -r'")
 	case errors.As(err, &ue):
 		if hint == "" {
 			hint = ue.hint
@@ -137,7 +141,7 @@ func classify(err error) (code int, msg, hint string) {
 	case errors.Is(err, vault.ErrExists):
 		return exitUsage, msg, or(hint, "the vault is ready: back up into it with 'tunesafe backup --vault LOCATION PATH', or give another location")
 	case errors.Is(err, vault.ErrWrongPassphrase):
-		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE or --passphrase-file; nothing was changed")
+		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE, or the file given with --passphrase-file (which comes first); with neither, Tunesafe asks on the terminal; nothing was changed")
 	case errors.Is(err, vault.ErrNeedPassphrase):
 		return exitPassphrase, msg, or(hint, "set TUNESAFE_PASSPHRASE, pass --passphrase-file FILE, or run in a terminal to be asked")
 	case errors.As(err, &te):

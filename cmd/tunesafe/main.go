@@ -16,6 +16,8 @@ import (
 	"syscall"
 
 	"github.com/spf13/pflag"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 func main() {
@@ -62,6 +64,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		app.json = app.json || jsonRequested(args)
 	}
 	code, msg, hint := classify(err)
+	if errors.Is(err, vault.ErrWrongPassphrase) && app.givenBy == promptSource {
+		hint = fmt.Sprintf("typed %d times at the prompt: check the keyboard layout and Caps Lock; the passphrase is the one set when the vault was made, or by 'tunesafe passwd'; nothing was changed", passphraseTries)
+	}
 	if se := (*stoppedError)(nil); code == exitWarnings || code == exitStopped || errors.As(err, &se) {
 		// The summary already said it; nothing more to add.
 		return code

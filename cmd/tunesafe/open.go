@@ -169,7 +169,7 @@ func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error
 		r.mark, r.replica, r.err = vaultcopy.ReadMarker(markCtx, chain)
 		marked <- r
 	}()
-	opts := vault.OpenOptions{Passphrase: a.passphrase(false), RememberedIDKey: a.rememberedIDKey}
+	opts := vault.OpenOptions{Passphrase: a.passphrase(false), AskAgain: a.askAgain, RememberedIDKey: a.rememberedIDKey}
 	v, err := vault.OpenWith(ctx, chain, opts)
 	if errors.Is(err, vault.ErrNoVault) && a.knownLocation(backend) {
 		err = knownButNoVault(ctx, chain)

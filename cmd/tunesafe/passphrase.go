@@ -43,10 +43,29 @@ func (a *app) passphrase(confirm bool) func() (string, error) {
 				return "", err
 			}
 		}
-		a.given = p
+		a.given, a.givenBy = p, source
 		return p, nil
 	}
 }
+
+// passphraseTries is how many passphrases a prompt takes before a wrong
+// one is the answer.
+const passphraseTries = 3
+
+// askAgain is vault.OpenOptions.AskAgain: a passphrase typed at the
+// prompt that opens no key file may be typed again, up to
+// passphraseTries in all; one from $TUNESAFE_PASSPHRASE or
+// --passphrase-file is the same at every try.
+func (a *app) askAgain(tries int) bool {
+	if a.givenBy != promptSource || tries >= passphraseTries {
+		return false
+	}
+	fmt.Fprintf(a.stderr, "tunesafe: wrong passphrase; try again (%d of %d)\n", tries+1, passphraseTries)
+	return true
+}
+
+// promptSource names the terminal prompt as where a passphrase came from.
+const promptSource = "the prompt"
 
 // passphraseGiven reports whether a passphrase is given without a prompt
 // ($TUNESAFE_PASSPHRASE or --passphrase-file): a folder vault created then
@@ -66,7 +85,7 @@ func (a *app) passphraseFrom(file, env, prompt string, confirm bool) (p, source 
 		return p, "$" + env, nil
 	}
 	p, err = a.promptPassphrase(prompt, confirm)
-	return p, "the prompt", err
+	return p, promptSource, err
 }
 
 // readPassphraseFile returns the content of the passphrase file given with

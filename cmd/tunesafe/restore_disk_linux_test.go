@@ -11,8 +11,11 @@ import (
 	"github.com/tunesafe/tunesafe/internal/testenv"
 )
 
-// A full disk stops the restore with exit 1 and one error line naming the
-// target, then a hint.
+// A disk too small for the restore is refused before anything is
+// written, with exit 1, one error line naming the target, then a hint.
+// A disk that fills up during the restore (here: it runs out of inodes,
+// which the free bytes do not tell) stops it with exit 1, one error line
+// naming the target, then a hint.
 func TestRestoreOntoFullDisk(t *testing.T) {
 	dir := t.TempDir()
 	env := map[string]string{
@@ -27,25 +30,42 @@ func TestRestoreOntoFullDisk(t *testing.T) {
 	if code, _, stderr := tunesafe(t, env, "backup", music); code != 0 {
 		t.Fatalf("backup: exit %d\n%s", code, stderr)
 	}
-	out := filepath.Join(dir, "usb")
-	os.Mkdir(out, 0o755)
 	if os.Geteuid() != 0 {
 		testenv.SkipOrFail(t, "mounting a small file system needs root")
 	}
-	if err := syscall.Mount("tmpfs", out, "tmpfs", 0, "size=256k"); err != nil {
-		testenv.SkipOrFail(t, "cannot mount a small file system: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(out, 0); err != nil {
-			t.Errorf("unmount %s: %v", out, err)
+	mount := func(name, opts string) string {
+		out := filepath.Join(dir, name)
+		os.Mkdir(out, 0o755)
+		if err := syscall.Mount("tmpfs", out, "tmpfs", 0, opts); err != nil {
+			testenv.SkipOrFail(t, "cannot mount a small file system: %v", err)
 		}
-	})
-	code, _, stderr := tunesafe(t, env, "restore", "--to", out)
+		t.Cleanup(func() {
+			if err := syscall.Unmount(out, 0); err != nil {
+				t.Errorf("unmount %s: %v", out, err)
+			}
+		})
+		return out
+	}
+
+	small := mount("usb", "size=256k")
+	code, _, stderr := tunesafe(t, env, "restore", "--to", small)
 	lines := strings.Split(strings.TrimSpace(stderr), "\n")
 	if code != exitFailure || len(lines) != 2 ||
-		!strings.HasPrefix(lines[0], "tunesafe: error: cannot restore into "+out+" (at music/") ||
+		!strings.HasPrefix(lines[0], "tunesafe: error: not enough free space for the restore into "+small+": it would write 1.9 MiB, and ") ||
+		!strings.HasPrefix(lines[1], "tunesafe: hint: nothing was written; ") {
+		t.Fatalf("restore onto a disk too small: exit %d\n%s", code, stderr)
+	}
+	if des, _ := os.ReadDir(small); len(des) != 0 {
+		t.Fatalf("a refused restore wrote %d entries", len(des))
+	}
+
+	full := mount("card", "size=8m,nr_inodes=6")
+	code, _, stderr = tunesafe(t, env, "restore", "--to", full)
+	lines = strings.Split(strings.TrimSpace(stderr), "\n")
+	if code != exitFailure || len(lines) != 2 ||
+		!strings.HasPrefix(lines[0], "tunesafe: error: cannot restore into "+full+" (at music") ||
 		!strings.HasSuffix(lines[0], ": no space left on device") ||
 		!strings.HasPrefix(lines[1], "tunesafe: hint: free some space") {
-		t.Fatalf("restore onto a full disk: exit %d\n%s", code, stderr)
+		t.Fatalf("restore onto a disk that fills up: exit %d\n%s", code, stderr)
 	}
 }

@@ -73,14 +73,14 @@ func TestRestoreSymlinkInTarget(t *testing.T) {
 	}
 }
 
-// A pattern that matches nothing is an error with a hint, and nothing is
-// written, even when another pattern matches.
+// A pattern that matches nothing is a usage error with a hint, and nothing
+// is written, even when another pattern matches.
 func TestRestorePatternMatchingNothing(t *testing.T) {
 	env, dir := restoreEnv(t)
 	out := filepath.Join(dir, "out")
 	code, stdout, stderr := tunesafe(t, env, "restore", "--to", out, "music/Artist", "music/Artsit")
 	lines := errorLines(stderr)
-	if code != exitFailure || len(lines) != 2 ||
+	if code != exitUsage || len(lines) != 2 ||
 		lines[0] != `tunesafe: error: pattern "music/Artsit" matches nothing in the snapshot` ||
 		!strings.Contains(lines[1], "tunesafe ls -r") {
 		t.Fatalf("restore with a pattern matching nothing: exit %d\n%s%s", code, stdout, stderr)

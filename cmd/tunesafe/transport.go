@@ -178,19 +178,29 @@ func (a *app) retryPolicy() retry.Policy {
 	return retry.Policy{
 		MaxElapsed: maxElapsed,
 		OnRetry: func(op, key string, attempt int, err error) {
-			what := op
-			if key != "" {
-				what += " " + key
-			}
-			a.logger().Warn(fmt.Sprintf("retrying %s (attempt %d)", what, attempt), "err", err)
+			a.retryReporter().Retry(op, key, attempt, err)
 			if w := a.storage.Load(); w != nil {
+				what := op
+				if key != "" {
+					what += " " + key
+				}
 				w.retrying(what, attempt, err)
 			}
 		},
 		OnRecover: func(op, key string, retries int) {
+			a.retryReporter().Recover(op, key, retries)
 			if w := a.storage.Load(); w != nil {
 				w.recovered()
 			}
 		},
 	}
+}
+
+// retryReporter tells the log of the retries of every storage request of
+// this run, few lines however many requests wait (retry.Reporter): a
+// vault disk unplugged during a restore is one warning, then one a
+// minute, not one per file and attempt.
+func (a *app) retryReporter() *retry.Reporter {
+	a.reporterOnce.Do(func() { a.reporter = &retry.Reporter{Log: a.logger(), Now: a.now} })
+	return a.reporter
 }

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path/filepath"
 
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
@@ -18,13 +17,16 @@ const prefetch = 3
 
 // restoreFile puts one file in place; it reports false when the file was
 // already there with the right content. Its folder is checked (mkdir).
-func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, tg *target, o Options, j entry) (bool, error) {
+// The file is written to its partial file, resuming what an interrupted
+// run left there (resume.go), checked, synced and renamed.
+func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, tg *target, o Options, j entry) (_ bool, err error) {
 	want := j.node.SHA256
 	if fi, err := tg.root.Lstat(j.lp); err == nil {
 		if fi.Mode().IsRegular() && fi.Size() == j.node.Size {
 			if sum, err := tg.hashFile(j.lp); err == nil && sum == want {
 				o.Progress.BytesDone.Add(j.node.Size)
 				tg.finish(j.lp, &j.node)
+				tg.removePartial(j.lp, &j.node)
 				return false, nil
 			}
 		}
@@ -42,50 +44,57 @@ func restoreFile(ctx context.Context, v *vault.Vault, sh *sharedBlobs, tg *targe
 		return false, local(err)
 	}
 
-	tmp, tmpName, err := tg.createTemp(filepath.Dir(j.lp))
+	blobs, err := v.FileBlobs(ctx, &j.node)
+	if err != nil {
+		return false, fromVault(err)
+	}
+	p, err := tg.openPartial(v, j.lp, &j.node, blobs)
 	if err != nil {
 		return false, err
 	}
 	keep := false
 	defer func() {
 		if !keep {
-			tmp.Close()
-			tg.root.Remove(tmpName)
+			p.close(err != nil && worthKeeping(ctx, err))
 		}
 	}()
-	h := sha256.New()
-	w := io.MultiWriter(localWriter{tmp}, h, progressWriter{o.Progress})
-	if err := writeContent(ctx, v, sh, o, &j.node, w); err != nil {
+	skipShared(sh, blobs[:p.next])
+	o.Progress.BytesDone.Add(p.kept)
+	w := io.MultiWriter(p, progressWriter{o.Progress})
+	if err := writeContent(ctx, v, sh, o, &j.node, blobs[p.next:], w); err != nil {
 		return false, err
 	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+	if got := hex.EncodeToString(p.sum.Sum(nil)); got != want {
 		if err := findDamaged(ctx, v, &j.node); err != nil {
 			return false, err
 		}
-		return false, fmt.Errorf("restored content does not match its SHA-256 (got %s, want %s)", got, want)
+		return false, &mismatchError{got: got, want: want}
 	}
 	// Synced before its rename: after a power failure, a file under its
 	// final name is whole, and a rerun, which finds it, need not replace it.
-	if err := tmp.Sync(); err != nil {
+	if err := p.f.Sync(); err != nil {
 		return false, local(err)
 	}
-	if err := tmp.Close(); err != nil {
+	if err := p.f.Close(); err != nil {
 		return false, local(err)
 	}
-	tg.finish(tmpName, &j.node)
-	if err := tg.root.Rename(tmpName, j.lp); err != nil {
+	p.f = nil
+	tg.finish(p.name, &j.node)
+	if err := tg.root.Rename(p.name, j.lp); err != nil {
 		return false, local(err)
 	}
 	keep = true
+	p.renamed()
+	tg.resumed.Add(p.kept)
 	return true, nil
 }
 
-// localWriter marks the errors of writing to the target as its own.
-type localWriter struct{ w io.Writer }
+// mismatchError reports a file whose content, every blob read right, does
+// not match its SHA-256; its partial file is of no use.
+type mismatchError struct{ got, want string }
 
-func (l localWriter) Write(p []byte) (int, error) {
-	n, err := l.w.Write(p)
-	return n, local(err)
+func (e *mismatchError) Error() string {
+	return fmt.Sprintf("restored content does not match its SHA-256 (got %s, want %s)", e.got, e.want)
 }
 
 // findDamaged reads the blobs of n again, after its content came out wrong,
@@ -111,13 +120,10 @@ func findDamaged(ctx context.Context, v *vault.Vault, n *vault.Node) error {
 	return nil
 }
 
-// writeContent writes the file's bytes: its blobs in order, or for a
-// layout the rebuild of their concatenation.
-func writeContent(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, n *vault.Node, w io.Writer) error {
-	blobs, err := v.FileBlobs(ctx, n)
-	if err != nil {
-		return fromVault(err)
-	}
+// writeContent writes the file's bytes: blobs (those of the file left to
+// write) in order, or for a layout the rebuild of their concatenation (all
+// of the file's blobs, as a layout never resumes).
+func writeContent(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Options, n *vault.Node, blobs []vault.ID, w io.Writer) error {
 	if n.Layout == "" {
 		return fetchBlobs(ctx, v, sh, blobs, w)
 	}
@@ -127,7 +133,7 @@ func writeContent(ctx context.Context, v *vault.Vault, sh *sharedBlobs, o Option
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(fetchBlobs(ctx, v, sh, blobs, pw)) }()
-	err = rb.Rebuild(pr, w)
+	err := rb.Rebuild(pr, w)
 	pr.CloseWithError(errors.New("rebuild stopped reading"))
 	return err
 }
@@ -138,11 +144,20 @@ type fetched struct {
 	err     error
 }
 
-// fetchBlobs writes blobs in order, fetching a few ahead.
+// fetchBlobs writes blobs in order, fetching a few ahead, each with one
+// Write (a partial file records the length of each). It returns once the
+// downloads it started have ended: none outlives the file's restore.
 func fetchBlobs(ctx context.Context, v *vault.Vault, sh *sharedBlobs, ids []vault.ID, w io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	futures := make(chan chan fetched, prefetch)
+	defer func() {
+		cancel()
+		for f := range futures {
+			if r := <-f; r.err == nil {
+				r.release()
+			}
+		}
+	}()
 	go func() {
 		defer close(futures)
 		for _, id := range ids {

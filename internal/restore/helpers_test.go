@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,5 +121,50 @@ func entries(t *testing.T, dir string) []string {
 		}
 		return nil
 	})
+	return out
+}
+
+// newFixtureIn makes the vault in s, encrypted or not (with a cheap KDF).
+func newFixtureIn(t *testing.T, s store.Store, encrypt bool) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	v, err := vault.Init(ctx, s, vault.InitOptions{Encrypt: encrypt, Passphrase: "test", ScryptLogN: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &fixture{t: t, ctx: ctx, v: v}
+}
+
+// blobGets counts the downloads of blobs, by key.
+type blobGets struct {
+	store.Store
+	mu   sync.Mutex
+	gets map[string]int
+}
+
+func (b *blobGets) Get(ctx context.Context, key string, off, n int64) (io.ReadCloser, error) {
+	if strings.HasPrefix(key, "blobs/") {
+		b.mu.Lock()
+		if b.gets == nil {
+			b.gets = map[string]int{}
+		}
+		b.gets[key]++
+		b.mu.Unlock()
+	}
+	return b.Store.Get(ctx, key, off, n)
+}
+
+// fetched returns which of ids were downloaded since the last call, and
+// forgets the counts.
+func (b *blobGets) fetched(ids []vault.ID) []int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var out []int
+	for i, id := range ids {
+		if b.gets[vault.BlobKey(id)] > 0 {
+			out = append(out, i)
+		}
+	}
+	b.gets = nil
 	return out
 }

@@ -9,6 +9,13 @@
 // restore can simply be run again. A different existing file is never
 // replaced unless Overwrite is set.
 //
+// The temporary name is derived from the file's name and content, so that
+// running an interrupted restore again resumes the files it was writing:
+// of a file stored as the concatenation of its blobs, the longest prefix
+// of whole blobs that hash to the file's blob IDs is kept, and only the
+// rest is downloaded; the whole file's SHA-256 is checked as always.
+// A file with a layout (Ogg) restarts from zero. See resume.go.
+//
 // Everything is written through an [os.Root] opened on the target folder,
 // and every folder on the way is checked to be a real folder: a symlink
 // found in the target (left by the user, or restored from an earlier
@@ -77,6 +84,11 @@ type Options struct {
 	Rebuilders map[string]split.Rebuilder
 	Progress   *Progress
 	Logger     *slog.Logger
+	// FreeSpace, if set, tells the free bytes of the file system of a
+	// folder (FreeSpace, or a test's): a restore whose files need more
+	// than the target's is refused with a *NoSpaceError before anything
+	// is written.
+	FreeSpace func(dir string) (int64, error)
 	// OnFile, if set, is called after each selected file is in place.
 	OnFile func(rel, dst string, n *vault.Node)
 }
@@ -94,9 +106,16 @@ type Result struct {
 	Files     int64 `json:"files"`
 	Restored  int64 `json:"files_restored"`
 	Unchanged int64 `json:"files_already_correct"`
-	Dirs      int64 `json:"dirs"`
-	Symlinks  int64 `json:"symlinks"`
-	Bytes     int64 `json:"bytes"`
+	// Dirs counts the folders in place: created, or found already.
+	Dirs     int64 `json:"dirs"`
+	Symlinks int64 `json:"symlinks"`
+	Bytes    int64 `json:"bytes"`
+	// FilesSelected and BytesSelected are what the selection holds, the
+	// files in place at the end or not.
+	FilesSelected int64 `json:"files_selected"`
+	BytesSelected int64 `json:"bytes_selected"`
+	// Failed counts the entries not restored, listed in Failures.
+	Failed int64 `json:"failed"`
 	// BytesRestored counts the bytes of the files written: Bytes less
 	// the files already correct.
 	BytesRestored int64         `json:"bytes_restored"`
@@ -106,6 +125,9 @@ type Result struct {
 	// modification time could not be set (FAT and exFAT keep no
 	// permissions; another user's folder refuses both).
 	AttrsNotSet int64 `json:"attributes_not_set,omitempty"`
+	// BytesResumed counts the bytes of BytesRestored that were not
+	// downloaded: found in the partial files an interrupted restore left.
+	BytesResumed int64 `json:"bytes_resumed"`
 }
 
 // Failure is a file, folder or symlink that could not be restored.
@@ -216,8 +238,11 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 		o.Progress.BytesTotal.Add(f.node.Size)
 	}
 
-	res := &Result{}
-	defer func() { res.Duration = time.Since(start) }()
+	res := &Result{FilesSelected: int64(len(plan.files))}
+	for _, f := range plan.files {
+		res.BytesSelected += f.node.Size
+	}
+	defer func() { res.Duration, res.Failed = time.Since(start), int64(len(res.Failures)) }()
 	var mu sync.Mutex
 	var errs []error
 	failWith := func(rel, msg string, err error) {
@@ -234,6 +259,11 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 	if plan.empty() && len(plan.unreadable) > 0 {
 		return res, failed(res, errs) // nothing to write: the target is not touched
 	}
+	if o.FreeSpace != nil {
+		if err := CheckSpace(o.To, plan.spaceNeeded(o.To), o.FreeSpace); err != nil {
+			return nil, err // before anything is written
+		}
+	}
 
 	tg, err := openTarget(o.To, o.Overwrite)
 	if err != nil {
@@ -241,12 +271,14 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 	}
 	defer tg.close()
 	defer func() { res.AttrsNotSet = tg.attrsNotSet.Load() }()
+	defer func() { res.BytesResumed = tg.resumed.Load() }()
 
 	// Folders first, parents before children, each made a real folder
 	// the owner can write to; one that cannot be (something in the way)
 	// fails with everything below it.
 	slices.SortStableFunc(plan.dirs, func(a, b entry) int { return depth(a.lp) - depth(b.lp) })
 	blocked := map[string]bool{}
+	tg.partials = plan.partials // not leftovers (resume.go)
 	tg.removeLeftovers(".")
 	var dirs []entry
 	for _, d := range plan.dirs {
@@ -263,6 +295,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 		}
 		tg.removeLeftovers(d.lp)
 		dirs = append(dirs, d)
+		res.Dirs++
 	}
 
 	ctx, cancel := context.WithCancelCause(ctx)
@@ -343,7 +376,6 @@ send:
 	// read-only folder gets its children first.
 	for _, d := range slices.Backward(dirs) {
 		tg.finish(d.lp, &d.node)
-		res.Dirs++
 	}
 	return res, failed(res, errs)
 }
@@ -364,6 +396,7 @@ func failed(res *Result, errs []error) error {
 type plan struct {
 	files, links, dirs []entry
 	unreadable         []*TreeError
+	partials           map[string]bool // see notePartial
 }
 
 func (p *plan) empty() bool { return len(p.files)+len(p.links)+len(p.dirs) == 0 }
@@ -408,6 +441,7 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 					found = true
 				}
 			case vault.TypeFile:
+				p.notePartial(e)
 				if sel.match(e.rel, &n) {
 					p.files = append(p.files, e)
 					found = true

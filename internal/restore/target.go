@@ -25,6 +25,10 @@ type target struct {
 	lock        *os.File // see claim; nil where there is no lock
 	overwrite   bool
 	attrsNotSet atomic.Int64 // see finish
+	// partials are the partial files (paths without suffix) that
+	// removeLeftovers keeps: those of the snapshot's files (resume.go).
+	partials map[string]bool
+	resumed  atomic.Int64 // bytes of restored files found in partial files
 }
 
 // openTarget creates the target folder if needed and opens it.
@@ -225,13 +229,10 @@ func (tg *target) finish(lp string, n *vault.Node) {
 	}
 }
 
-// createTemp creates an empty file with a temporary name in folder dir.
-func (tg *target) createTemp(dir string) (*os.File, string, error) {
-	name := filepath.Join(dir, tempName())
-	f, err := tg.root.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	return f, name, local(err)
-}
-
+// tempPrefix and tempSuffix make the random names of temporary files
+// (replaceWithSymlink). Files being restored are written to partial files
+// instead (".tunesafe-<24 hex>.part" beside ".tunesafe-<24 hex>.blobs",
+// resume.go); both kinds are leftovers of an earlier run.
 const tempPrefix, tempSuffix = ".tunesafe-", ".tmp"
 
 func tempName() string {
@@ -240,14 +241,31 @@ func tempName() string {
 	return tempPrefix + hex.EncodeToString(b) + tempSuffix
 }
 
-func isTempName(name string) bool {
-	return len(name) == len(tempPrefix)+12+len(tempSuffix) &&
-		strings.HasPrefix(name, tempPrefix) && strings.HasSuffix(name, tempSuffix)
+// tempBase returns name less its suffix when name is a temporary or
+// partial file's, and "" otherwise.
+func tempBase(name string) string {
+	for _, k := range []struct {
+		suffix string
+		hex    int
+	}{{tempSuffix, 12}, {partSuffix, keyLen}, {blobsSuffix, keyLen}} {
+		base, ok := strings.CutSuffix(name, k.suffix)
+		if ok && len(base) == len(tempPrefix)+k.hex && strings.HasPrefix(base, tempPrefix) && isHex(base[len(tempPrefix):]) {
+			return base
+		}
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	_, err := hex.DecodeString(s)
+	return err == nil && strings.ToLower(s) == s
 }
 
 // removeLeftovers deletes the temporary files an interrupted restore left
-// in folder dir (they never have a final name, so nothing refers to them).
-// One that cannot be removed is only clutter, and is left.
+// in folder dir (they never have a final name, so nothing refers to them),
+// except the partial files of files the snapshot holds there, which a
+// restore of them resumes (tg.partials). One that cannot be removed is
+// only clutter, and is left.
 func (tg *target) removeLeftovers(dir string) {
 	d, err := tg.root.Open(dir)
 	if err != nil {
@@ -256,7 +274,7 @@ func (tg *target) removeLeftovers(dir string) {
 	names, _ := d.Readdirnames(-1)
 	d.Close()
 	for _, name := range names {
-		if isTempName(name) {
+		if base := tempBase(name); base != "" && !tg.partials[filepath.Join(dir, base)] {
 			tg.root.Remove(filepath.Join(dir, name))
 		}
 	}

@@ -26,6 +26,12 @@ type OpenOptions struct {
 	// Passphrase is called when the vault's key files must be opened; it
 	// may prompt the user.
 	Passphrase func() (string, error)
+	// AskAgain, if set, is called when the passphrase given opens no key
+	// file, with the number of tries so far; when it returns true,
+	// Passphrase is called for another (a prompt gives a person who
+	// mistyped another try). Without it, the first wrong passphrase is
+	// the answer.
+	AskAgain func(tries int) bool
 	// RememberedIDKey, if set, returns the id-key this computer remembers
 	// for the vault with the given ID, or nil.
 	RememberedIDKey func(vaultID string) []byte
@@ -81,7 +87,7 @@ func (e *lockedError) Error() string { return e.err.Error() }
 func (e *lockedError) Unwrap() error { return e.err }
 
 // openRemembered sets v up to work with a remembered id-key.
-func (v *Vault) openRemembered(ctx context.Context, idKey []byte, passphrase func() (string, error)) error {
+func (v *Vault) openRemembered(ctx context.Context, idKey []byte, passphrase func() (string, error), askAgain func(int) bool) error {
 	rcpt, err := age.ParseX25519Recipient(v.cfg.Recipient)
 	if err != nil {
 		return &FormatError{Msg: ConfigKey + ": recipient: " + err.Error()}
@@ -91,7 +97,7 @@ func (v *Vault) openRemembered(ctx context.Context, idKey []byte, passphrase fun
 	// returned and its caller may have ended ctx: keep its values only.
 	ctx = context.WithoutCancel(ctx)
 	v.lazy = &lazyKeys{open: func() (*Keys, error) {
-		k, err := v.openKeys(ctx, passphrase)
+		k, err := v.openKeys(ctx, passphrase, askAgain)
 		if err != nil {
 			return nil, err
 		}

@@ -192,13 +192,13 @@ func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error)
 	}
 	if o.RememberedIDKey != nil {
 		if key := o.RememberedIDKey(cfg.ID); len(key) == 32 {
-			if err := v.openRemembered(ctx, key, o.Passphrase); err != nil {
+			if err := v.openRemembered(ctx, key, o.Passphrase, o.AskAgain); err != nil {
 				return nil, err
 			}
 			return v, nil
 		}
 	}
-	k, err := v.openKeys(ctx, o.Passphrase)
+	k, err := v.openKeys(ctx, o.Passphrase, o.AskAgain)
 	if err != nil {
 		return nil, err
 	}
@@ -223,21 +223,30 @@ func noConfig(ctx context.Context, s store.Store) error {
 	return ErrNoVault
 }
 
-// openKeys asks for the passphrase and opens the key file it opens.
-func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error)) (*Keys, error) {
+// openKeys asks for the passphrase and opens the key file it opens,
+// asking again after a wrong one while askAgain (OpenOptions.AskAgain)
+// says so.
+func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error), askAgain func(int) bool) (*Keys, error) {
 	if passphrase == nil {
 		return nil, ErrNeedPassphrase
 	}
-	pass, err := passphrase()
-	if err != nil {
-		return nil, err
-	}
-	if pass == "" {
-		return nil, ErrNeedPassphrase
-	}
-	k, err := v.unlock(ctx, pass)
-	if err != nil {
-		return nil, err
+	var k *Keys
+	for tries := 1; ; tries++ {
+		pass, err := passphrase()
+		if err != nil {
+			return nil, err
+		}
+		if pass == "" {
+			return nil, ErrNeedPassphrase
+		}
+		k, err = v.unlock(ctx, pass)
+		if errors.Is(err, ErrWrongPassphrase) && askAgain != nil && askAgain(tries) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		break
 	}
 	if err := v.checkRecipient(k); err != nil {
 		return nil, err
