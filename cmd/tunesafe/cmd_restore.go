@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -57,9 +59,10 @@ Computers backing up into one vault each record their host name in their
 snapshots (backup --host, default this computer's name). "latest" is this
 computer's newest snapshot; --host NAME restores the newest of computer NAME
 instead. A computer with no snapshot of its own (a new one replacing a lost
-one) restores the newest of any computer, and says whose. --snapshot with an
-ID reads that snapshot, whatever its host; with --host too, it must be of
-that host.
+one) restores the newest of any computer, and says whose; one whose own
+newest snapshot holds fewer files than another computer's is told of that
+one. --snapshot with an ID reads that snapshot, whatever its host; with
+--host too, it must be of that host.
 
 Exit status: 0 when everything selected is in place; 1 when some entries could
 not be restored (each is listed; the others are), when DIR cannot be
@@ -130,6 +133,9 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 	snap, err := a.findSnapshot(ctx, s, o.snapshot, latestOf(o.host))
 	if err != nil {
 		return err
+	}
+	if isLatest(o.snapshot) && o.host == "" && ofThisComputer(snap.Host) {
+		a.noteLargerElsewhere(ctx, s, snap)
 	}
 	// Patterns may be paths as this computer has them; an error names
 	// them as the user wrote them.
@@ -214,6 +220,35 @@ func (a *app) runRestore(ctx context.Context, patterns []string, o restoreOption
 		}
 	}
 	return err
+}
+
+// noteLargerElsewhere notes, for a plain restore of this computer's
+// newest snapshot, the other computers whose newest snapshot holds more
+// files: a new computer that has backed up a few files of its own would
+// otherwise restore those, and not the old one's library the user wants.
+func (a *app) noteLargerElsewhere(ctx context.Context, s *session, snap vault.SnapshotRef) {
+	all, _, err := s.vault.ReadableSnapshots(ctx)
+	if err != nil {
+		return // the restore goes on; a listing error is not its concern
+	}
+	newest := map[string]vault.SnapshotRef{}
+	for _, r := range all {
+		if r.Host == snap.Host || r.Host == "" {
+			continue
+		}
+		if n, ok := newest[r.Host]; !ok || r.Time.After(n.Time) {
+			newest[r.Host] = r
+		}
+	}
+	for _, host := range slices.Sorted(maps.Keys(newest)) {
+		r := newest[host]
+		if r.Stats.Files <= snap.Stats.Files {
+			continue
+		}
+		fmt.Fprintf(a.stderr, "tunesafe: note: restoring this computer's newest snapshot %s (%s); %s's newest, %s of %s, holds %s: 'tunesafe restore --host %s' restores that one\n",
+			short(snap.ID.String()), plural(snap.Stats.Files, "file", "files"), host, short(r.ID.String()), r.Time.Local().Format(snapshotTime),
+			plural(r.Stats.Files, "file", "files"), shellJoin([]string{host}))
+	}
 }
 
 // restoreSummary is what 'restore --json' prints: which snapshot it
