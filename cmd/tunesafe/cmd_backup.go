@@ -58,7 +58,7 @@ or the retention could not be extended.`,
 	f := c.Flags()
 	f.StringSliceVar(&o.tags, "tag", nil, "add tags to the snapshot, separated by commas (repeatable)")
 	f.StringVar(&o.host, "host", "", "host name recorded in the snapshot (default: this computer's)")
-	f.DurationVar(&o.maxTime, "max-time", 0, "stop cleanly after this long (e.g. 2h), saving a checkpoint")
+	f.DurationVar(&o.maxTime, "max-time", 0, "stop cleanly after this long (e.g. 2h), saving a checkpoint; the piece being sent finishes first")
 	f.StringVar(&o.maxUpload, "max-upload", "", "stop cleanly after uploading this much (e.g. 500MB), saving a checkpoint")
 	f.DurationVar(&o.checkpointEvery, "checkpoint-every", 10*time.Minute, "commit a restorable checkpoint this often during a long backup")
 	f.IntVar(&o.uploaders, "uploaders", 32, "most uploads at once (fewer go at once on a slow line)")

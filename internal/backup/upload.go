@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/tunesafe/tunesafe/internal/state"
 	"github.com/tunesafe/tunesafe/internal/vault"
@@ -198,6 +199,7 @@ func (u *uploader) upload(j job) {
 	}
 	var n int
 	var err error
+	start := time.Now()
 	if j.tree {
 		n, err = u.r.v.PutTree(u.ctx, vault.EncodedTree{ID: j.id, Plain: j.data})
 	} else {
@@ -209,7 +211,7 @@ func (u *uploader) upload(j job) {
 		u.finish(j.id, j.done, false)
 		return
 	}
-	u.bytes.release(weight)
+	u.bytes.release(weight, time.Since(start))
 	if j.tree {
 		u.r.treesUploaded.Add(1)
 	} else {

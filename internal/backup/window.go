@@ -157,15 +157,26 @@ func (w *window) cancel(n int64) {
 	w.mu.Unlock()
 }
 
-// release gives back n bytes whose upload completed; they count toward
-// the bound for the next horizon.
-func (w *window) release(n int64) {
+// release gives back n bytes whose upload completed after took; they
+// count toward the bound for the next horizon in the share of took that
+// lies within it. A piece that took 17 s to cross a slow line stands for
+// what the line carried in the last horizon (2/17 of it), not for the
+// whole of it: counted whole, it would let that much go side by side
+// next, all lost to a kill. On a line where every upload takes less
+// than the horizon, each counts whole; where they take longer because
+// many share it, the bound settles where an upload takes about the
+// horizon, which keeps the line busy.
+func (w *window) release(n int64, took time.Duration) {
 	w.mu.Lock()
 	w.setUsedLocked(w.used - n)
 	now := w.now()
 	w.busyToLast = w.busyLocked(now)
-	w.done = append(w.done, completion{at: now, bytes: n})
-	w.recent += n
+	credit := n
+	if took > w.horizon {
+		credit = int64(float64(n) * float64(w.horizon) / float64(took))
+	}
+	w.done = append(w.done, completion{at: now, bytes: credit})
+	w.recent += credit
 	w.expireLocked(now)
 	w.wakeLocked()
 	w.mu.Unlock()

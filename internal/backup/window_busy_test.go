@@ -20,13 +20,13 @@ func TestWindowBusyTime(t *testing.T) {
 		t.Fatalf("one blob in flight: mirror %d", inFlight.Load())
 	}
 	c.advance(30 * time.Second)
-	w.release(mib)
+	w.release(mib, 0)
 	c.advance(10 * time.Second) // reading the next file: idle
 	if !fits(t, w, mib) {
 		t.Fatal("a blob did not go on an idle line")
 	}
 	c.advance(20 * time.Second)
-	w.release(mib)
+	w.release(mib, 0)
 	if !fits(t, w, mib) {
 		t.Fatal("a blob did not go on an idle line")
 	}

@@ -3,6 +3,7 @@ package backup
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -67,7 +68,7 @@ func TestWindowGrowsWithCompletions(t *testing.T) {
 		}
 		c.advance(30 * time.Millisecond) // a round trip
 		for range n {
-			w.release(mib)
+			w.release(mib, 30*time.Millisecond)
 		}
 	}
 }
@@ -81,7 +82,7 @@ func TestWindowShrinksOnASlowLine(t *testing.T) {
 			t.Fatal("a job did not fit")
 		}
 		c.advance(10 * time.Millisecond)
-		w.release(mib)
+		w.release(mib, 10*time.Millisecond)
 	}
 	if n := countFits(t, w, mib); n != 8 {
 		t.Fatalf("%d blobs fit after 8 MiB completed within the horizon, want 8", n)
@@ -106,7 +107,7 @@ func TestWindowSmallBlobsOnASlowLine(t *testing.T) {
 		t.Fatal("first job did not go")
 	}
 	c.advance(horizon)
-	w.release(72_000)
+	w.release(72_000, horizon)
 	if n := countFits(t, w, 8_000); n != 9 {
 		t.Fatalf("%d tag blobs of 8 kB fit after 72 kB completed within the horizon, want 9", n)
 	}
@@ -135,7 +136,7 @@ func TestWindowWaitsForRoom(t *testing.T) {
 		t.Fatalf("second job went while the first was in flight (%v)", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	w.release(mib)
+	w.release(mib, 0)
 	if err := <-got; err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +178,7 @@ func TestWindowStopsWaiting(t *testing.T) {
 	if err := <-got; !errors.Is(err, errLimit) {
 		t.Fatalf("acquire after stop = %v, want errLimit", err)
 	}
-	w.release(mib)
+	w.release(mib, 0)
 	if err := w.acquire(context.Background(), mib, stop); !errors.Is(err, errLimit) {
 		t.Fatalf("acquire with an empty window after stop = %v, want errLimit", err)
 	}
@@ -199,8 +200,72 @@ func TestWindowIdle(t *testing.T) {
 		t.Fatalf("idle returned with a job in flight (%v)", err)
 	case <-time.After(20 * time.Millisecond):
 	}
-	w.release(mib)
+	w.release(mib, 0)
 	if err := <-got; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A piece that took longer than the horizon counts for the share of it
+// within the horizon: after a 600 kB piece that took 17 s at 36 kB/s, the
+// next two pieces of 250 kB go one at a time, not side by side (both
+// would be lost to a kill, and sent again).
+func TestWindowLongUploadCountsItsRate(t *testing.T) {
+	w, c := testWindow(16 * mib)
+	if !fits(t, w, 600_000) {
+		t.Fatal("first job did not go")
+	}
+	c.advance(17 * time.Second)
+	w.release(600_000, 17*time.Second)
+	if n := countFits(t, w, 250_000); n != 1 {
+		t.Fatalf("%d pieces of 250 kB fit after a 600 kB piece took 17 s, want 1", n)
+	}
+	w.cancel(250_000)
+	if n := countFits(t, w, 10_000); n != 7 {
+		t.Fatalf("%d tag blobs of 10 kB fit after a 600 kB piece took 17 s, want 7 (70 kB: 2 s at its rate)", n)
+	}
+}
+
+// On a line many uploads share, the bound settles where the line carries
+// the window in about the horizon: a line of 1 MiB/s carrying pieces of
+// 1 MiB keeps about two in flight, each taking about 2 s, and stays busy.
+func TestWindowSharedLineSettles(t *testing.T) {
+	w, c := testWindow(64 * mib)
+	type job struct {
+		left    float64 // bytes still to send
+		started time.Time
+	}
+	var flying []*job
+	const step = 10 * time.Millisecond
+	const rate = float64(mib) // bytes per second, shared by the jobs in flight
+	var sent float64
+	var inFlight []int
+	for i := range 6000 { // 60 s
+		for fits(t, w, mib) {
+			flying = append(flying, &job{left: mib, started: c.t})
+		}
+		c.advance(step)
+		share := rate * step.Seconds() / float64(len(flying))
+		var still []*job
+		for _, j := range flying {
+			j.left -= share
+			sent += share
+			if j.left > 0 {
+				still = append(still, j)
+				continue
+			}
+			w.release(mib, c.t.Sub(j.started))
+		}
+		flying = still
+		if i >= 3000 {
+			inFlight = append(inFlight, len(flying))
+		}
+	}
+	most := slices.Max(inFlight)
+	if most < 2 || most > 4 {
+		t.Errorf("at most %d pieces in flight in the last 30 s, want 2 to 4 (about 2 s of the line)", most)
+	}
+	if sent < 0.99*rate*60 {
+		t.Errorf("the line carried %.0f bytes in 60 s, want it busy (%.0f)", sent, rate*60)
 	}
 }
