@@ -97,12 +97,21 @@ func checkNotNested(ctx context.Context, loc string, backend store.Store) error 
 	if err != nil {
 		return err
 	}
+	if outer, ok := enclosingVault(abs); ok {
+		return nestedError(loc, outer)
+	}
+	return nil
+}
+
+// enclosingVault returns the folder above abs, an absolute path, that
+// holds a vault's tunesafe.json, the nearest first.
+func enclosingVault(abs string) (string, bool) {
 	for dir := filepath.Dir(abs); ; dir = filepath.Dir(dir) {
 		if _, err := os.Stat(filepath.Join(dir, vault.ConfigKey)); err == nil {
-			return nestedError(loc, dir)
+			return dir, true
 		}
 		if filepath.Dir(dir) == dir {
-			return nil
+			return "", false
 		}
 	}
 }

@@ -23,14 +23,9 @@ func nearbyVaultHint(loc string) string {
 	if err != nil {
 		return ""
 	}
-	for d := filepath.Dir(abs); ; d = filepath.Dir(d) {
-		if isVaultFolder(d) {
-			v := shown(loc, d)
-			return fmt.Sprintf("%s is inside the vault at %s: give --vault %s", loc, v, shellJoin([]string{v}))
-		}
-		if filepath.Dir(d) == d {
-			break
-		}
+	if d, ok := enclosingVault(abs); ok {
+		v := shown(loc, d)
+		return fmt.Sprintf("%s is inside the vault at %s: give --vault %s", loc, v, shellJoin([]string{v}))
 	}
 	f, err := os.Open(abs)
 	if err != nil {

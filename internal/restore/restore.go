@@ -260,7 +260,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 		return res, failed(res, errs) // nothing to write: the target is not touched
 	}
 	if o.FreeSpace != nil {
-		if err := CheckSpace(o.To, plan.spaceNeeded(o.To), o.FreeSpace); err != nil {
+		if err := checkSpace(o.To, plan.spaceNeeded(o.To), o.FreeSpace); err != nil {
 			return nil, err // before anything is written
 		}
 	}

@@ -1,13 +1,11 @@
 package restore
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/tunesafe/tunesafe/internal/bytesize"
-	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // NoSpaceError reports a target whose file system has less free space
@@ -21,25 +19,6 @@ type NoSpaceError struct {
 func (e *NoSpaceError) Error() string {
 	return fmt.Sprintf("not enough free space for the restore into %s: it would write %s, and %s is free",
 		e.To, bytesize.Format(e.Need), bytesize.Format(e.Free))
-}
-
-// SpaceNeeded returns how many bytes a restore of s with o would write
-// into o.To (see plan.spaceNeeded). It reads the same trees as Run, which
-// checks the space itself when Options.FreeSpace is set; an error of the
-// selection (a NoMatchError) or of the vault is Run's to report.
-func SpaceNeeded(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (int64, error) {
-	sel, err := newSelection(o)
-	if err != nil {
-		return 0, err
-	}
-	p, err := walk(ctx, v, s.Tree, sel)
-	if err != nil {
-		return 0, err
-	}
-	if err := sel.check(); err != nil {
-		return 0, err
-	}
-	return p.spaceNeeded(o.To), nil
 }
 
 // spaceNeeded returns how many bytes the restore of p would write into
@@ -64,12 +43,12 @@ func (p *plan) spaceNeeded(to string) int64 {
 	return need
 }
 
-// CheckSpace returns a *NoSpaceError when the file system of to (or of
+// checkSpace returns a *NoSpaceError when the file system of to (or of
 // the nearest folder above it that exists, as to is created by the
 // restore) has less than need bytes free by free, which is FreeSpace
 // outside tests. A file system whose free space cannot be told is not
 // checked.
-func CheckSpace(to string, need int64, free func(dir string) (int64, error)) error {
+func checkSpace(to string, need int64, free func(dir string) (int64, error)) error {
 	if need <= 0 || free == nil {
 		return nil
 	}

@@ -1,29 +1,32 @@
 package restore
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // The space a restore needs leaves out the files already there with
-// their size; CheckSpace compares it with the free space of the nearest
+// their size; checkSpace compares it with the free space of the nearest
 // folder of the target that exists.
 func TestSpaceNeeded(t *testing.T) {
 	f := newFixture(t)
 	s := f.snapshot(f.dir("music", 0o755, f.file("a.mp3", 0o644, "aaaa"), f.file("b.mp3", 0o644, "bbbbbb")))
 	to := filepath.Join(t.TempDir(), "out")
-	need, err := SpaceNeeded(f.ctx, f.v, s, Options{To: to})
+	need, err := spaceNeeded(f.ctx, f.v, s, Options{To: to})
 	if err != nil || need != 10 {
 		t.Fatalf("SpaceNeeded into an empty target: %d, %v; want 10", need, err)
 	}
 	os.MkdirAll(filepath.Join(to, "music"), 0o755)
 	os.WriteFile(filepath.Join(to, "music", "a.mp3"), []byte("aaaa"), 0o644)
-	if need, err := SpaceNeeded(f.ctx, f.v, s, Options{To: to}); err != nil || need != 6 {
+	if need, err := spaceNeeded(f.ctx, f.v, s, Options{To: to}); err != nil || need != 6 {
 		t.Fatalf("SpaceNeeded with a.mp3 in place: %d, %v; want 6", need, err)
 	}
-	if _, err := SpaceNeeded(f.ctx, f.v, s, Options{To: to, Patterns: []string{"nothing"}}); err == nil {
+	if _, err := spaceNeeded(f.ctx, f.v, s, Options{To: to, Patterns: []string{"nothing"}}); err == nil {
 		t.Fatal("SpaceNeeded with a pattern matching nothing: no error")
 	}
 
@@ -33,15 +36,15 @@ func TestSpaceNeeded(t *testing.T) {
 	}
 	missing := filepath.Join(to, "new", "deeper")
 	var ns *NoSpaceError
-	if err := CheckSpace(missing, 6, free(5)); !errors.As(err, &ns) || ns.Need != 6 || ns.Free != 5 || asked != to {
-		t.Fatalf("CheckSpace with 5 bytes free for 6: %v (asked %s)", err, asked)
+	if err := checkSpace(missing, 6, free(5)); !errors.As(err, &ns) || ns.Need != 6 || ns.Free != 5 || asked != to {
+		t.Fatalf("checkSpace with 5 bytes free for 6: %v (asked %s)", err, asked)
 	}
-	if err := CheckSpace(to, 6, free(6)); err != nil {
-		t.Fatalf("CheckSpace with enough space: %v", err)
+	if err := checkSpace(to, 6, free(6)); err != nil {
+		t.Fatalf("checkSpace with enough space: %v", err)
 	}
 	unknown := func(string) (int64, error) { return 0, errors.ErrUnsupported }
-	if err := CheckSpace(to, 6, unknown); err != nil {
-		t.Fatalf("CheckSpace where free space is unknown: %v", err)
+	if err := checkSpace(to, 6, unknown); err != nil {
+		t.Fatalf("checkSpace where free space is unknown: %v", err)
 	}
 	if n, err := FreeSpace(to); err == nil && n <= 0 {
 		t.Errorf("FreeSpace(%s) = %d", to, n)
@@ -67,7 +70,24 @@ func TestSpaceNeededLessPartial(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(to, partialBase(c.lp, &c.node)+partSuffix), []byte("first piece "), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if need, err := SpaceNeeded(f.ctx, f.v, s, Options{To: to}); err != nil || need != int64(len("second piece third piece")) {
+	if need, err := spaceNeeded(f.ctx, f.v, s, Options{To: to}); err != nil || need != int64(len("second piece third piece")) {
 		t.Fatalf("SpaceNeeded with the first piece in a partial file: %d, %v; want %d", need, err, len("second piece third piece"))
 	}
+}
+
+// spaceNeeded is what Run finds its restore of s with o needs in o.To
+// (plan.spaceNeeded), or the error of its selection.
+func spaceNeeded(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options) (int64, error) {
+	sel, err := newSelection(o)
+	if err != nil {
+		return 0, err
+	}
+	p, err := walk(ctx, v, s.Tree, sel)
+	if err != nil {
+		return 0, err
+	}
+	if err := sel.check(); err != nil {
+		return 0, err
+	}
+	return p.spaceNeeded(o.To), nil
 }
