@@ -194,7 +194,7 @@ func (a *app) runAudit(ctx context.Context, o verifyOptions, table bool) error {
 	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return err
 	}
-	if _, err := a.recordIntegrity(ctx, s, &rep); err != nil {
+	if _, err := a.recordIntegrity(ctx, s, &rep, len(retired)); err != nil {
 		return err
 	}
 	if a.json {

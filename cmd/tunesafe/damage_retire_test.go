@@ -51,10 +51,19 @@ func TestAgentCheckRetiresDamageMarkers(t *testing.T) {
 	if n := markerCount(t, vaultDir); n != 0 {
 		t.Fatalf("%d markers after the agent's check, want 0", n)
 	}
+	// status says the damage reported before is repaired, not only that
+	// nothing is lost now.
+	stdout, stderr, err := e.run(t0.Add(3*24*time.Hour), "status")
+	if err != nil || !regexpMatch(`(?m)^\s*integrity:\s.*nothing lost or damaged; the damage found before is repaired \(1 damage marker retired\)`, stdout) {
+		t.Fatalf("status after the retiring check: %v\n%s%s", err, stdout, stderr)
+	}
 	_, stderr, err = e.run(t0.Add(6*24*time.Hour), "agent", "--once")
 	if err != nil || !strings.Contains(stderr, `msg="integrity checked"`) || !strings.Contains(stderr, " downloaded=0 ") ||
 		strings.Contains(stderr, "retired") {
 		t.Fatalf("the next check: %v, want nothing downloaded\n%s", err, stderr)
+	}
+	if stdout, stderr, err := e.run(t0.Add(6*24*time.Hour), "status"); err != nil || strings.Contains(stdout, "repaired") || !strings.Contains(stdout, "nothing lost or damaged") {
+		t.Fatalf("status after the next check: %v\n%s%s", err, stdout, stderr)
 	}
 }
 

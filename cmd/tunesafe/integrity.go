@@ -86,11 +86,12 @@ func (c *verifyConfig) plan(file string) (integrityPlan, error) {
 const integrityMetaKey = "verify.last"
 
 // recordIntegrity keeps the result of a completed audit in the cache, as
-// a check made now, and returns it.
-func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Report) (agent.Integrity, error) {
+// a check made now, with the number of damage markers it retired, and
+// returns it.
+func (a *app) recordIntegrity(ctx context.Context, s *session, rep *auditlog.Report, retired int) (agent.Integrity, error) {
 	i := agent.Integrity{
 		Time: a.now().UTC(), Mode: rep.Mode, Objects: rep.Objects, Bytes: rep.Bytes,
-		Problems: rep.Failures(), Foreign: rep.Counts.Foreign,
+		Problems: rep.Failures(), Foreign: rep.Counts.Foreign, Retired: int64(retired),
 	}
 	b, err := json.Marshal(i)
 	if err != nil {
@@ -263,7 +264,7 @@ func (a *app) verifyAfterPass(ctx context.Context, s *session, plan integrityPla
 	if err := a.forgetDamage(ctx, s, &rep); err != nil {
 		return &rep, nil, err
 	}
-	i, err := a.recordIntegrity(ctx, s, &rep)
+	i, err := a.recordIntegrity(ctx, s, &rep, len(retired))
 	if err != nil {
 		return &rep, nil, err
 	}
@@ -299,6 +300,9 @@ func integrityLine(i *agent.Integrity, every time.Duration) string {
 		return fmt.Sprintf("%s lost, corrupted or tampered with (%s): run 'tunesafe audit'", plural(i.Problems, "object", "objects"), what)
 	case i.Foreign > 0:
 		return fmt.Sprintf("%s: nothing lost; %s Tunesafe did not write ('tunesafe audit' lists them); %s", what, plural(i.Foreign, "object", "objects"), schedule)
+	}
+	if i.Retired > 0 {
+		return fmt.Sprintf("%s: nothing lost or damaged; the damage found before is repaired (%s retired); %s", what, plural(i.Retired, "damage marker", "damage markers"), schedule)
 	}
 	return fmt.Sprintf("%s: nothing lost or damaged; %s", what, schedule)
 }

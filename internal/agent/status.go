@@ -244,6 +244,10 @@ type Integrity struct {
 	Problems int64 `json:"problems"`
 	// Foreign counts objects in the vault that Tunesafe never wrote.
 	Foreign int64 `json:"foreign"`
+	// Retired counts the damage markers the check deleted: every object
+	// an earlier check found lost or corrupted there is stored again and
+	// intact (or deleted since), so the damage they reported is repaired.
+	Retired int64 `json:"damage_markers_retired,omitempty"`
 }
 
 // clone returns a copy that shares nothing mutable with s.
