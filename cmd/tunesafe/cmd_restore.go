@@ -53,7 +53,10 @@ SHA-256. Files already present with the right content are skipped, so an
 interrupted restore can be run again; a different existing file is never
 replaced without --overwrite. A symlink found in DIR where the snapshot has a
 folder is never followed: it is replaced by the folder with --overwrite, and
-is an error without.
+is an error without. Files a library keeps outside the backed-up folders come
+back under their whole path (DIR/Volumes/data/...); the folders above them,
+which were not backed up, are made as mkdir -p makes folders (not with the
+permissions of /Volumes or /tmp), and existing ones are left as they are.
 
 Computers backing up into one vault each record their host name in their
 snapshots (backup --host, default this computer's name). "latest" is this

@@ -89,10 +89,15 @@ func (f *fixture) tree(nodes ...vault.Node) vault.ID {
 	return et.ID
 }
 
-// snapshot returns a snapshot whose root tree holds nodes.
+// snapshot returns a snapshot whose root tree holds nodes, each a
+// backed-up path (/src/NAME), as a backup of those paths records them.
 func (f *fixture) snapshot(nodes ...vault.Node) *vault.Snapshot {
 	f.t.Helper()
-	return &vault.Snapshot{Tree: f.tree(nodes...)}
+	s := &vault.Snapshot{Tree: f.tree(nodes...)}
+	for _, n := range nodes {
+		s.Paths = append(s.Paths, "/src/"+n.FileName())
+	}
+	return s
 }
 
 func (f *fixture) restore(s *vault.Snapshot, o Options) (*Result, error) {

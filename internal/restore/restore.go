@@ -197,6 +197,11 @@ type entry struct {
 	rel  string // slash-separated path in the snapshot, for messages
 	lp   string // local path below the target
 	node vault.Node
+	// ancestor marks a folder that was not backed up, only on the way to
+	// files that were (ancestors.go); found is the mode mkdir found it
+	// with, when it had to change it, and 0 otherwise.
+	ancestor bool
+	found    fs.FileMode
 }
 
 // Run restores snapshot s from v.
@@ -223,7 +228,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 	if err != nil {
 		return nil, err
 	}
-	plan, err := walk(ctx, v, s.Tree, sel)
+	plan, err := walk(ctx, v, s.Tree, sel, rootNames(s.Paths))
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +290,8 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 		if under(blocked, d.lp) {
 			continue
 		}
-		if err := tg.mkdir(d.lp); err != nil {
+		found, err := tg.mkdir(d.lp, d.ancestor)
+		if err != nil {
 			if te := tg.fatal(d.rel, err); te != nil {
 				return res, te
 			}
@@ -294,6 +300,7 @@ func run(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Options, shar
 			continue
 		}
 		tg.removeLeftovers(d.lp)
+		d.found = found
 		dirs = append(dirs, d)
 		res.Dirs++
 	}
@@ -373,9 +380,14 @@ send:
 	}
 	// Modes and times of folders last, children before parents, so that
 	// nothing written inside a folder changes its mtime afterwards and a
-	// read-only folder gets its children first.
+	// read-only folder gets its children first. A folder on the way only
+	// keeps the mode and time it was made or found with (ancestors.go).
 	for _, d := range slices.Backward(dirs) {
-		tg.finish(d.lp, &d.node)
+		if d.ancestor {
+			tg.finishAncestor(d.lp, d.found)
+		} else {
+			tg.finish(d.lp, &d.node)
+		}
 	}
 	return res, failed(res, errs)
 }
@@ -406,11 +418,13 @@ func (p *plan) empty() bool { return len(p.files)+len(p.links)+len(p.dirs) == 0 
 // pattern needs no more of the vault than the folders it may match. A
 // folder whose tree the vault lost or holds damaged is noted in
 // p.unreadable and left out, with everything below it; that of the top
-// folder is the error, as nothing could be restored.
-func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*plan, error) {
+// folder is the error, as nothing could be restored. A folder of the root
+// tree not named in roots, and every folder below it, is an ancestor
+// (ancestors.go).
+func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection, roots map[string]bool) (*plan, error) {
 	p := &plan{}
-	var visit func(t *vault.Tree, rel, lp string) (bool, error)
-	visit = func(t *vault.Tree, rel, lp string) (bool, error) {
+	var visit func(t *vault.Tree, rel, lp string, ancestor bool) (bool, error)
+	visit = func(t *vault.Tree, rel, lp string, ancestor bool) (bool, error) {
 		found := false
 		for _, n := range t.Nodes {
 			name := n.FileName()
@@ -422,6 +436,7 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 			e := entry{rel: path.Join(rel, name), lp: filepath.Join(lp, name), node: n}
 			switch n.Type {
 			case vault.TypeDir:
+				e.ancestor = ancestor || (rel == "" && !roots[name])
 				if !sel.below(e.rel) {
 					continue // nothing in it can be selected
 				}
@@ -432,7 +447,7 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 				if st == nil {
 					continue // unreadable: not created, as its content is unknown
 				}
-				sub, err := visit(st, e.rel, e.lp)
+				sub, err := visit(st, e.rel, e.lp, e.ancestor)
 				if err != nil {
 					return false, err
 				}
@@ -459,7 +474,7 @@ func walk(ctx context.Context, v *vault.Vault, id vault.ID, sel *selection) (*pl
 	if err != nil {
 		return nil, readErr("", err)
 	}
-	if _, err := visit(t, "", ""); err != nil {
+	if _, err := visit(t, "", "", false); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -61,7 +61,7 @@ func TestSpaceNeededLessPartial(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := walk(f.ctx, f.v, s.Tree, sel)
+	p, err := walk(f.ctx, f.v, s.Tree, sel, nil)
 	if err != nil || len(p.files) != 1 {
 		t.Fatalf("walk: %d files, %v", len(p.files), err)
 	}
@@ -82,7 +82,7 @@ func spaceNeeded(ctx context.Context, v *vault.Vault, s *vault.Snapshot, o Optio
 	if err != nil {
 		return 0, err
 	}
-	p, err := walk(ctx, v, s.Tree, sel)
+	p, err := walk(ctx, v, s.Tree, sel, nil)
 	if err != nil {
 		return 0, err
 	}

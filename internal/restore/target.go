@@ -144,26 +144,50 @@ func inTheWay(fi fs.FileInfo, want string) error {
 }
 
 // mkdir makes lp, whose parent is already checked, a real folder that the
-// owner can write to; finish gives it its mode afterwards.
-func (tg *target) mkdir(lp string) error {
+// owner can write to. A folder of the snapshot is made 0700, and finish
+// gives it its mode afterwards; an ancestor is made as mkdir -p makes
+// one, 0755 less the umask (ancestors.go). An existing folder the owner
+// may not write to is given the owner's rwx, and its mode before is
+// returned (0 for a folder made, or left as it was), for finishAncestor.
+func (tg *target) mkdir(lp string, ancestor bool) (found fs.FileMode, err error) {
+	perm := fs.FileMode(0o700)
+	if ancestor {
+		perm = 0o755
+	}
 	fi, err := tg.root.Lstat(lp)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return local(tg.root.Mkdir(lp, 0o700))
+		return 0, tg.mkdirNew(lp, perm)
 	case err != nil:
-		return local(err)
+		return 0, local(err)
 	case fi.IsDir():
 		if fi.Mode().Perm()&0o700 != 0o700 {
-			return local(tg.root.Chmod(lp, fi.Mode()|0o700))
+			return fi.Mode(), local(tg.root.Chmod(lp, fi.Mode()|0o700))
 		}
-		return nil
+		return 0, nil
 	case !tg.overwrite:
-		return inTheWay(fi, "folder")
+		return 0, inTheWay(fi, "folder")
 	}
 	if err := tg.root.Remove(lp); err != nil {
+		return 0, local(err)
+	}
+	return 0, tg.mkdirNew(lp, perm)
+}
+
+// mkdirNew makes the folder lp with perm less the umask, and gives the
+// owner rwx should the umask take some away (as mkdir -p does).
+func (tg *target) mkdirNew(lp string, perm fs.FileMode) error {
+	if err := tg.root.Mkdir(lp, perm); err != nil {
 		return local(err)
 	}
-	return local(tg.root.Mkdir(lp, 0o700))
+	fi, err := tg.root.Lstat(lp)
+	if err != nil {
+		return local(err)
+	}
+	if fi.Mode().Perm()&0o700 != 0o700 {
+		return local(tg.root.Chmod(lp, fi.Mode()|0o700))
+	}
+	return nil
 }
 
 // symlink puts a symlink to n's target at lp, whose folder is checked.
