@@ -140,6 +140,10 @@ func classify(err error) (code int, msg, hint string) {
 		return exitFailure, msg, or(hint, "list the snapshots with 'tunesafe snapshots': give an ID, a unique prefix of one, or latest")
 	case errors.Is(err, vault.ErrExists):
 		return exitUsage, msg, or(hint, "the vault is ready: back up into it with 'tunesafe backup --vault LOCATION PATH', or give another location")
+	case errors.Is(err, vault.ErrNoKeyFile):
+		// Wherever it was found (opening, or a remembered key that
+		// needed the vault's key files after all): the same way back.
+		return exitIntegrity, msg, or(hint, noKeyFileHint)
 	case errors.Is(err, vault.ErrWrongPassphrase):
 		return exitPassphrase, msg, or(hint, "check TUNESAFE_PASSPHRASE, or the file given with --passphrase-file (which comes first); with neither, Tunesafe asks on the terminal; nothing was changed")
 	case errors.Is(err, vault.ErrNeedPassphrase):

@@ -277,6 +277,10 @@ func knownButNoVault(ctx context.Context, s store.Store) error {
 		"this computer has used a vault there, and the location is empty: is the disk mounted, the bucket and prefix right? If the provider lost the vault, copy it back from a replica ('tunesafe copy')")
 }
 
+// noKeyFileHint is the way back for an encrypted vault whose key files
+// are gone (vault.ErrNoKeyFile).
+const noKeyFileHint = "copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted"
+
 // openVaultError says why the vault at loc did not open. A vault object
 // the provider lost is data lost (exit code 4), with the way back: never
 // "no vault here", whose hint would be to create one over it.
@@ -286,8 +290,7 @@ func openVaultError(loc string, err error) error {
 		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
 			"run 'tunesafe repair' to store it again, rebuilt from this computer's copy or the vault's key files (reading commands such as restore work meanwhile), or copy it back from a replica; do not run 'tunesafe init' there")
 	case errors.Is(err, vault.ErrNoKeyFile):
-		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)},
-			"copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted")
+		return withHint(&integrityError{msg: fmt.Sprintf("open vault %s: %v", loc, err)}, noKeyFileHint)
 	}
 	return noVaultHint(loc, fmt.Errorf("open vault %s: %w", loc, err))
 }
