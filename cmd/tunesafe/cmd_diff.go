@@ -25,7 +25,8 @@ func (a *app) diffCommand() *cobra.Command {
 modified track is marked "tags" when only its tags, pictures or padding
 changed and its audio is the same; "content" when its audio changed, or
 when that cannot be told (a file that is not a track Tunesafe understands,
-or a short track whose audio is stored as one piece); "attributes" when
+or a short track that both snapshots hold as earlier versions of
+Tunesafe stored it, its audio as one piece); "attributes" when
 only its permissions or modification time changed. Folders are listed when
 added, removed, or given other permissions.
 
@@ -169,6 +170,9 @@ type diffTrees struct {
 	v     *vault.Vault
 	paths map[vault.ID]string // "" for the top folders
 }
+
+// Hasher names content as the vault does.
+func (d *diffTrees) Hasher() vault.Hasher { return d.v.Hasher() }
 
 func (d *diffTrees) GetTree(ctx context.Context, id vault.ID) (*vault.Tree, error) {
 	dir := d.paths[id]

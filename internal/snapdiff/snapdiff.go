@@ -9,14 +9,20 @@
 // backups of a large library reads only the trees along the changed paths.
 //
 // Tags or audio. The music-aware splitter stores a track's audio behind
-// list blobs (vault.Node.Lists), one per run of audio chunks, and its tags,
-// pictures and padding as blobs of their own. A tag edit rewrites those
-// and leaves the audio's chunks, hence the lists, as they were. So two
-// versions of a file whose list blobs are the same, in the same order,
-// differ in their metadata only: the change is reported as Tags. A file
-// the splitter did not understand (stored without lists) can only be
-// reported as Content; so can a track whose audio fits one chunk (audio
-// regions of a single blob are named directly, without a list).
+// list blobs (vault.Node.Lists), one per run of audio chunks, even a run
+// of one chunk, and its tags, pictures and padding as blobs of their own.
+// A tag edit rewrites those and leaves the audio's chunks, hence the
+// lists, as they were. So two versions of a file whose list blobs are the
+// same, in the same order, differ in their metadata only: the change is
+// reported as Tags. A file the splitter did not understand has no lists,
+// or lists of its whole content, and is reported as Content.
+//
+// Vaults also hold entries written by earlier versions of Tunesafe, which
+// named an audio run of one chunk directly, without a list. Such an entry
+// and a later one with a list of one line naming that same chunk hold the
+// same audio: the list's ID is the vault's content ID of that line, which
+// the diff computes (Trees.Hasher) rather than read the list. Two such
+// entries without lists cannot be told apart from new audio: Content.
 package snapdiff
 
 import (
@@ -63,23 +69,26 @@ type Change struct {
 	After  *vault.Node
 }
 
-// Trees is what a diff reads: the vault's trees.
+// Trees is what a diff reads: the vault's trees, and the function that
+// names its content (vault.Vault has both).
 type Trees interface {
 	GetTree(ctx context.Context, id vault.ID) (*vault.Tree, error)
+	Hasher() vault.Hasher
 }
 
 // Diff calls fn for every change from the tree before to the tree after,
 // in path order. A folder added or removed is reported, then everything in
 // it. It stops at the first error, from fn or from reading a tree.
 func Diff(ctx context.Context, trees Trees, before, after vault.ID, fn func(Change) error) error {
-	d := differ{ctx: ctx, trees: trees, fn: fn}
+	d := differ{ctx: ctx, trees: trees, hasher: trees.Hasher(), fn: fn}
 	return d.trees2(before, after, "")
 }
 
 type differ struct {
-	ctx   context.Context
-	trees Trees
-	fn    func(Change) error
+	ctx    context.Context
+	trees  Trees
+	hasher vault.Hasher
+	fn     func(Change) error
 }
 
 func (d *differ) trees2(before, after vault.ID, dir string) error {
@@ -159,7 +168,7 @@ func (d *differ) pair(b, a *vault.Node, dir string) error {
 		}
 		return d.all(a, dir, Added)
 	}
-	what := compare(b, a)
+	what := d.compare(b, a)
 	if what != "" {
 		if err := d.fn(Change{Path: p, Kind: Modified, What: what, Before: b, After: a}); err != nil {
 			return err
@@ -174,7 +183,7 @@ func (d *differ) pair(b, a *vault.Node, dir string) error {
 // compare returns how two entries of the same name and type differ, or ""
 // when they do not. A folder differs by its mode only: its contents are
 // compared entry by entry, and its modification time changes with them.
-func compare(b, a *vault.Node) What {
+func (d *differ) compare(b, a *vault.Node) What {
 	switch a.Type {
 	case vault.TypeDir:
 		if b.Mode != a.Mode {
@@ -183,7 +192,7 @@ func compare(b, a *vault.Node) What {
 		return ""
 	case vault.TypeFile:
 		if b.SHA256 != a.SHA256 || b.Size != a.Size {
-			if sameAudio(b, a) {
+			if d.sameAudio(b, a) {
 				return Tags
 			}
 			return Content
@@ -200,8 +209,36 @@ func compare(b, a *vault.Node) What {
 }
 
 // sameAudio reports whether two versions of a file hold the same audio:
-// both have lists, and the same ones in the same order.
-func sameAudio(b, a *vault.Node) bool {
+// both name their audio through lists, the same ones in the same order.
+func (d *differ) sameAudio(b, a *vault.Node) bool {
 	lb, la := b.ListIDs(), a.ListIDs() // DecodeTree checked the positions
-	return len(lb) > 0 && slices.Equal(lb, la)
+	if slices.Equal(lb, la) {
+		return len(lb) > 0
+	}
+	// An entry that names audio chunks directly has fewer lists than an
+	// entry of the same audio that names them through lists of one line:
+	// with as many lists on both sides, other lists are other audio. This
+	// keeps the hashing below to the entries where it can tell.
+	if len(lb) == len(la) {
+		return false
+	}
+	return slices.Equal(d.audio(b, la), d.audio(a, lb))
+}
+
+// audio returns the lists of n in order, with each blob n names directly
+// taken as the list of one line naming it, when other names that list.
+func (d *differ) audio(n *vault.Node, other []vault.ID) []vault.ID {
+	out := make([]vault.ID, 0, len(other))
+	lists := n.Lists
+	for i, id := range n.Blobs {
+		if len(lists) > 0 && lists[0] == i {
+			out = append(out, id)
+			lists = lists[1:]
+			continue
+		}
+		if l := d.hasher.Sum(vault.EncodeList([]vault.ID{id})); slices.Contains(other, l) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

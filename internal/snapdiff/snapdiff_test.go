@@ -15,13 +15,18 @@ import (
 
 // trees is a vault's trees in memory, counting reads.
 type trees struct {
-	m     map[vault.ID]*vault.Tree
-	reads map[vault.ID]int
+	m      map[vault.ID]*vault.Tree
+	reads  map[vault.ID]int
+	hasher vault.Hasher
 }
 
+// newTrees returns the trees of a plain vault, whose content IDs are the
+// SHA-256 that id computes.
 func newTrees() *trees {
-	return &trees{m: map[vault.ID]*vault.Tree{}, reads: map[vault.ID]int{}}
+	return &trees{m: map[vault.ID]*vault.Tree{}, reads: map[vault.ID]int{}, hasher: vault.NewHasher(nil)}
 }
+
+func (ts *trees) Hasher() vault.Hasher { return ts.hasher }
 
 func (ts *trees) GetTree(_ context.Context, id vault.ID) (*vault.Tree, error) {
 	ts.reads[id]++
