@@ -14,6 +14,7 @@ import (
 	"github.com/tunesafe/tunesafe/internal/restore"
 	"github.com/tunesafe/tunesafe/internal/store"
 	"github.com/tunesafe/tunesafe/internal/store/folder"
+	"github.com/tunesafe/tunesafe/internal/store/s3store"
 	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
@@ -169,9 +170,21 @@ func classify(err error) (code int, msg, hint string) {
 		}
 		return exitFailure, msg, "check the permissions of the vault folder and its files (ls -l): backups and other changes need write permission, restore, ls, snapshots and status only read permission"
 	}
+	var regionErr *s3store.RegionError
 	switch store.KindOf(err) {
-	case store.KindCredentials, store.KindAccessDenied:
-		return exitCredentials, msg, or(hint, "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE with ~/.aws/credentials, and check that the key may use this bucket")
+	case store.KindCredentials:
+		return exitCredentials, msg, or(hint, credentialsHint())
+	case store.KindAccessDenied:
+		return exitCredentials, msg, or(hint, "check the key ("+credentialsSource()+") and what it may do: backups need s3:ListBucket, s3:GetObject, s3:PutObject and s3:DeleteObject on the bucket; restore, ls, snapshots and verify only s3:ListBucket and s3:GetObject")
+	case store.KindRegion:
+		if errors.As(err, &regionErr) && regionErr.Want != "" {
+			return exitUsage, msg, or(hint, fmt.Sprintf("set AWS_REGION=%s (or region = %s in the profile's section of ~/.aws/config); nothing was changed", regionErr.Want, regionErr.Want))
+		}
+		return exitUsage, msg, or(hint, "set AWS_REGION to the bucket's region (your provider's console shows it); nothing was changed")
+	case store.KindClock:
+		return exitUsage, msg, or(hint, "set this computer's clock right, best by network time ('timedatectl set-ntp true' on Linux; Date & Time settings on macOS and Windows), then run the command again; nothing was changed")
+	case store.KindTLS:
+		return exitUsage, msg, or(hint, "for a server with a certificate of your own CA, set AWS_CA_BUNDLE to the CA's PEM file; check that the endpoint's http:// or https:// is what the server speaks; nothing was changed")
 	case store.KindNoBucket:
 		return exitNoBucket, msg, or(hint, "create the bucket with your provider's console or CLI first, then run the command again")
 	case store.KindUnreadable:

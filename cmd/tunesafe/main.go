@@ -83,7 +83,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s\n", b)
 		return code
 	}
-	fmt.Fprintf(stderr, "tunesafe: error: %s\n", msg)
+	// One line whatever the error carries (a parser's multi-line
+	// message, a server's reply).
+	fmt.Fprintf(stderr, "tunesafe: error: %s\n", oneLine(msg))
 	if hint != "" {
 		fmt.Fprintf(stderr, "tunesafe: hint: %s\n", hint)
 	}

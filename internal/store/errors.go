@@ -72,6 +72,19 @@ const (
 	// (MinIO answers SlowDownRead once its bitrot check fails); retrying
 	// does not help, storing it again does.
 	KindUnreadable = "unreadable"
+	// KindRegion: the server keeps the bucket in another region than the
+	// one the requests were signed for (S3 AuthorizationHeaderMalformed or
+	// InvalidRegion naming the right one). The store's error says which
+	// when the server does (s3store.RegionError).
+	KindRegion = "region"
+	// KindClock: the server refused a request for its time, more than a
+	// few minutes from the server's (S3 RequestTimeTooSkewed): this
+	// computer's clock is wrong.
+	KindClock = "clock"
+	// KindTLS: the connection's TLS failed: a certificate this computer
+	// does not trust, or TLS spoken to a server without it (or the
+	// reverse).
+	KindTLS = "tls"
 )
 
 // IsTransient reports whether err is worth retrying later.

@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"os"
+	"strings"
 	"syscall"
 
 	"github.com/minio/minio-go/v7"
@@ -80,10 +82,29 @@ var (
 	codesInvalid = set(
 		"ObjectParentIsFile", "ExistingObjectIsDirectory", // versitygw posix
 		"XMinioParentIsObject", "XMinioObjectExistsAsDirectory", // MinIO
-		"NotImplemented", "RequestTimeTooSkewed", "InvalidRegion",
+		"NotImplemented",
 		"BucketAlreadyExists", "EntityTooLarge",
 	)
+	// Region: the request was signed for another region than the
+	// bucket's. AuthorizationHeaderMalformed also stands for a malformed
+	// Authorization header; it is a region error only when the answer
+	// names a region (AWS's <Region>, MinIO's x-amz-bucket-region).
+	codesRegion = set("AuthorizationHeaderMalformed", "InvalidRegion", "IllegalLocationConstraintException")
+	codesClock  = set("RequestTimeTooSkewed")
 )
+
+// RegionError is the cause of a store.KindRegion error: the server keeps
+// the bucket in region Want ("" when it did not say which).
+type RegionError struct {
+	Want string
+}
+
+func (e *RegionError) Error() string {
+	if e.Want == "" {
+		return "the bucket is in another region than the requests were signed for (AWS_REGION)"
+	}
+	return fmt.Sprintf("the bucket is in region %s, not the one the requests were signed for (AWS_REGION)", e.Want)
+}
 
 func classifyResponse(op string, resp minio.ErrorResponse) error {
 	code, status := resp.Code, resp.StatusCode
@@ -93,9 +114,17 @@ func classifyResponse(op string, resp minio.ErrorResponse) error {
 		return fmt.Errorf("%s: %w", op, fs.ErrNotExist)
 	case codesNoBucket[code]:
 		return store.Permanent(store.KindNoBucket, fmt.Errorf("%s: the bucket does not exist (S3 %s, HTTP %d)", op, code, status))
+	case codesRegion[code] && (resp.Region != "" || code != "AuthorizationHeaderMalformed"):
+		return store.Permanent(store.KindRegion, fmt.Errorf("%s: %w (S3 %s, HTTP %d)", op, &RegionError{Want: resp.Region}, code, status))
+	case codesClock[code]:
+		return store.Permanent(store.KindClock, fmt.Errorf("%s: the server refused the request for its time: this computer's clock is more than a few minutes off the server's (S3 %s, HTTP %d)", op, code, status))
 	case codesCreds[code]:
 		return store.Permanent(store.KindCredentials, err)
 	case codesDenied[code]:
+		if strings.HasPrefix(op, "put ") || strings.HasPrefix(op, "delete ") {
+			// Reading worked, or this would not be the first refusal.
+			err = fmt.Errorf("%s: %w (S3 %s, HTTP %d: the key may not write to this bucket)", op, resp, code, status)
+		}
 		return store.Permanent(store.KindAccessDenied, err)
 	case codesInvalid[code]:
 		return store.Permanent(store.KindInvalid, err)
@@ -114,9 +143,12 @@ func classifyResponse(op string, resp minio.ErrorResponse) error {
 	return store.Permanent(store.KindInvalid, err)
 }
 
-// classifyNetwork classifies an error below HTTP: DNS, TCP, TLS.
+// classifyNetwork classifies an error below HTTP: DNS, TCP, TLS. Its
+// message is the operation and what went wrong (netReason), without the
+// request's URL, which names the bucket's listing query or an object's
+// key a second time.
 func classifyNetwork(op string, err error) error {
-	werr := fmt.Errorf("%s: %w", op, err)
+	werr := &netError{msg: op + ": " + netReason(err), err: err}
 
 	var (
 		unknownCA   x509.UnknownAuthorityError
@@ -127,9 +159,9 @@ func classifyNetwork(op string, err error) error {
 	)
 	switch {
 	case errors.As(err, &unknownCA), errors.As(err, &hostErr), errors.As(err, &invalidCert), errors.As(err, &verifyErr):
-		return store.Permanent(store.KindInvalid, fmt.Errorf("%w (TLS: the server's certificate is not trusted; AWS_CA_BUNDLE names extra CAs)", werr))
+		return store.Permanent(store.KindTLS, fmt.Errorf("%w (TLS: the server's certificate is not trusted; AWS_CA_BUNDLE names extra CAs)", werr))
 	case errors.As(err, &recordErr), errors.Is(err, http.ErrSchemeMismatch):
-		return store.Permanent(store.KindInvalid, fmt.Errorf("%w (the endpoint does not speak TLS; use an http:// endpoint)", werr))
+		return store.Permanent(store.KindTLS, fmt.Errorf("%w (the endpoint does not speak TLS; use an http:// endpoint)", werr))
 	}
 
 	var dnsErr *net.DNSError
@@ -160,6 +192,45 @@ func classifyNetwork(op string, err error) error {
 	// chain, so that an fs.ErrNotExist deep inside (a missing CA file, say)
 	// cannot pass for a missing object.
 	return store.Permanent("", fmt.Errorf("%s: %v", op, err))
+}
+
+// netError is an error below HTTP with a message of its own; it unwraps
+// to the error it stands for, so that its type and causes are kept.
+type netError struct {
+	msg string
+	err error
+}
+
+func (e *netError) Error() string { return e.msg }
+func (e *netError) Unwrap() error { return e.err }
+
+// netReason says what went wrong below HTTP in words: "cannot connect to
+// 127.0.0.1:9000: connection refused", "cannot find the host s3.example
+// (no such host)", rather than Go's 'Get "http://…?list-type=2…": dial
+// tcp …' chain.
+func netReason(err error) string {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) {
+		return fmt.Sprintf("cannot find the host %s (%s)", dnsErr.Name, dnsErr.Err)
+	}
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" {
+		addr := ""
+		if opErr.Addr != nil {
+			addr = " " + opErr.Addr.String()
+		}
+		why := opErr.Err
+		var sysErr *os.SyscallError
+		if errors.As(why, &sysErr) {
+			why = sysErr.Err
+		}
+		return fmt.Sprintf("cannot connect to%s: %v", addr, why)
+	}
+	var urlErr *url.Error
+	if errors.As(err, &urlErr) {
+		return urlErr.Err.Error()
+	}
+	return err.Error()
 }
 
 func set(codes ...string) map[string]bool {

@@ -9,6 +9,8 @@ import (
 	"net"
 	"net/url"
 	"slices"
+	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/minio/minio-go/v7"
@@ -104,7 +106,17 @@ func TestClassifyClosedPort(t *testing.T) {
 		Bucket: "closed-port", Endpoint: "http://" + addr,
 		Credentials: credentials.NewStaticV4("a", "b", ""),
 	})
-	wantClass(t, ops(t, s), store.KindUnreachable, true)
+	errs := ops(t, s)
+	wantClass(t, errs, store.KindUnreachable, true)
+	// Said in words, without Go's chain and the request's URL.
+	for op, err := range errs {
+		if msg := err.Error(); !strings.Contains(msg, "cannot connect to "+addr+": connection refused") || strings.Contains(msg, "http://") || strings.Contains(msg, "dial tcp") {
+			t.Errorf("%s: %q, want 'cannot connect to %s: connection refused' without the URL", op, msg, addr)
+		}
+	}
+	if !errors.Is(errs["Get"], syscall.ECONNREFUSED) {
+		t.Errorf("Get: %v does not unwrap to ECONNREFUSED", errs["Get"])
+	}
 }
 
 // TestClassifyNotTLS points an HTTPS client at the plain-HTTP gateway.
@@ -116,8 +128,8 @@ func TestClassifyNotTLS(t *testing.T) {
 	}
 	cfg.Endpoint = "https://" + u.Host
 	err = newStore(t, cfg).CheckBucket(t.Context())
-	if store.KindOf(err) != store.KindInvalid || !store.IsPermanent(err) {
-		t.Fatalf("HTTPS to an HTTP server: %v (kind %q), want permanent %q", err, store.KindOf(err), store.KindInvalid)
+	if store.KindOf(err) != store.KindTLS || !store.IsPermanent(err) || !strings.Contains(err.Error(), "use an http:// endpoint") {
+		t.Fatalf("HTTPS to an HTTP server: %v (kind %q), want permanent %q saying to use http://", err, store.KindOf(err), store.KindTLS)
 	}
 }
 
@@ -142,6 +154,12 @@ func TestClassifyResponses(t *testing.T) {
 		{minio.ErrorResponse{Code: "XAmzContentSHA256Mismatch", StatusCode: 400}, store.KindServer, true, false},
 		{minio.ErrorResponse{Code: "XAmzContentChecksumMismatch", StatusCode: 400}, store.KindServer, true, false},
 		{minio.ErrorResponse{Code: "ExpiredToken", StatusCode: 400}, store.KindCredentials, false, false},
+		// A malformed Authorization header is a signing problem, unless
+		// the server names the bucket's region: then it is the region.
+		{minio.ErrorResponse{Code: "AuthorizationHeaderMalformed", StatusCode: 400}, store.KindCredentials, false, false},
+		{minio.ErrorResponse{Code: "AuthorizationHeaderMalformed", StatusCode: 400, Region: "eu-central-1"}, store.KindRegion, false, false},
+		{minio.ErrorResponse{Code: "InvalidRegion", StatusCode: 400}, store.KindRegion, false, false},
+		{minio.ErrorResponse{Code: "RequestTimeTooSkewed", StatusCode: 403}, store.KindClock, false, false},
 		{minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403}, store.KindAccessDenied, false, false},
 		{minio.ErrorResponse{Code: "NoSuchBucket", StatusCode: 404}, store.KindNoBucket, false, false},
 		{minio.ErrorResponse{Code: "NoSuchKey", StatusCode: 404}, "", false, true},
@@ -159,6 +177,18 @@ func TestClassifyResponses(t *testing.T) {
 			t.Errorf("%#v: %v (kind %q, transient %v, not-found %v), want kind %q, transient %v, not-found %v",
 				c.err, err, store.KindOf(err), store.IsTransient(err), errors.Is(err, fs.ErrNotExist), c.kind, c.transient, c.notFound)
 		}
+	}
+	// The region the server names is kept for the hint.
+	var re *s3store.RegionError
+	if err := s3store.Classify(ctx, "list", minio.ErrorResponse{Code: "AuthorizationHeaderMalformed", StatusCode: 400, Region: "eu-central-1"}); !errors.As(err, &re) || re.Want != "eu-central-1" {
+		t.Errorf("region error: %v, want a RegionError naming eu-central-1", err)
+	}
+	// A refused write says so: a key that may read but not write.
+	if err := s3store.Classify(ctx, "put locks/x", minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403}); !strings.Contains(err.Error(), "may not write") {
+		t.Errorf("refused put: %v, want it to say the key may not write", err)
+	}
+	if err := s3store.Classify(ctx, "get tunesafe.json", minio.ErrorResponse{Code: "AccessDenied", StatusCode: 403}); strings.Contains(err.Error(), "may not write") {
+		t.Errorf("refused get: %v, says the key may not write", err)
 	}
 	// A cancelled caller gets its context's error, whatever the cause.
 	cctx, cancel := context.WithCancel(ctx)

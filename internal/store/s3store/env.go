@@ -143,6 +143,44 @@ func credentialsFromProfile(profile string) (*credentials.Credentials, error) {
 	return nil, store.Permanent(store.KindCredentials, fmt.Errorf("no S3 credentials: AWS profile %q in %s gave none (%s)", profile, sharedFiles(), why))
 }
 
+// Profiles returns the names of the AWS profiles in the shared files
+// (AWS_SHARED_CREDENTIALS_FILE, AWS_CONFIG_FILE, or those in ~/.aws), in
+// the order found, each once: for a hint that names the profile a user
+// may have meant. Unreadable files give none.
+func Profiles() []string {
+	home, _ := os.UserHomeDir()
+	var names []string
+	seen := map[string]bool{}
+	for _, f := range []struct {
+		path   string
+		prefix string // "profile " in the config file
+	}{
+		{firstNonEmpty(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials")), ""},
+		{firstNonEmpty(os.Getenv("AWS_CONFIG_FILE"), filepath.Join(home, ".aws", "config")), "profile "},
+	} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(b)) {
+			name, ok := sectionName(strings.TrimSpace(line))
+			if !ok || !strings.HasPrefix(strings.TrimSpace(line), "[") {
+				continue
+			}
+			if f.prefix != "" && name != "default" {
+				if name, ok = strings.CutPrefix(name, f.prefix); !ok {
+					continue // [sso-session x], [services y]
+				}
+			}
+			if name != "" && !seen[name] {
+				seen[name] = true
+				names = append(names, name)
+			}
+		}
+	}
+	return names
+}
+
 func sharedFiles() string {
 	home, _ := os.UserHomeDir()
 	creds := firstNonEmpty(os.Getenv("AWS_SHARED_CREDENTIALS_FILE"), filepath.Join(home, ".aws", "credentials"))

@@ -3,6 +3,7 @@ package s3store_test
 import (
 	"bytes"
 	"crypto/sha256"
+	"strings"
 	"testing"
 
 	"github.com/tunesafe/tunesafe/internal/s3test"
@@ -42,8 +43,8 @@ func TestTLSWithCABundle(t *testing.T) {
 	// error, not a network hiccup to retry.
 	cfg.CABundle = ""
 	err = newStore(t, cfg).CheckBucket(t.Context())
-	if store.KindOf(err) != store.KindInvalid || !store.IsPermanent(err) {
-		t.Fatalf("without AWS_CA_BUNDLE: %v (kind %q), want a permanent %q error", err, store.KindOf(err), store.KindInvalid)
+	if store.KindOf(err) != store.KindTLS || !store.IsPermanent(err) || !strings.Contains(err.Error(), "AWS_CA_BUNDLE") || strings.Contains(err.Error(), "http") {
+		t.Fatalf("without AWS_CA_BUNDLE: %v (kind %q), want a permanent %q error naming AWS_CA_BUNDLE, without the request's URL", err, store.KindOf(err), store.KindTLS)
 	}
 }
 
