@@ -192,7 +192,7 @@ func (b *backoff) wait(ctx context.Context, op, key string, err error) error {
 		if b.down != nil {
 			b.down.Store(true)
 		}
-		return fmt.Errorf("%w (gave up after %d attempts in %s)", err, b.retries+1, elapsedString(elapsed))
+		return fmt.Errorf("%w (gave up after %s in %s)", err, plural(b.retries+1, "attempt"), elapsedString(elapsed))
 	}
 	if n, down := b.attempts(ctx); n > 0 && b.retries+1 >= n {
 		if down {
