@@ -99,6 +99,9 @@ func (a *app) planLibrary(o libraryOptions, opts *backup.Options) (*library.View
 	}
 	opts.Files = append(opts.Files, xmlAbs)
 	opts.Files = append(opts.Files, dbFiles...)
+	if err := checkClash(opts); err != nil {
+		return nil, err
+	}
 	for _, t := range lib.AllTracks() {
 		if !t.IsLocal() || contains(view.Missing, t.ID) {
 			continue
@@ -112,6 +115,24 @@ func (a *app) planLibrary(o libraryOptions, opts *backup.Options) (*library.View
 		a.warnMissing(missing)
 	}
 	return view, nil
+}
+
+// checkClash refuses, before the pass, library files outside the paths
+// backed up that a snapshot would store under the name of one of those
+// paths (backup.NameClashError): backing up /Volumes/Users while the
+// library is in /Users.
+func checkClash(opts *backup.Options) error {
+	err := backup.CheckFiles(opts.Paths, opts.Files)
+	var ce *backup.NameClashError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	parent := fmt.Sprintf("back up %s, the folder that holds %s, instead of it", filepath.Dir(ce.Source), ce.Source)
+	hint := "a snapshot holds each backed-up path under its folder's name, and other files under their full path: " + parent
+	if dir := filepath.Dir(ce.File); filepath.Base(dir) != ce.Name {
+		hint += ", or back up " + dir + " as well"
+	}
+	return usagef(hint, "%v", ce)
 }
 
 func (a *app) warnMissing(missing []library.Track) {

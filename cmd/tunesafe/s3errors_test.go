@@ -95,7 +95,7 @@ func TestS3Errors(t *testing.T) {
 func TestS3ErrorAnswers(t *testing.T) {
 	for _, c := range []struct {
 		name, body, want string
-		status       int
+		status           int
 	}{
 		{"wrong region", `<Error><Code>AuthorizationHeaderMalformed</Code><Message>The authorization header is malformed; the region 'us-east-1' is wrong; expecting 'eu-central-1'</Message><Region>eu-central-1</Region><RequestId>1</RequestId></Error>`,
 			"tunesafe: hint: set AWS_REGION=eu-central-1", http.StatusBadRequest},

@@ -96,11 +96,11 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 // scanFiles adds o.Files that lie outside o.Paths: each file is placed
 // under its absolute path, its folders mirrored from the filesystem root
 // but holding only the files named (a library's tracks on another disk).
+// names maps the root entries of the source paths to those paths: a file
+// whose first element is one of them is refused (NameClashError), unless
+// that folder is the source path itself (outsideClash).
 func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]string) ([]*entry, error) {
-	byName := map[string]*entry{}
-	for _, e := range roots {
-		byName[e.name] = e
-	}
+	byName := map[string]*entry{} // the root entries of outside files
 	cachedDirs := map[string]map[string]state.FileEntry{}
 	for _, f := range r.o.Files {
 		abs, err := filepath.Abs(f)
@@ -114,13 +114,15 @@ func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]st
 		if len(parts) < 2 {
 			continue
 		}
+		if src, clash := outsideClash(names, abs); clash {
+			return nil, &NameClashError{File: abs, Source: src, Name: parts[0]}
+		} else if src != "" {
+			continue // inside src after all, which its walk stored
+		}
 		root := byName[parts[0]]
 		if root == nil {
-			if other, dup := names[parts[0]]; dup {
-				return nil, fmt.Errorf("%s and %s would share the name %q in the snapshot", other, abs, parts[0])
-			}
 			dir := rootPrefix(abs) + parts[0]
-			fi, err := os.Lstat(dir)
+			fi, err := passFolder(dir)
 			if err != nil {
 				r.warn(abs, err)
 				continue
@@ -136,9 +138,9 @@ func (r *run) scanFiles(ctx context.Context, roots []*entry, names map[string]st
 			child := findChild(e, part)
 			if child == nil {
 				p := filepath.Join(e.path, part)
-				fi, err := os.Lstat(p)
-				if err != nil || !fi.IsDir() {
-					r.warn(abs, fmt.Errorf("folder %s: not found", p))
+				fi, err := passFolder(p)
+				if err != nil {
+					r.warn(abs, err)
 					ok = false
 					break
 				}
