@@ -57,6 +57,7 @@ func (a *app) backupSources(cfg *fileConfig) (backupSources, error) {
 // passes.
 func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPlan, log *slog.Logger) agent.Pass {
 	var reported atomic.Bool // the newest snapshot was reported once
+	var given passphraseCheck
 	return func(ctx context.Context, req agent.Request) (*backup.Result, error) {
 		src := *sources
 		if req.Retrying != nil && req.Recovered != nil {
@@ -75,6 +76,11 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 		defer s.Close()
 		if req.Opened != nil {
 			req.Opened(s.cacheKey)
+		}
+		// A passphrase given is checked on the first pass, then daily
+		// (passphrase.go); given none, nothing is asked.
+		if err := given.check(a, s, a.now()); err != nil {
+			return nil, err
 		}
 		host := o.host
 		if host == "" {

@@ -149,6 +149,9 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		return err
 	}
 	defer s.Close()
+	if err := a.checkGivenPassphrase(s); err != nil {
+		return err
+	}
 
 	prog := &backup.Progress{}
 	opts := backup.Options{

@@ -169,7 +169,14 @@ func (a *app) openVaultWith(ctx context.Context, mode openMode) (*session, error
 		r.mark, r.replica, r.err = vaultcopy.ReadMarker(markCtx, chain)
 		marked <- r
 	}()
-	opts := vault.OpenOptions{Passphrase: a.passphrase(false), AskAgain: a.askAgain, RememberedIDKey: a.rememberedIDKey}
+	opts := vault.OpenOptions{Passphrase: a.passphrase(false), AskAgain: a.askAgain, RememberedIDKey: a.rememberedIDKey,
+		// A command that may write (backup and the agent above all,
+		// and status, which answers for them) refuses a vault whose
+		// key files are gone even when it would decrypt nothing, for
+		// one LIST: what a backup stored there nobody could ever read.
+		// Reading commands find it when they decrypt; verify and audit
+		// report it as a lost object, and repair --from puts it back.
+		CheckKeyFiles: mode == openNormal && !a.reading}
 	v, err := vault.OpenWith(ctx, chain, opts)
 	if errors.Is(err, vault.ErrNoVault) && a.knownLocation(backend) {
 		err = knownButNoVault(ctx, chain)
@@ -278,8 +285,10 @@ func knownButNoVault(ctx context.Context, s store.Store) error {
 }
 
 // noKeyFileHint is the way back for an encrypted vault whose key files
-// are gone (vault.ErrNoKeyFile).
-const noKeyFileHint = "copy the key files (keys/...) back from a replica ('tunesafe copy') or another copy of the vault: without one nothing in the vault can be decrypted"
+// are gone (vault.ErrNoKeyFile). No computer can write them again: the
+// identity they hold is never kept outside them (idkey.go), and the
+// passphrase only unlocks them.
+const noKeyFileHint = "copy the key files (keys/...) back from a replica or another copy of the vault: by hand, or with 'tunesafe repair --from REPLICA' on a computer that has used the vault; no computer keeps them, and without them nothing in the vault can be decrypted"
 
 // openVaultError says why the vault at loc did not open. A vault object
 // the provider lost is data lost (exit code 4), with the way back: never

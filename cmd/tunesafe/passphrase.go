@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"golang.org/x/term"
@@ -22,6 +24,72 @@ import (
 // A new passphrase (init, a backup that creates an encrypted vault, passwd)
 // must have minPassphrase characters, whatever its source. An existing
 // vault opens with the passphrase it has, however short.
+
+// A passphrase given without a prompt ($TUNESAFE_PASSPHRASE or
+// --passphrase-file) is checked against the vault's key files even by a
+// backup that would not use it: with a remembered id-key (idkey.go) a
+// backup decrypts nothing, and a script with a mistyped or outdated
+// passphrase would run for months, its user learning only at a restore on
+// a new computer. The check is the derivation every run paid before the
+// id-key was remembered: one scrypt (a third of a second and 64 MiB at
+// vault.DefaultScryptLogN), a LIST and a GET. 'tunesafe backup' pays it
+// whenever it is given a passphrase; the agent on its first pass, then
+// when the passphrase it is given changes, and at least once a day
+// (passphraseRecheck). Given none, neither checks. Nothing that would
+// tell a passphrase is kept on disk: a verifier cheaper than the key
+// files' scrypt would let whoever reads the disk guess faster.
+
+// passphraseRecheck is how often a long-running agent checks again the
+// passphrase it was given: one changed with 'tunesafe passwd' on another
+// computer is noticed within it.
+const passphraseRecheck = 24 * time.Hour
+
+// checkGivenPassphrase opens the key files of the vault of s now with the
+// passphrase given, when one is given and the vault was opened with a
+// remembered id-key: a wrong one is exit code 11 before anything is
+// written. Given none, or with the key files open already, it does
+// nothing.
+func (a *app) checkGivenPassphrase(s *session) error {
+	if !a.passphraseGiven() || !s.vault.Encrypted() || s.vault.Keys() != nil {
+		return nil
+	}
+	err := s.vault.Unlock()
+	if errors.Is(err, vault.ErrWrongPassphrase) {
+		return withHint(fmt.Errorf("open vault %s: the passphrase from %s: %w", s.loc, a.givenBy, err),
+			"correct it, or give none: this computer remembers the vault's id-key and backs up without one (restoring needs the right one); nothing was backed up")
+	}
+	return err
+}
+
+// passphraseCheck is what an agent remembers, in memory only, of the
+// passphrase it last checked against the key files.
+type passphraseCheck struct {
+	mu   sync.Mutex
+	pass string
+	at   time.Time
+}
+
+// check runs checkGivenPassphrase on s when the passphrase given now is
+// not the one checked last, or was checked passphraseRecheck ago or more.
+func (c *passphraseCheck) check(a *app, s *session, now time.Time) error {
+	if !a.passphraseGiven() {
+		return nil
+	}
+	p, _, err := a.passphraseFrom(a.passphraseFile, "TUNESAFE_PASSPHRASE", "", false)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if p == c.pass && now.Sub(c.at) < passphraseRecheck {
+		return nil
+	}
+	if err := a.checkGivenPassphrase(s); err != nil {
+		return err
+	}
+	c.pass, c.at = p, now
+	return nil
+}
 
 // minPassphrase is the least number of characters of a new passphrase.
 const minPassphrase = 8

@@ -35,6 +35,14 @@ type OpenOptions struct {
 	// RememberedIDKey, if set, returns the id-key this computer remembers
 	// for the vault with the given ID, or nil.
 	RememberedIDKey func(vaultID string) []byte
+	// CheckKeyFiles, with a remembered id-key, lists keys/ as the vault
+	// opens (one LIST): ErrNoKeyFile when the provider lost the key
+	// files, as a vault opened with its passphrase says. Without it that
+	// is found only when something must be decrypted: a command that
+	// writes and reads nothing, a backup, would go on storing content that
+	// nobody can ever decrypt, since the identity lives only in the key
+	// files. A command that writes sets it.
+	CheckKeyFiles bool
 	// Config, if set, is used instead of the vault's tunesafe.json, which
 	// the provider lost: a copy this computer kept, or one rebuilt from
 	// the key files (RebuiltConfig). Its raw form, if the copy kept one,

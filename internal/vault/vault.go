@@ -192,6 +192,11 @@ func OpenWith(ctx context.Context, s store.Store, o OpenOptions) (*Vault, error)
 	}
 	if o.RememberedIDKey != nil {
 		if key := o.RememberedIDKey(cfg.ID); len(key) == 32 {
+			if o.CheckKeyFiles {
+				if err := v.checkKeyFiles(ctx); err != nil {
+					return nil, err
+				}
+			}
 			if err := v.openRemembered(ctx, key, o.Passphrase, o.AskAgain); err != nil {
 				return nil, err
 			}
@@ -223,10 +228,16 @@ func noConfig(ctx context.Context, s store.Store) error {
 	return ErrNoVault
 }
 
-// openKeys asks for the passphrase and opens the key file it opens,
-// asking again after a wrong one while askAgain (OpenOptions.AskAgain)
-// says so.
+// openKeys reads the key files, then asks for the passphrase and opens the
+// one it opens, asking again after a wrong one while askAgain
+// (OpenOptions.AskAgain) says so. The key files are read first: without
+// one (ErrNoKeyFile) no passphrase would help, and none is asked for; and
+// another try needs no further request.
 func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error), askAgain func(int) bool) (*Keys, error) {
+	files, err := v.readKeyFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if passphrase == nil {
 		return nil, ErrNeedPassphrase
 	}
@@ -239,7 +250,7 @@ func (v *Vault) openKeys(ctx context.Context, passphrase func() (string, error),
 		if pass == "" {
 			return nil, ErrNeedPassphrase
 		}
-		k, err = v.unlock(ctx, pass)
+		k, err = v.unlockFiles(files, pass)
 		if errors.Is(err, ErrWrongPassphrase) && askAgain != nil && askAgain(tries) {
 			continue
 		}
@@ -268,28 +279,64 @@ func UnlockKeys(ctx context.Context, s store.Store, pass string) (*Keys, error) 
 	return (&Vault{store: s}).unlock(ctx, pass)
 }
 
-// unlock tries every key file with the passphrase. With the vault's
-// tunesafe.json read, it skips a key file the passphrase opens whose
-// identity is not the vault's recipient, and returns one such only when
-// no other fits.
-func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
-	found := false
-	var foreign *Keys
+// keyFile is a key file as stored.
+type keyFile struct {
+	key    string
+	sealed []byte
+}
+
+// readKeyFiles reads every key file (a LIST, and a GET each; a vault has
+// one, unless a creation stopped part way at the same location left
+// another's): ErrNoKeyFile when there is none.
+func (v *Vault) readKeyFiles(ctx context.Context) ([]keyFile, error) {
+	var files []keyFile
 	for info, err := range v.store.List(ctx, KeysPrefix) {
 		if err != nil {
 			return nil, err
 		}
-		found = true
 		sealed, err := store.ReadAll(ctx, v.store, info.Key)
 		if err != nil {
 			return nil, err
 		}
-		k, err := openKeys(sealed, pass)
+		files = append(files, keyFile{info.Key, sealed})
+	}
+	if len(files) == 0 {
+		return nil, ErrNoKeyFile
+	}
+	return files, nil
+}
+
+// checkKeyFiles lists keys/ (one LIST, which stops at the first key
+// file): ErrNoKeyFile when the key files are gone.
+func (v *Vault) checkKeyFiles(ctx context.Context) error {
+	for _, err := range v.store.List(ctx, KeysPrefix) {
+		return err
+	}
+	return ErrNoKeyFile
+}
+
+// unlock reads every key file and opens the one pass opens (unlockFiles).
+func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
+	files, err := v.readKeyFiles(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return v.unlockFiles(files, pass)
+}
+
+// unlockFiles tries every key file with the passphrase. With the vault's
+// tunesafe.json read, it skips a key file the passphrase opens whose
+// identity is not the vault's recipient, and returns one such only when
+// no other fits.
+func (v *Vault) unlockFiles(files []keyFile, pass string) (*Keys, error) {
+	var foreign *Keys
+	for _, f := range files {
+		k, err := openKeys(f.sealed, pass)
 		if errors.Is(err, ErrWrongPassphrase) {
 			continue
 		}
 		if err != nil {
-			return nil, &CorruptError{Key: info.Key, Err: err}
+			return nil, &CorruptError{Key: f.key, Err: err}
 		}
 		// A key file of another vault: one whose creation at this
 		// location stopped before its tunesafe.json, with the same
@@ -302,9 +349,6 @@ func (v *Vault) unlock(ctx context.Context, pass string) (*Keys, error) {
 	}
 	if foreign != nil {
 		return foreign, nil // checkRecipient says why it does not fit
-	}
-	if !found {
-		return nil, ErrNoKeyFile
 	}
 	return nil, ErrWrongPassphrase
 }
