@@ -77,9 +77,9 @@ func (a *app) agentPass(sources *backupSources, o agentOptions, plan integrityPl
 		if req.Opened != nil {
 			req.Opened(s.cacheKey)
 		}
-		// A passphrase given is checked on the first pass, then daily
+		// A passphrase given is checked daily, and when it changes
 		// (passphrase.go); given none, nothing is asked.
-		if err := given.check(a, s, a.now()); err != nil {
+		if err := given.check(ctx, a, s, a.now()); err != nil {
 			return nil, err
 		}
 		host := o.host

@@ -149,7 +149,7 @@ func (a *app) runBackup(ctx context.Context, paths []string, o backupOptions) er
 		return err
 	}
 	defer s.Close()
-	if err := a.checkGivenPassphrase(s); err != nil {
+	if err := a.checkGivenPassphrase(ctx, s, a.now(), false); err != nil {
 		return err
 	}
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -32,33 +33,54 @@ import (
 // passphrase would run for months, its user learning only at a restore on
 // a new computer. The check is the derivation every run paid before the
 // id-key was remembered: one scrypt (a third of a second and 64 MiB at
-// vault.DefaultScryptLogN), a LIST and a GET. 'tunesafe backup' pays it
-// whenever it is given a passphrase; the agent on its first pass, then
-// when the passphrase it is given changes, and at least once a day
-// (passphraseRecheck). Given none, neither checks. Nothing that would
-// tell a passphrase is kept on disk: a verifier cheaper than the key
-// files' scrypt would let whoever reads the disk guess faster.
+// vault.DefaultScryptLogN), a LIST and a GET. So it is made at most once
+// a day (passphraseRecheck): the cache records when a given passphrase
+// last opened the key files (passphraseCheckedMeta), and a backup within
+// a day of it does not check again, so that a re-run with nothing to do
+// stays a matter of milliseconds. A running agent also checks again when
+// the passphrase it is given changes. Given none, nothing is checked.
+// Nothing that would tell a passphrase is kept on disk: a verifier cheaper
+// than the key files' scrypt would let whoever reads the disk guess
+// faster; the record is a time.
 
-// passphraseRecheck is how often a long-running agent checks again the
-// passphrase it was given: one changed with 'tunesafe passwd' on another
-// computer is noticed within it.
+// passphraseRecheck is how long a passphrase given and checked is taken
+// as right: a wrong one given after a check is found within it.
 const passphraseRecheck = 24 * time.Hour
 
-// checkGivenPassphrase opens the key files of the vault of s now with the
-// passphrase given, when one is given and the vault was opened with a
-// remembered id-key: a wrong one is exit code 11 before anything is
-// written. Given none, or with the key files open already, it does
-// nothing.
-func (a *app) checkGivenPassphrase(s *session) error {
-	if !a.passphraseGiven() || !s.vault.Encrypted() || s.vault.Keys() != nil {
+// passphraseCheckedMeta is the cache's record (state meta) of when a
+// given passphrase last opened the vault's key files, in RFC 3339.
+const passphraseCheckedMeta = "passphrase.checked"
+
+// checkGivenPassphrase opens the key files of the vault of s with the
+// passphrase given, when one is given, the vault was opened with a
+// remembered id-key, and no given passphrase opened them in the day
+// before now (unless force): a wrong one is exit code 11 before anything
+// is written. Given none, it does nothing; a check that passed, or key
+// files the passphrase given opened already, are recorded.
+func (a *app) checkGivenPassphrase(ctx context.Context, s *session, now time.Time, force bool) error {
+	if !a.passphraseGiven() || !s.vault.Encrypted() {
 		return nil
 	}
-	err := s.vault.Unlock()
-	if errors.Is(err, vault.ErrWrongPassphrase) {
-		return withHint(fmt.Errorf("open vault %s: the passphrase from %s: %w", s.loc, a.givenBy, err),
-			"correct it, or give none: this computer remembers the vault's id-key and backs up without one (restoring needs the right one); nothing was backed up")
+	if s.vault.Keys() == nil {
+		if !force {
+			v, err := s.cache.Meta(ctx, passphraseCheckedMeta)
+			if err != nil {
+				return err
+			}
+			if last, err := time.Parse(time.RFC3339, v); err == nil && !now.Before(last) && now.Sub(last) < passphraseRecheck {
+				return nil
+			}
+		}
+		err := s.vault.Unlock()
+		if errors.Is(err, vault.ErrWrongPassphrase) {
+			return withHint(fmt.Errorf("open vault %s: the passphrase from %s: %w", s.loc, a.givenBy, err),
+				"correct it, or give none: this computer remembers the vault's id-key and backs up without one (restoring needs the right one); nothing was backed up")
+		}
+		if err != nil {
+			return err
+		}
 	}
-	return err
+	return s.cache.SetMeta(ctx, passphraseCheckedMeta, now.UTC().Format(time.RFC3339))
 }
 
 // passphraseCheck is what an agent remembers, in memory only, of the
@@ -66,12 +88,11 @@ func (a *app) checkGivenPassphrase(s *session) error {
 type passphraseCheck struct {
 	mu   sync.Mutex
 	pass string
-	at   time.Time
 }
 
-// check runs checkGivenPassphrase on s when the passphrase given now is
-// not the one checked last, or was checked passphraseRecheck ago or more.
-func (c *passphraseCheck) check(a *app, s *session, now time.Time) error {
+// check runs checkGivenPassphrase on s, forced when the passphrase given
+// now is not the one this agent checked last.
+func (c *passphraseCheck) check(ctx context.Context, a *app, s *session, now time.Time) error {
 	if !a.passphraseGiven() {
 		return nil
 	}
@@ -81,13 +102,10 @@ func (c *passphraseCheck) check(a *app, s *session, now time.Time) error {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if p == c.pass && now.Sub(c.at) < passphraseRecheck {
-		return nil
-	}
-	if err := a.checkGivenPassphrase(s); err != nil {
+	if err := a.checkGivenPassphrase(ctx, s, now, p != c.pass); err != nil {
 		return err
 	}
-	c.pass, c.at = p, now
+	c.pass = p
 	return nil
 }
 

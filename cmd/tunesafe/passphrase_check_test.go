@@ -11,11 +11,14 @@ import (
 )
 
 // A passphrase given to a backup on a computer that remembers the id-key
-// is checked against the key files: a wrong one fails (exit 11) before
-// anything is stored, from $TUNESAFE_PASSPHRASE or --passphrase-file;
-// the right one, or none, backs up.
+// is checked against the key files once a day: a wrong one fails (exit
+// 11) before anything is stored, from $TUNESAFE_PASSPHRASE or
+// --passphrase-file; the right one, or none, backs up.
 func TestBackupChecksGivenPassphrase(t *testing.T) {
 	e, vault := newEncryptedReviewEnv(t)
+	// The setup's backup checked the passphrase now; say it was a day
+	// and a minute ago.
+	setPassphraseChecked(t, e, vault, time.Now().Add(-passphraseRecheck-time.Minute))
 	if err := os.WriteFile(filepath.Join(e.music, "c.flac"), make([]byte, 4000), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +56,49 @@ func TestBackupChecksGivenPassphrase(t *testing.T) {
 	if n := count(t, filepath.Join(vault, "snapshots")); n != snapshots+2 {
 		t.Fatalf("%d snapshots stored, want 2", n-snapshots)
 	}
+	// The right one was checked just now: a re-run within the day does
+	// not pay the key files' derivation again, and says nothing.
+	if v := passphraseChecked(t, e, vault); time.Since(v) > time.Hour {
+		t.Fatalf("the check of the right passphrase is not recorded: %v", v)
+	}
+}
+
+// openReviewSession opens the vault of e as a command would.
+func openReviewSession(t *testing.T, e *reviewEnv, vault string) *session {
+	t.Helper()
+	a := newApp(strings.NewReader(""), io.Discard, io.Discard)
+	a.vaultFlag, a.configPath, a.statePath = vault, e.config, filepath.Join(e.dir, "state", "cache.db")
+	s, err := a.openVault(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// setPassphraseChecked records in e's cache that a given passphrase was
+// checked at when.
+func setPassphraseChecked(t *testing.T, e *reviewEnv, vault string, when time.Time) {
+	t.Helper()
+	s := openReviewSession(t, e, vault)
+	if err := s.cache.SetMeta(context.Background(), passphraseCheckedMeta, when.UTC().Format(time.RFC3339)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+}
+
+// passphraseChecked reads when e's cache says a given passphrase was last
+// checked.
+func passphraseChecked(t *testing.T, e *reviewEnv, vault string) time.Time {
+	t.Helper()
+	s := openReviewSession(t, e, vault)
+	v, err := s.cache.Meta(context.Background(), passphraseCheckedMeta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	when, _ := time.Parse(time.RFC3339, v)
+	return when
 }
 
 // The agent checks a passphrase given on its first pass, then again only
@@ -72,7 +118,7 @@ func TestAgentPassphraseCheckedDaily(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		err = c.check(a, s, now)
+		err = c.check(ctx, a, s, now)
 		return s.vault.Keys() != nil, err
 	}
 
