@@ -181,7 +181,8 @@ func TestClassifyPermission(t *testing.T) {
 		t.Errorf("read-only disk: exit %d, hint %q", code, hint)
 	}
 	s3denied := store.Permanent(store.KindAccessDenied, errors.New("AccessDenied: Access Denied"))
-	if code, _, hint := classify(s3denied); code != exitCredentials || !strings.Contains(hint, "AWS_ACCESS_KEY_ID") {
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+	if code, _, hint := classify(s3denied); code != exitCredentials || !strings.Contains(hint, "AWS_ACCESS_KEY_ID=AKIDEXAMPLE") || !strings.Contains(hint, "s3:PutObject") {
 		t.Errorf("S3 access denied: exit %d, hint %q", code, hint)
 	}
 }
