@@ -79,7 +79,7 @@ func FileChunks(v *vault.Vault, splitter split.Splitter, rebuilders map[string]s
 // (Options.Files), the folder of that name at the filesystem root.
 func SourcePath(snap *vault.Snapshot, name string) string {
 	for _, p := range snap.Paths {
-		if rootName(p) == name {
+		if vault.RootName(p) == name {
 			return p
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // CheckNames reports two source paths that would have the same name at the
@@ -19,7 +21,7 @@ func CheckNames(paths []string) error {
 		if err != nil {
 			return err
 		}
-		name := rootName(abs)
+		name := vault.RootName(abs)
 		if other, dup := names[name]; dup {
 			return sameNameError(other, abs, name)
 		}
@@ -69,7 +71,7 @@ func CheckFiles(paths, files []string) error {
 		if err != nil {
 			return err
 		}
-		names[rootName(abs)] = abs
+		names[vault.RootName(abs)] = abs
 	}
 	var first *NameClashError
 	for _, f := range files {
@@ -84,7 +86,7 @@ func CheckFiles(paths, files []string) error {
 		switch {
 		case !clash:
 		case first == nil:
-			first = &NameClashError{File: abs, Source: src, Name: rootName(src)}
+			first = &NameClashError{File: abs, Source: src, Name: vault.RootName(src)}
 		default:
 			first.More++
 		}

@@ -70,7 +70,7 @@ func (r *run) scan(ctx context.Context) ([]*entry, error) {
 		if err := r.o.Exclude.CheckSource(p); err != nil {
 			return nil, err
 		}
-		name := rootName(abs)
+		name := vault.RootName(abs)
 		if other, dup := names[name]; dup {
 			return nil, sameNameError(other, abs, name)
 		}
@@ -190,15 +190,6 @@ func findChild(e *entry, name string) *entry {
 	return nil
 }
 
-// rootName is the name of a source path's entry in the snapshot's root.
-func rootName(abs string) string {
-	name := filepath.Base(abs)
-	if name == string(filepath.Separator) || name == "." {
-		name = "root"
-	}
-	return name
-}
-
 // underPaths returns the snapshot path of abs when it lies inside one of
 // the source paths.
 func underPaths(paths []string, abs string) (string, bool) {
@@ -208,10 +199,10 @@ func underPaths(paths []string, abs string) (string, bool) {
 			continue
 		}
 		if abs == pa {
-			return rootName(pa), true
+			return vault.RootName(pa), true
 		}
 		if rel, err := filepath.Rel(pa, abs); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-			return rootName(pa) + "/" + filepath.ToSlash(rel), true
+			return vault.RootName(pa) + "/" + filepath.ToSlash(rel), true
 		}
 	}
 	return "", false

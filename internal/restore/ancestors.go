@@ -2,8 +2,8 @@ package restore
 
 import (
 	"io/fs"
-	"path/filepath"
-	"strings"
+
+	"github.com/tunesafe/tunesafe/internal/vault"
 )
 
 // Ancestors. A snapshot made with a music library holds, besides the
@@ -27,38 +27,13 @@ import (
 // pattern or only on the way to one, gets the mode and time it records.
 
 // rootNames returns the names of the root tree's entries for the
-// backed-up paths, as a backup names them: the last element of the path,
-// or "root" for a file system's root.
+// backed-up paths (vault.RootName).
 func rootNames(paths []string) map[string]bool {
 	names := map[string]bool{}
 	for _, p := range paths {
-		names[rootName(p)] = true
+		names[vault.RootName(p)] = true
 	}
 	return names
-}
-
-// rootName is the name of backed-up path p's entry. p is a path of the
-// computer that made the snapshot: one that is not absolute here is taken
-// for another system's (Windows, on Unix; Unix, on Windows), and split at
-// both separators.
-func rootName(p string) string {
-	var name string
-	if filepath.IsAbs(p) {
-		name = filepath.Base(p)
-		if name == string(filepath.Separator) || name == "." {
-			name = ""
-		}
-	} else {
-		name = strings.TrimRight(p, `/\`)
-		name = name[strings.LastIndexAny(name, `/\`)+1:]
-		if len(name) == 2 && name[1] == ':' {
-			name = "" // a volume: "C:\"
-		}
-	}
-	if name == "" {
-		return "root"
-	}
-	return name
 }
 
 // finishAncestor gives the ancestor lp back the mode mkdir found it with,

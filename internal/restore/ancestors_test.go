@@ -159,7 +159,7 @@ func TestAncestorsOnly(t *testing.T) {
 	}
 }
 
-// rootName names a backed-up path's entry as a backup does, and reads the
+// vault.RootName names a backed-up path's entry as a backup does, and reads the
 // paths of snapshots made on Windows.
 func TestRootName(t *testing.T) {
 	for _, p := range []string{"/home/anna/Music", "/home/anna/Music/", "/", "/Volumes/My Music", `/home/anna/AC\DC`} {
@@ -167,13 +167,13 @@ func TestRootName(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := rootName(p); got != rel {
-			t.Errorf("rootName(%q) = %q, a backup names it %q", p, got, rel)
+		if got := vault.RootName(p); got != rel {
+			t.Errorf("RootName(%q) = %q, a backup names it %q", p, got, rel)
 		}
 	}
 	for p, want := range map[string]string{`C:\Users\anna\Music`: "Music", `C:\`: "root", `D:\Music\`: "Music", `\\nas\share\Music`: "Music"} {
-		if got := rootName(p); got != want {
-			t.Errorf("rootName(%q) = %q, want %q", p, got, want)
+		if got := vault.RootName(p); got != want {
+			t.Errorf("RootName(%q) = %q, want %q", p, got, want)
 		}
 	}
 }

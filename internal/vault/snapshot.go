@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -308,4 +309,29 @@ func snapshotByPrefix(all []SnapshotRef, damaged []DamagedSnapshot, which string
 		return SnapshotRef{}, bad[0]
 	}
 	return SnapshotRef{}, &AmbiguousError{Prefix: which, Matches: found}
+}
+
+// RootName is the name of the root tree's entry for the backed-up path p
+// (Snapshot.Paths): its last element, or "root" for a file system's root.
+// p is a path of the computer that made the snapshot: one that is not
+// absolute here is taken for another system's (Windows, read on Unix;
+// Unix, on Windows), and split at both separators.
+func RootName(p string) string {
+	var name string
+	if filepath.IsAbs(p) {
+		name = filepath.Base(p)
+		if name == string(filepath.Separator) || name == "." {
+			name = ""
+		}
+	} else {
+		name = strings.TrimRight(p, `/\`)
+		name = name[strings.LastIndexAny(name, `/\`)+1:]
+		if len(name) == 2 && name[1] == ':' {
+			name = "" // a volume: "C:\"
+		}
+	}
+	if name == "" {
+		return "root"
+	}
+	return name
 }
